@@ -1,0 +1,1 @@
+"""Streamlit deployment viewer and the viewer-deploy command (work in progress)."""

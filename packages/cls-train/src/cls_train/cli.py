@@ -1,0 +1,50 @@
+"""Console entry points: `cls-train` and `cls-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from cls_train.checkpoint import ResumeError
+from cls_train.config import Config, ConfigError, smoke_config
+from cls_train.data import DataError
+from cls_train.model import WeightsDownloadError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from cls_train.train import train
+
+    cfg = tyro.cli(Config, prog="cls-train", description="Fine-tune ResNet-18 with W&B tracking.")
+    _run("cls-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 10  # trials; bayes needs ~10 to beat random search
+    smoke: bool = False  # sweep the smoke setup (synthetic data, CPU)
+
+
+def sweep_main() -> None:
+    from cls_train.sweep import sweep
+
+    args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("cls-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":  # `accelerate launch -m cls_train.cli ...`
+    train_main()

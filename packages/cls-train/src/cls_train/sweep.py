@@ -1,0 +1,72 @@
+"""`cls-sweep`: the ROADMAP's sweep over lr, batch size and optimizer, then the comparison Report.
+
+uv run --package cls-train cls-sweep --smoke --count 3     # offline: W&B's engine, locally
+uv run --package cls-train cls-sweep --count 10            # online: wandb.sweep + wandb.agent
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from wb_common import SweepResult, create_report, report_spec, run_sweep
+
+from cls_train.config import Config, check_config
+from cls_train.train import TASK, TrainResult, train
+
+SWEEP_CONFIG: dict[str, Any] = {
+    "method": "bayes",
+    "metric": {"name": "val/acc", "goal": "maximize"},
+    "parameters": {
+        "lr": {"min": 1e-5, "max": 1e-2, "distribution": "log_uniform_values"},
+        "batch_size": {"values": [32, 64, 128]},
+        "optimizer": {"values": ["adam", "sgd", "adamw"]},
+    },
+}
+
+
+def run_trial(base: Config, params: dict[str, Any], group: str) -> TrainResult:
+    """One sweep trial: the base config with the suggested parameters, in the sweep's group."""
+    cfg = dataclasses.replace(
+        base,
+        **params,
+        group=group,
+        output_dir=base.output_dir / group / f"trial-{params_slug(params)}",
+        resume=False,
+    )
+    return train(cfg)
+
+
+def params_slug(params: dict[str, Any]) -> str:
+    return "-".join(
+        f"{k}={v:.2e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+
+
+def sweep(base: Config, count: int, sweep_config: dict[str, Any] = SWEEP_CONFIG) -> SweepResult:
+    """Run `count` trials, then publish (online) or queue (offline) the comparison Report."""
+    check_config(base)
+    result = run_sweep(
+        sweep_config,
+        lambda params, group: run_trial(base, params, group),
+        task=TASK,
+        count=count,
+        fields=[f.name for f in dataclasses.fields(Config)],
+    )
+    spec = report_spec(
+        TASK,
+        title="CIFAR-10 분류: 하이퍼파라미터 스윕 비교",
+        description=(
+            f"스윕 그룹 {result.group}의 실험 {len(result.trials)}개를 "
+            "val/acc 기준으로 비교합니다. "
+            "Compares the sweep's trials on val/acc: learning curves, parallel coordinates, "
+            "parameter importance."
+        ),
+        metric=sweep_config["metric"]["name"],
+        params=list(sweep_config["parameters"]),
+        line_metrics=["val/acc", "val/loss", "train/loss"],
+        group=result.group,
+    )
+    best = result.best
+    create_report(spec, run_dir=best.run_dir if best else None)
+    return result

@@ -1,0 +1,1 @@
+"""Object detection with YOLOv8n through Ultralytics (work in progress)."""

@@ -1,0 +1,1 @@
+"""Oxford-IIIT Pet segmentation with DeepLabV3-MobileNetV3 (work in progress)."""

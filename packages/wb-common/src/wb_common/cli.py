@@ -1,0 +1,123 @@
+"""`wb-demo`: look at what a run recorded, and upload offline runs with their queued work.
+
+uv run wb-demo inspect wandb/offline-run-20261126_101010-abcd1234
+uv run wb-demo sync --dry-run          # what would be uploaded, linked and published
+uv run wb-demo sync wandb/             # wandb sync, then the queued registry links and reports
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from wb_common.pending import pending_actions, replay
+from wb_common.readback import RecordedRun, find_run_dirs, read_run
+from wb_common.run import find_api_key
+
+
+@dataclass
+class Inspect:
+    """Summarise what one run recorded: config, metrics, media, tables, artifacts, queued work."""
+
+    run_dir: Annotated[Path, tyro.conf.Positional]
+
+
+@dataclass
+class Sync:
+    """Upload offline runs (`wandb sync`), then make their queued registry links and reports."""
+
+    dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")
+    dry_run: bool = False  # print the calls it would make and change nothing
+
+
+def summarize(run: RecordedRun) -> str:
+    """A readable summary of a recorded run (what `wb-demo inspect` prints)."""
+    lines = [
+        f"run {run.run_id}  project={run.project}  group={run.group or '-'}  "
+        f"job_type={run.job_type or '-'}  tags={','.join(run.tags) or '-'}",
+        f"folder: {run.path}",
+        "config:",
+        *(f"  {k} = {v!r}" for k, v in sorted(run.config.items())),
+        "metrics (last value, number of points):",
+    ]
+    media: dict[str, str] = {}
+    for key in sorted(k for k in run.history_keys if "." not in k):  # "a.b" keys are media parts
+        values = run.metric(key)
+        if all(isinstance(v, (int, float)) for v in values):
+            lines.append(f"  {key} = {values[-1]:.4g}  ({len(values)})")
+    for key in sorted({k.split(".")[0] for k in run.history_keys if "." in k}):
+        last = run.media(key)[-1]
+        kind = last.get("_type", "?")
+        if kind == "table-file":
+            kind = f"table {last.get('nrows')}x{last.get('ncols')}"
+        layers = [name for name in ("masks", "boxes") if name in last]
+        media[key] = kind + (f" with {'+'.join(layers)}" if layers else "")
+    lines.append("media and tables:")
+    lines += [f"  {k}: {v}" for k, v in media.items()] or ["  (none)"]
+    lines.append("artifacts:")
+    for art in run.artifacts:
+        if art.type.startswith("run_table"):
+            continue
+        lines.append(f"  {art.name} ({art.type}) files={sorted(art.files)} aliases={art.aliases}")
+        if art.metadata:
+            lines.append(f"    metadata keys: {sorted(art.metadata)}")
+    queued = pending_actions(run.path)
+    lines.append(f"queued for `wb-demo sync`: {len(queued)}")
+    lines += [f"  {a['action']}: {a.get('target') or a['spec']['title']}" for a in queued]
+    return "\n".join(lines)
+
+
+def inspect_command(args: Inspect) -> int:
+    try:
+        run = read_run(args.run_dir)
+    except (FileNotFoundError, RuntimeError) as err:
+        print(f"wb-demo inspect: {err}", file=sys.stderr)
+        return 2
+    print(summarize(run))
+    return 0
+
+
+def sync_command(args: Sync) -> int:
+    run_dirs = [d for d in find_run_dirs(args.dir) if d.name.startswith("offline-run-")]
+    if not run_dirs:
+        print(f"wb-demo sync: no offline runs under {args.dir}.")
+        return 0
+    wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
+    if args.dry_run:
+        print("would run: wandb sync " + " ".join(map(str, run_dirs)))
+        for run_dir in run_dirs:
+            for line in replay(run_dir, api=None, dry_run=True):
+                print(f"{run_dir.name}: {line}")
+        return 0
+    if not find_api_key():
+        print(
+            "wb-demo sync: no W&B API key — run `wandb login` or set WANDB_API_KEY, then retry.",
+            file=sys.stderr,
+        )
+        return 2
+    if subprocess.run(wandb_sync, check=False).returncode != 0:
+        print(
+            "wb-demo sync: `wandb sync` failed; queued links and reports were kept.",
+            file=sys.stderr,
+        )
+        return 1
+
+    import wandb
+
+    api = wandb.Api()
+    for run_dir in run_dirs:
+        for line in replay(run_dir, api=api):
+            print(f"{run_dir.name}: {line}")
+    return 0
+
+
+def main() -> None:
+    args = tyro.extras.subcommand_cli_from_dict(
+        {"inspect": Inspect, "sync": Sync}, prog="wb-demo", description=__doc__
+    )
+    sys.exit(inspect_command(args) if isinstance(args, Inspect) else sync_command(args))

@@ -1,0 +1,129 @@
+"""Starting a W&B run the same way in every demo: online with credentials, offline without.
+
+The rule (DESIGN.md "Modes"): `WANDB_MODE` set by the user always wins; otherwise the run is online
+when an API key can be found (environment, ~/.netrc, Colab secret) and offline when not, with one
+line that says where the run went and how to upload it. Nothing here ever prompts for a login, so
+a headless run or a notebook executed in CI can never hang on `wandb.login()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import netrc
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import wandb
+
+# Task name -> the suffix of its W&B project, `wandb-e2e-demo-<task>`.
+TASKS = (
+    "image-classification",
+    "image-segmentation",
+    "image-detection",
+    "video-classification",
+    "llm-finetuning",
+    "image-generation",
+)
+PROJECT_PREFIX = "wandb-e2e-demo"
+
+
+def project_name(task: str) -> str:
+    """The W&B project of a task: `wandb-e2e-demo-<task>`."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of: {', '.join(TASKS)}")
+    return f"{PROJECT_PREFIX}-{task}"
+
+
+def _colab_secret(name: str) -> str | None:
+    """A secret from Colab's `userdata`, or None outside Colab or when it is not granted."""
+    if "google.colab" not in sys.modules:
+        return None
+    try:
+        from google.colab import userdata  # type: ignore[import-not-found]
+
+        return userdata.get(name)
+    except Exception:  # SecretNotFoundError, NotebookAccessError, ... all mean "no key here"
+        return None
+
+
+def find_api_key() -> str | None:
+    """The W&B API key from the environment, ~/.netrc or a Colab secret, without prompting."""
+    if key := os.environ.get("WANDB_API_KEY"):
+        return key
+    host = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname
+    netrc_path = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    if netrc_path.is_file():
+        try:
+            auth = netrc.netrc(netrc_path).authenticators(host or "")
+        except (netrc.NetrcParseError, OSError):
+            auth = None
+        if auth and auth[2]:
+            return auth[2]
+    if key := _colab_secret("WANDB_API_KEY"):
+        os.environ["WANDB_API_KEY"] = key  # so wandb.init and wandb.Api find it too
+        return key
+    return None
+
+
+def resolve_mode() -> str:
+    """`WANDB_MODE` when the user set it, else online with an API key and offline without."""
+    if mode := os.environ.get("WANDB_MODE"):
+        return mode
+    return "online" if find_api_key() else "offline"
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return dataclasses.asdict(config)
+    return dict(config or {})
+
+
+def start_run(
+    task: str,
+    config: Any,
+    *,
+    job_type: str = "train",
+    group: str | None = None,
+    tags: Iterable[str] = (),
+    name: str | None = None,
+    run_id: str | None = None,
+    dir: str | os.PathLike[str] | None = None,
+    disabled: bool = False,
+) -> wandb.Run:
+    """Start (or, with `run_id`, resume) a run in the task's project.
+
+    `config` is the task's dataclass; it is recorded with `dataclasses.asdict`. `disabled=True`
+    (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
+    nothing recorded, so the training loop never branches on "is logging on".
+    """
+    mode = "disabled" if disabled else resolve_mode()
+    if dir is not None:
+        Path(dir).mkdir(parents=True, exist_ok=True)
+    run = wandb.init(
+        project=project_name(task),
+        entity=os.environ.get("WANDB_ENTITY"),
+        config=_config_dict(config),
+        job_type=job_type,
+        group=group,
+        tags=list(tags),
+        name=name,
+        id=run_id,
+        resume="allow" if run_id else None,
+        mode=mode,
+        dir=dir,
+    )
+    if run.offline and not run.disabled:
+        print(
+            f"[wb-demo] W&B offline (no API key found): this run is saved in {run.sync_dir} — "
+            f"upload it later with `uv run wb-demo sync {Path(run.sync_dir).parent}`."
+        )
+    return run
+
+
+def run_dir(run: wandb.Run) -> Path:
+    """The local folder of a run (`.../wandb/offline-run-*` or `.../wandb/run-*`)."""
+    return Path(run.sync_dir)

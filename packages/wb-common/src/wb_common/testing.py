@@ -1,0 +1,55 @@
+"""Test helpers for every member: an isolated, offline W&B with no key and no network.
+
+Use from a member's `tests/conftest.py`:
+
+    from wb_common.testing import offline_wandb  # noqa: F401  (registers the fixture)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import wandb
+
+# A proxy on a closed loopback port: any download attempt (CIFAR, torchvision weights, the Hub)
+# fails at once with a real connection error, instead of hanging or, on a CI machine that has
+# network, quietly downloading hundreds of megabytes.
+NO_NETWORK_PROXY = "http://127.0.0.1:9"
+
+
+def isolate_wandb(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """Point every W&B folder into `root`, hide any API key, and cut the network via a proxy."""
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_ENTITY", "WANDB_BASE_URL", "WB_DEMO_SMOKE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(root / "no-netrc"))
+    for var, sub in (
+        ("WANDB_DIR", "runs"),  # runs land in runs/wandb/offline-run-*
+        ("WANDB_DATA_DIR", "wandb-data"),  # artifact staging: where offline artifact files live
+        ("WANDB_CACHE_DIR", "wandb-cache"),
+        ("WANDB_CONFIG_DIR", "wandb-config"),
+        ("WANDB_ARTIFACT_DIR", "wandb-artifacts"),
+        ("TORCH_HOME", "torch-home"),  # no cached pretrained weights
+    ):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(var, str(root / sub))
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, NO_NETWORK_PROXY)
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    # wandb reads its environment once into a process-wide singleton: drop it so the folders
+    # above apply to the next run, not the previous test's.
+    wandb.teardown()
+    return root / "runs"
+
+
+@pytest.fixture
+def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An offline W&B sandbox in `tmp_path`; yields the folder whose `wandb/` holds the runs."""
+    runs = isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    yield runs
+    wandb.teardown()
