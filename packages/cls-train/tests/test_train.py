@@ -51,11 +51,11 @@ def test_model_artifact_holds_weights_and_card(smoke_run):
 
 def test_dataset_artifact_versions_the_generated_data(smoke_run):
     artifact = smoke_run.recorded.artifact("synthetic-cifar10", type="dataset")
-    assert artifact.metadata["train_size"] == 2048
+    assert artifact.metadata["train_size"] == 1024
     assert len(artifact.metadata["class_names"]) == 10
     (data_file,) = artifact.files.values()
     data = torch.load(data_file, weights_only=True)
-    assert data["train"][0].shape == (2048, 3, 32, 32)
+    assert data["train"][0].shape == (1024, 3, 32, 32)
 
 
 def test_sample_and_prediction_tables(smoke_run):

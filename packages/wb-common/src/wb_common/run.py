@@ -115,6 +115,8 @@ def start_run(
         resume="allow" if run_id else None,
         mode=mode,
         dir=dir,
+        # A notebook keeps its training run open while the sweep starts its own runs.
+        reinit="create_new",
     )
     if run.offline and not run.disabled:
         print(
