@@ -1,0 +1,1 @@
+from wb_common.testing import offline_wandb  # noqa: F401  (fixture)

@@ -1,0 +1,99 @@
+"""Sweeps: locally on W&B's own engine without a server; online through wandb.sweep/agent.
+
+uv run --package wb-common pytest packages/wb-common/tests/test_sweep.py
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import wandb
+import yaml
+from wb_common import find_run_dirs, read_run, run_sweep, start_run
+from wb_common.sweep import check_sweep_config
+
+SWEEP = {
+    "method": "bayes",
+    "metric": {"name": "val/acc", "goal": "maximize"},
+    "parameters": {
+        "lr": {"min": 1e-5, "max": 1e-2, "distribution": "log_uniform_values"},
+        "batch_size": {"values": [32, 64, 128]},
+        "optimizer": {"values": ["adam", "sgd", "adamw"]},
+    },
+}
+
+
+def toy_trial(params, group):
+    """A real offline run whose score depends on the parameters (best near lr=1e-3)."""
+    run = start_run("image-classification", params, group=group, job_type="sweep")
+    score = 1 - abs(math.log10(params["lr"]) + 3) / 5
+    run.log({"val/acc": score, "epoch": 1})
+    run.finish()
+    return SimpleNamespace(metrics={"val/acc": score}, run_dir=Path(run.sync_dir))
+
+
+def test_offline_sweep_runs_each_trial_as_its_own_run_in_one_group(offline_wandb):
+    result = run_sweep(SWEEP, toy_trial, task="image-classification", count=3,
+                       fields=["lr", "batch_size", "optimizer", "epochs"])  # fmt: skip
+    assert result.sweep_id is None and len(result.trials) == 3
+    for trial in result.trials:
+        assert 1e-5 <= trial.params["lr"] <= 1e-2
+        assert trial.params["batch_size"] in (32, 64, 128)
+        assert trial.params["optimizer"] in ("adam", "sgd", "adamw")
+        assert type(trial.params["lr"]) is float  # plain Python, not numpy
+    runs = [read_run(d) for d in find_run_dirs(offline_wandb)]
+    assert len({r.run_id for r in runs}) == 3
+    assert {r.group for r in runs} == {result.group}
+    assert result.best.metrics["val/acc"] == max(t.metrics["val/acc"] for t in result.trials)
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ({**SWEEP, "method": "hyperband"}, "grid, random or bayes"),
+        ({k: v for k, v in SWEEP.items() if k != "metric"}, "'metric'"),
+        ({**SWEEP, "metric": {"name": "val/acc", "goal": "up"}}, "maximize or minimize"),
+    ],
+)
+def test_bad_sweep_configs_fail_before_any_trial(broken, message):
+    with pytest.raises(ValueError, match=message):
+        check_sweep_config(broken)
+
+
+def test_parameters_that_are_not_config_fields_are_refused():
+    with pytest.raises(ValueError, match="optimizer are not fields"):
+        run_sweep(SWEEP, toy_trial, task="image-classification", count=1,
+                  fields=["lr", "batch_size"])  # fmt: skip
+
+
+def test_online_sweep_uses_wandb_sweep_and_agent(offline_wandb, monkeypatch, tmp_path):
+    """wandb.sweep and wandb.agent are replaced by test doubles (no server here); the double
+    hands the trial its parameters the way the real agent does, through WANDB_SWEEP_PARAM_PATH."""
+    calls = {}
+    monkeypatch.setenv("WANDB_MODE", "online")
+
+    def fake_sweep(config, project=None, entity=None):
+        calls["sweep"] = (config, project)
+        return "abc123"
+
+    def fake_agent(sweep_id, function=None, count=None, project=None):
+        calls["agent"] = (sweep_id, count, project)
+        for i in range(count):
+            path = tmp_path / f"config-{i}.yaml"
+            path.write_text(yaml.safe_dump({"lr": {"value": 10 ** -(i + 2)}}))
+            monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(path))
+            monkeypatch.setenv("WANDB_MODE", "offline")  # the trial's own run stays local
+            function()
+
+    monkeypatch.setattr(wandb, "sweep", fake_sweep)
+    monkeypatch.setattr(wandb, "agent", fake_agent)
+    sweep = {**SWEEP, "parameters": {"lr": SWEEP["parameters"]["lr"]}}
+    result = run_sweep(sweep, toy_trial, task="image-classification", count=2)
+    assert calls["sweep"] == (sweep, "wandb-e2e-demo-image-classification")
+    assert calls["agent"] == ("abc123", 2, "wandb-e2e-demo-image-classification")
+    assert [t.params for t in result.trials] == [{"lr": 0.01}, {"lr": 0.001}]
+    assert result.sweep_id == "abc123"
+    assert result.best.params == {"lr": 0.001}

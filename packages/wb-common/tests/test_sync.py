@@ -1,0 +1,104 @@
+"""`wb-demo sync` and `inspect`: the queued registry link replayed after upload.
+
+uv run --package wb-common pytest packages/wb-common/tests/test_sync.py
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from wb_common import ModelCard, find_run_dirs, link_to_registry, log_model_artifact, start_run
+from wb_common.cli import Inspect, Sync, inspect_command, sync_command
+from wb_common.pending import pending_actions, replay
+
+
+@pytest.fixture
+def offline_run_with_link(offline_wandb, tmp_path):
+    weights = tmp_path / "model.pth"
+    weights.write_bytes(b"weights")
+    card = ModelCard(model_type="classification", architecture="resnet18",
+                     weights_file="model.pth", class_names=["a", "b"])  # fmt: skip
+    run = start_run("image-classification", {"lr": 0.1})
+    run.log({"val/acc": 0.75, "epoch": 1})
+    artifact = log_model_artifact(run, "resnet18-toy", weights, card)
+    link_to_registry(run, artifact, "cifar10-classifier")
+    run.finish()
+    (run_dir,) = find_run_dirs(offline_wandb)
+    return run_dir, artifact.digest
+
+
+class FakeArtifact:
+    def __init__(self, name: str, digest: str):
+        self.name, self.digest, self.links = name, digest, []
+
+    def link(self, target_path: str, aliases=None):
+        self.links.append((target_path, list(aliases or [])))
+
+
+class FakeApi:
+    """A test double of `wandb.Api`: `default_entity`, `run(path).logged_artifacts()`."""
+
+    def __init__(self, artifacts):
+        self.default_entity = "demo-team"
+        self.artifacts = artifacts
+        self.run_paths = []
+
+    def run(self, path):
+        self.run_paths.append(path)
+        return SimpleNamespace(logged_artifacts=lambda: self.artifacts)
+
+
+def test_dry_run_shows_the_link_it_would_make(offline_run_with_link, capsys):
+    run_dir, digest = offline_run_with_link
+    assert sync_command(Sync(dir=run_dir.parent, dry_run=True)) == 0
+    out = capsys.readouterr().out
+    assert f"would run: wandb sync {run_dir}" in out
+    assert "'resnet18-toy'" in out and digest[:12] in out
+    assert ".link('wandb-registry-model/cifar10-classifier', aliases=['staging'])" in out
+    assert len(pending_actions(run_dir)) == 1  # a dry run changes nothing
+
+
+def test_replay_links_the_matching_artifact_once(offline_run_with_link):
+    """Replays against a test double of `wandb.Api` (no server here)."""
+    run_dir, digest = offline_run_with_link
+    other = FakeArtifact("resnet18-toy:v0", "0" * 32)
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    api = FakeApi([other, ours])
+    (line,) = replay(run_dir, api)
+    assert line.startswith("done:")
+    assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
+    assert other.links == []
+    assert api.run_paths[0].startswith("demo-team/wandb-e2e-demo-image-classification/")
+    assert replay(run_dir, api) == []  # replayed entries are not replayed again
+    assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
+
+
+def test_replay_without_the_uploaded_artifact_explains(offline_run_with_link):
+    """Replays against a test double of `wandb.Api` whose run logged nothing."""
+    run_dir, _ = offline_run_with_link
+    with pytest.raises(LookupError, match="wandb sync"):
+        replay(run_dir, FakeApi([]))
+    assert len(pending_actions(run_dir)) == 1  # still queued for the next try
+
+
+def test_sync_without_a_key_says_how_to_log_in(offline_run_with_link, capsys):
+    run_dir, _ = offline_run_with_link
+    assert sync_command(Sync(dir=run_dir.parent)) == 2
+    err = capsys.readouterr().err
+    assert "wandb login" in err and err.count("\n") == 1
+
+
+def test_inspect_summarises_what_the_run_recorded(offline_run_with_link, capsys):
+    run_dir, _ = offline_run_with_link
+    assert inspect_command(Inspect(run_dir=run_dir)) == 0
+    out = capsys.readouterr().out
+    assert "project=wandb-e2e-demo-image-classification" in out
+    assert "val/acc = 0.75  (1)" in out
+    assert "resnet18-toy (model) files=['model.pth', 'model_card.json']" in out
+    assert "link: wandb-registry-model/cifar10-classifier" in out
+
+
+def test_inspect_of_a_non_run_is_one_sentence(tmp_path, capsys):
+    assert inspect_command(Inspect(run_dir=tmp_path)) == 2
+    assert "not a W&B run folder" in capsys.readouterr().err
