@@ -1,0 +1,336 @@
+"""W&B 모델 배포 뷰어 — serves the model version the W&B Registry promoted to `production`.
+
+    uv run --package viewer streamlit run apps/viewer/app.py      # http://localhost:8501
+
+What is served comes from deployment.json (written only by `viewer-deploy`) and each model's card.
+With a W&B API key (environment, ~/.netrc, or WANDB_API_KEY in Streamlit secrets) the app also
+shows the run's metrics, config and lineage and the registry's versions; without one it shows the
+card's own data and the local deployment history, and says so.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+try:
+    import viewer  # noqa: F401  (installed by uv: `uv sync --package viewer`)
+except ModuleNotFoundError:  # Streamlit Cloud installs requirements.txt, not the workspace
+    sys.path[:0] = [str(HERE / "src"), str(HERE.parents[1] / "packages" / "wb-common" / "src")]
+
+from viewer import deployment as dp  # noqa: E402
+from viewer import wandb_api  # noqa: E402
+from viewer.inference import Prediction, predict  # noqa: E402
+from viewer.models import NOT_SERVED, ModelLoadError, ServedModel  # noqa: E402
+from viewer.samples import load_sample  # noqa: E402
+from viewer.serving import load_deployed  # noqa: E402
+from viewer.uploads import (  # noqa: E402
+    IMAGE_TYPES,
+    MAX_IMAGE_BYTES,
+    MAX_VIDEO_BYTES,
+    VIDEO_TYPES,
+    UploadError,
+    read_image,
+    read_video,
+)
+from wb_common import project_name  # noqa: E402
+
+LABELS = {
+    "classification": "이미지 분류 · Classification",
+    "segmentation": "이미지 분할 · Segmentation",
+    "detection": "객체 탐지 · Detection",
+    "video-classification": "동영상 분류 · Video classification",
+    "llm-lora": "LLM 파인튜닝 · Qwen3 LoRA",
+    "diffusion-lora": "이미지 생성 · SD 1.5 LoRA",
+}
+TASKS = {  # model_type -> the W&B project's task suffix (wb_common.project_name)
+    "classification": "image-classification",
+    "segmentation": "image-segmentation",
+    "detection": "image-detection",
+    "video-classification": "video-classification",
+    "llm-lora": "llm-finetuning",
+    "diffusion-lora": "image-generation",
+}
+
+st.set_page_config(page_title="W&B 모델 배포 뷰어", page_icon="🚀", layout="wide")
+
+
+def home() -> Path:
+    return Path(os.environ[dp.HOME_ENV]) if os.environ.get(dp.HOME_ENV) else HERE
+
+
+def share_streamlit_secret() -> None:
+    """Streamlit Cloud keeps the key in st.secrets; wandb and wb_common read the environment."""
+    if os.environ.get("WANDB_API_KEY"):
+        return
+    try:
+        key = st.secrets.get("WANDB_API_KEY")
+    except Exception:  # no secrets.toml: a laptop or CI
+        key = None
+    if key:
+        os.environ["WANDB_API_KEY"] = str(key)
+
+
+@st.cache_resource(show_spinner=False)
+def server() -> tuple[object | None, str]:
+    """(wandb.Api or None, why not); one connection per app process."""
+    try:
+        api = wandb_api.connect()
+    except Exception as err:  # no network, a revoked key: the app still serves
+        return None, f"W&B 서버에 연결하지 못했습니다 — could not reach W&B ({type(err).__name__})."
+    if api is None:
+        return None, "W&B API 키가 없어 오프라인으로 표시합니다 — no W&B API key: offline view."
+    return api, ""
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
+    api, why = server()
+    if api is None:
+        return None, why
+    try:
+        return wandb_api.model_info(api, artifact_path), ""
+    except Exception as err:
+        return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({err})."
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cached_versions(entity: str, collection: str) -> tuple[list | None, str]:
+    api, why = server()
+    if api is None:
+        return None, why
+    try:
+        return wandb_api.registry_versions(api, entity, collection), ""
+    except Exception as err:
+        return None, f"Registry 버전을 가져오지 못했습니다 — registry lookup failed ({err})."
+
+
+@st.cache_resource(show_spinner="모델을 불러오는 중… Loading the model…")
+def cached_model(home_dir: str, artifact_path: str, _deployment: dp.Deployment) -> ServedModel:
+    # Keyed by the version: a new deployment loads a new model, reruns reuse the loaded one.
+    return load_deployed(Path(home_dir), _deployment)
+
+
+def project_link(deployment: dp.Deployment) -> tuple[str, str]:
+    """(project name, its URL): the producing run's entity when known, else the registry's."""
+    project = project_name(TASKS[deployment.model_type])
+    run_path = deployment.model_card.run_path.split("/")
+    entity = run_path[0] if len(run_path) == 3 and run_path[0] else ""
+    entity = entity or deployment.artifact_path.split("/")[0]
+    return project, f"https://wandb.ai/{entity}/{project}"
+
+
+def show_status(deployment: dp.Deployment) -> None:
+    st.subheader("🚀 배포 상태 · Deployment")
+    cols = st.columns(4)
+    cols[0].metric("모델 · Model", deployment.model_name)
+    cols[1].metric("버전 · Version", deployment.version)
+    cols[2].metric("배포 시각 · Deployed at (UTC)", deployment.deployed_at.replace("T", " ")[:16])
+    cols[3].metric("배포자 · By", deployment.deployed_by)
+    st.markdown(f"Artifact: `{deployment.artifact_path}` · 출처 · source: `{deployment.source}`")
+    smoke = deployment.smoke_test
+    if smoke.get("served"):
+        st.success(
+            f"배포 전 샘플 추론 통과 — sample check passed: {smoke['prediction']} "
+            f"({smoke['latency_ms']} ms)"
+        )
+    elif smoke:
+        st.info(smoke.get("reason", ""))
+
+
+def show_info(deployment: dp.Deployment) -> None:
+    st.subheader("📊 모델 정보 · Model")
+    card = deployment.model_card
+    info, why = cached_model_info(deployment.artifact_path)
+    if info is None:
+        st.caption(f"{why} 모델 카드의 정보를 표시합니다 — showing the model card.")
+        metrics, config = card.metrics, {}
+        lineage = [card.dataset_artifact or "?", card.run_path or "?", deployment.artifact_path]
+    else:
+        metrics, config = info["metrics"] or card.metrics, info["config"]
+        run = info["run"] or {}
+        lineage = [", ".join(info["datasets"]) or "?", run.get("path", "?"), info["artifact"]]
+        if run.get("url"):
+            st.markdown(f"학습 run · Training run: [{run.get('name')}]({run['url']})")
+    shown = [(k, v) for k, v in metrics.items() if "/" in k][:8] or list(metrics.items())[:8]
+    if shown:
+        cols = st.columns(len(shown))
+        for col, (key, value) in zip(cols, shown, strict=True):
+            col.metric(key, f"{value:.4g}")
+    st.markdown("**계보 · Lineage**: " + " → ".join(f"`{item}`" for item in lineage))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**모델 카드 · Model card**")
+        st.json({k: v for k, v in card.to_dict().items() if k not in ("metrics",)}, expanded=False)
+    with right:
+        st.markdown("**학습 설정 · Training config**")
+        if config:
+            st.json(config, expanded=False)
+        else:
+            st.caption("W&B에 연결되면 학습 설정을 표시합니다 — shown when W&B is reachable.")
+
+
+def show_prediction(prediction: Prediction) -> None:
+    if prediction.image is not None and prediction.model_type != "classification":
+        st.image(prediction.image, caption="추론 결과 · Prediction", width="stretch")
+    st.markdown(f"**예측 · Prediction: {html.escape(prediction.summary)}**")
+    if prediction.top:
+        st.dataframe(
+            [{"클래스 · Class": n, "확률 · Probability": p} for n, p in prediction.top],
+            column_config={
+                "확률 · Probability": st.column_config.ProgressColumn(
+                    format="percent", min_value=0.0, max_value=1.0
+                )
+            },
+            hide_index=True,
+        )
+    if prediction.legend:
+        items = "".join(
+            f'<span style="display:inline-block;margin:2px 10px 2px 0">'
+            f'<span style="display:inline-block;width:12px;height:12px;'
+            f'background:rgb{colour};margin-right:4px"></span>{html.escape(name)} {share:.1%}'
+            "</span>"
+            for name, colour, share in prediction.legend
+        )
+        st.markdown(f"범례 · Legend: {items}", unsafe_allow_html=True)
+    if prediction.boxes:
+        st.dataframe(prediction.boxes, hide_index=True)
+    st.caption(f"추론 시간 · Inference: {prediction.latency_ms:.0f} ms (CPU)")
+
+
+def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
+    st.subheader("🔍 추론 테스트 · Try it")
+    model_type = deployment.model_type
+    if model_type in NOT_SERVED:
+        st.info(NOT_SERVED[model_type])
+        show_samples(deployment)
+        return
+    try:
+        served = cached_model(str(home_dir), deployment.artifact_path, deployment)
+    except (dp.DeploymentError, ModelLoadError) as err:
+        st.error(f"모델을 불러오지 못했습니다 — the model could not be loaded: {err}")
+        return
+    video = model_type == "video-classification"
+    clip_seconds = served.card.extra.get("clip_duration")
+    limit_mb = (MAX_VIDEO_BYTES if video else MAX_IMAGE_BYTES) // (1024 * 1024)
+    uploaded = st.file_uploader(
+        "동영상 올리기 · Upload a video" if video else "이미지 올리기 · Upload an image",
+        type=VIDEO_TYPES if video else IMAGE_TYPES,
+        key=f"upload-{model_type}",
+        max_upload_size=limit_mb,
+    )
+    use_sample = st.button("샘플로 해 보기 · Try the sample", key=f"sample-{model_type}")
+    if uploaded is None and not use_sample:
+        return
+    try:
+        if uploaded is not None:
+            data = uploaded.getvalue()
+            item = read_video(data, clip_seconds) if video else read_image(data)
+        else:
+            item = load_sample(model_type, clip_seconds)
+    except UploadError as err:
+        st.error(str(err))
+        return
+    try:
+        prediction = predict(served, item)
+    except Exception as err:  # a model that breaks on this input must not take the app down
+        st.error(f"추론에 실패했습니다 — inference failed ({type(err).__name__}: {err}).")
+        return
+    left, right = st.columns(2)
+    with left:
+        if video:
+            if uploaded is not None:
+                st.video(uploaded.getvalue())
+            st.caption(f"{len(item.frames)} frames, {item.duration:.1f} s")
+        else:
+            st.image(item, caption="입력 · Input", width="stretch")
+    with right:
+        show_prediction(prediction)
+
+
+def show_samples(deployment: dp.Deployment) -> None:
+    api, why = server()
+    st.json(deployment.card, expanded=False)
+    if api is None:
+        st.caption(f"{why} 학습 run이 기록한 생성 샘플은 W&B에서 볼 수 있습니다.")
+        return
+    folder = home() / dp.MODELS_DIR / f"{deployment.folder_name}-samples"
+    try:
+        images = wandb_api.sample_generations(api, deployment.artifact_path, folder)
+    except Exception as err:
+        st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({err}).")
+        return
+    if images:
+        st.image([str(p) for p in images], width=256)
+
+
+def show_versions(deployment: dp.Deployment) -> None:
+    st.subheader("📋 버전 이력 · Versions")
+    entity = deployment.artifact_path.split("/")[0]
+    rows, why = cached_versions(entity, deployment.model_name)
+    if rows is not None:
+        st.caption("W&B Registry의 버전과 alias — registry versions and aliases.")
+        st.dataframe(rows, hide_index=True)
+        return
+    st.caption(f"{why} 이 서버의 배포 이력을 표시합니다 — showing this host's deployment history.")
+    history = [e for e in dp.read_history(home()) if e.get("model_type") == deployment.model_type]
+    rows = [
+        {
+            "버전 · Version": e.get("version"),
+            "배포 시각 · Deployed at": e.get("deployed_at"),
+            "배포자 · By": e.get("deployed_by"),
+            "출처 · Source": e.get("source"),
+            "샘플 예측 · Sample": (e.get("smoke_test") or {}).get("prediction", "-"),
+        }
+        for e in reversed(history)
+    ]
+    if rows:
+        st.dataframe(rows, hide_index=True)
+    else:
+        st.caption("기록된 배포가 없습니다 — no deployments recorded yet.")
+
+
+def main() -> None:
+    share_streamlit_secret()
+    st.title("🚀 W&B 모델 배포 뷰어")
+    try:
+        deployments = dp.read_deployments(home())
+    except dp.DeploymentError as err:
+        st.error(f"배포 정보를 읽을 수 없습니다 — cannot read the deployment manifest: {err}")
+        return
+    if not deployments:
+        st.info(
+            "아직 배포된 모델이 없습니다. Registry에서 모델 버전에 `production` alias를 주거나, "
+            "`viewer-deploy --artifact-dir`로 로컬 모델을 배포해 주세요 — no model is deployed "
+            "yet: promote a version to `production`, or run `viewer-deploy --artifact-dir`."
+        )
+        return
+    with st.sidebar:
+        st.header("모델 선택 · Model")
+        model_type = st.radio(
+            "모델 유형 · Model type", list(deployments), format_func=lambda t: LABELS.get(t, t)
+        )
+        deployment = deployments[model_type]
+        project, url = project_link(deployment)
+        st.link_button(f"W&B 프로젝트 · {project}", url)
+        api, why = server()
+        st.caption("W&B: 연결됨 · online" if api is not None else why)
+    status, info, inference, versions = st.tabs(
+        ["🚀 배포 상태", "📊 모델 정보", "🔍 추론 테스트", "📋 버전 이력"]
+    )
+    with status:
+        show_status(deployment)
+    with info:
+        show_info(deployment)
+    with inference:
+        show_inference(home(), deployment)
+    with versions:
+        show_versions(deployment)
+
+
+main()

@@ -1,0 +1,140 @@
+"""Build a servable model from an artifact folder and its model card alone.
+
+The card names the architecture, the weights file and the classes; nothing here knows which
+training package produced the files, so a new version of any task can be served the moment it is
+promoted. Weights are plain `state_dict`s read with `weights_only=True` (no pickled code runs),
+except Ultralytics checkpoints, which pickle the module itself: those are only loaded from the
+allow-listed registry (viewer.payload) or a folder the operator chose.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wb_common import ModelCard
+
+# LoRA adapters need their multi-GB base model and a GPU; a CPU host shows their card instead.
+NOT_SERVED = {
+    "llm-lora": "Qwen3-4B 기반 LoRA는 CPU 서버에서 실시간 생성하지 않습니다 — the 4B base model "
+    "needs a GPU; see the sample generations its run logged.",
+    "diffusion-lora": "Stable Diffusion 1.5 LoRA는 CPU 서버에서 실시간 생성하지 않습니다 — one "
+    "image takes minutes on a CPU; see the sample generations its run logged.",
+}
+
+
+class ModelLoadError(RuntimeError):
+    """The artifact's weights do not fit the architecture its card names; one sentence."""
+
+
+@dataclass
+class ServedModel:
+    card: ModelCard
+    module: Any  # torch.nn.Module, or ultralytics.YOLO for detection
+    folder: Path
+
+
+def _state_dict(path: Path) -> dict[str, Any]:
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelLoadError(f"the weights file {path.name} is missing.") from None
+    except Exception as err:  # truncated zip, pickle that is not plain tensors, ...
+        raise ModelLoadError(f"{path.name} is not a readable PyTorch state_dict ({err}).") from None
+    if not isinstance(state, dict):
+        raise ModelLoadError(f"{path.name} holds a {type(state).__name__}, not a state_dict.")
+    return state
+
+
+def _load_state(module: Any, path: Path, card: ModelCard) -> Any:
+    try:
+        module.load_state_dict(_state_dict(path))
+    except RuntimeError as err:  # missing/unexpected keys, shape mismatch
+        first = str(err).strip().splitlines()
+        detail = " ".join(first[:2])[:300]
+        raise ModelLoadError(
+            f"{path.name} does not fit {card.architecture} with {len(card.class_names)} classes "
+            f"({detail})."
+        ) from None
+    return module.eval()
+
+
+def _build_torchvision(card: ModelCard) -> Any:
+    n = len(card.class_names)
+    if card.architecture == "resnet18":
+        from torch import nn
+        from torchvision.models import resnet18
+
+        model = resnet18(weights=None)
+        model.fc = nn.Linear(model.fc.in_features, n)
+        return model
+    if card.architecture == "deeplabv3_mobilenet_v3_large":
+        from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
+
+        return deeplabv3_mobilenet_v3_large(
+            weights=None, weights_backbone=None, num_classes=n, aux_loss=False
+        )
+    if card.architecture == "r3d_18":
+        from torchvision.models.video import r3d_18
+
+        return r3d_18(weights=None, num_classes=n)
+    raise ModelLoadError(f"architecture {card.architecture!r} is not one the viewer can build.")
+
+
+# model_type -> the architectures the viewer serves for it.
+ARCHITECTURES = {
+    "classification": ("resnet18",),
+    "segmentation": ("deeplabv3_mobilenet_v3_large",),
+    "detection": ("yolov8n",),
+    "video-classification": ("r3d_18",),
+}
+
+
+def _load_yolo(path: Path, card: ModelCard) -> Any:
+    # Ultralytics checks GitHub for fonts and updates unless told it is offline.
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    from ultralytics import YOLO
+
+    if not path.is_file():
+        raise ModelLoadError(f"the weights file {path.name} is missing.")
+    try:
+        model = YOLO(str(path), task="detect")
+    except Exception as err:
+        raise ModelLoadError(
+            f"{path.name} is not a loadable Ultralytics checkpoint ({err})."
+        ) from None
+    names = [model.names[i] for i in sorted(model.names)]
+    if names != card.class_names:
+        raise ModelLoadError(
+            f"{path.name} predicts {len(names)} classes ({', '.join(names[:3])}, ...) but the "
+            f"card lists {len(card.class_names)} ({', '.join(card.class_names[:3])}, ...)."
+        )
+    return model
+
+
+def load_model(folder: str | Path, card: ModelCard | None = None) -> ServedModel:
+    """The model the artifact in `folder` holds, ready for inference on the CPU."""
+    folder = Path(folder)
+    card = card or ModelCard.read(folder)
+    if card.model_type in NOT_SERVED:
+        raise ModelLoadError(NOT_SERVED[card.model_type])
+    if card.architecture not in ARCHITECTURES.get(card.model_type, ()):
+        raise ModelLoadError(
+            f"a {card.model_type} card naming {card.architecture!r} is not servable here "
+            f"(expected {' or '.join(ARCHITECTURES.get(card.model_type, ('nothing',)))})."
+        )
+    dims = 3 if card.model_type == "video-classification" else 2
+    if len(card.input_size) != dims:
+        raise ModelLoadError(
+            f"a {card.model_type} card needs input_size with {dims} numbers, got {card.input_size}."
+        )
+    weights = folder / card.weights_file
+    if card.model_type == "detection":
+        return ServedModel(card, _load_yolo(weights, card), folder)
+    module = _build_torchvision(card)
+    return ServedModel(card, _load_state(module, weights, card), folder)

@@ -1,0 +1,169 @@
+"""The promotion payload: the one place that names its fields, their schema and the allow-list.
+
+W&B sends the webhook when a model version gets the `production` alias in the Registry; GitHub
+turns it into a `repository_dispatch` event, and the deploy workflow hands its `client_payload`
+to `viewer-deploy` as data (a file or an environment variable, never spliced into a shell line).
+The automation template, the workflow and the deploy command all read the field names from here:
+
+    from viewer.payload import dispatch_body
+    SendWebhook.from_integration(hook, payload=dispatch_body())
+
+Every value is checked against a strict pattern and an allow-list before anything is downloaded,
+so a forged or malformed payload can name neither another team's model nor a path or a command.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# The repository_dispatch event type the workflow listens for (`on.repository_dispatch.types`).
+DISPATCH_EVENT_TYPE = "wandb-model-promoted"
+
+# client_payload field -> the W&B automation payload variable that fills it.
+FIELDS: dict[str, str] = {
+    "event_type": "${event_type}",
+    "event_author": "${event_author}",
+    "alias": "${alias}",
+    "entity_name": "${entity_name}",
+    "project_name": "${project_name}",
+    "artifact_collection_name": "${artifact_collection_name}",
+    "artifact_version_string": "${artifact_version_string}",
+}
+
+# The only W&B event that deploys: an alias added to a version in a registry collection.
+EVENT_TYPES = ("ADD_ARTIFACT_ALIAS",)
+ALLOWED_ALIASES = ("production",)
+ALLOWED_REGISTRIES = ("model",)  # the new Registry: project `wandb-registry-model`
+# Registry collection -> the model_type its model card must declare (DESIGN.md "Registry").
+COLLECTIONS: dict[str, str] = {
+    "cifar10-classifier": "classification",
+    "pet-segmenter": "segmentation",
+    "coco128-detector": "detection",
+    "ucf101-classifier": "video-classification",
+    "qwen3-4b-ko-lora": "llm-lora",
+    "sd15-naruto-lora": "diffusion-lora",
+}
+ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
+
+MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # W&B entity / user name
+_AUTHOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
+_VERSION = re.compile(r"v\d{1,6}")
+
+
+class PayloadError(ValueError):
+    """A payload that is not a valid, allowed promotion; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A validated promotion: which registry version to deploy, and who promoted it."""
+
+    entity: str
+    registry: str
+    collection: str
+    version: str  # "v3"
+    alias: str
+    author: str
+
+    @property
+    def artifact_path(self) -> str:
+        """The full name `wandb.Api().artifact()` takes."""
+        return f"{self.entity}/wandb-registry-{self.registry}/{self.collection}:{self.version}"
+
+    @property
+    def model_type(self) -> str:
+        return COLLECTIONS[self.collection]
+
+
+def dispatch_body() -> dict[str, Any]:
+    """The JSON body the W&B webhook posts to GitHub's `/dispatches` endpoint."""
+    return {"event_type": DISPATCH_EVENT_TYPE, "client_payload": dict(FIELDS)}
+
+
+def allowed_entities(cli_values: Iterable[str] = (), env: dict[str, str] | None = None) -> set[str]:
+    """The entities allowed to deploy: `--allowed-entity` values plus $VIEWER_ALLOWED_ENTITIES."""
+    env_value = (env or {}).get(ENTITIES_ENV, "")
+    names = {n.strip() for n in [*cli_values, *env_value.split(",")] if n.strip()}
+    if bad := sorted(n for n in names if not _NAME.fullmatch(n)):
+        raise PayloadError(f"allowed entity {bad[0]!r} is not a valid W&B entity name.")
+    return names
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if dupes := sorted({k for k in keys if keys.count(k) > 1}):
+        raise PayloadError(f"payload repeats the field {dupes[0]!r}.")
+    return dict(pairs)
+
+
+def _reject_constant(name: str) -> None:
+    raise PayloadError(f"payload contains {name}, which is not JSON.")
+
+
+def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
+    """Validate a `client_payload` JSON document; raise PayloadError with one sentence."""
+    if not allowed:
+        raise PayloadError(
+            f"no allowed W&B entity configured: pass --allowed-entity or set {ENTITIES_ENV}."
+        )
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload is {len(raw)} bytes, more than {MAX_PAYLOAD_BYTES}.")
+    try:
+        data = json.loads(
+            raw, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise PayloadError(f"payload is not valid JSON ({err}).") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}.")
+    if missing := [name for name in FIELDS if name not in data]:
+        raise PayloadError(f"payload is missing the field {missing[0]!r}.")
+    if unknown := sorted(set(data) - set(FIELDS)):
+        raise PayloadError(f"payload has the unknown field {unknown[0]!r}.")
+    if not_text := [k for k, v in data.items() if not isinstance(v, str)]:
+        raise PayloadError(f"payload field {not_text[0]!r} must be a string.")
+
+    def check(field: str, ok: bool, expected: str) -> str:
+        if not ok:
+            value = data[field] if len(data[field]) <= 80 else data[field][:77] + "..."
+            raise PayloadError(f"payload field {field!r} = {value!r}: expected {expected}.")
+        return data[field]
+
+    check("event_type", data["event_type"] in EVENT_TYPES, " or ".join(EVENT_TYPES))
+    alias = check("alias", data["alias"] in ALLOWED_ALIASES, " or ".join(ALLOWED_ALIASES))
+    author = check("event_author", bool(_AUTHOR.fullmatch(data["event_author"])), "a user name")
+    entity = check(
+        "entity_name",
+        data["entity_name"] in allowed,
+        f"an allowed entity ({', '.join(sorted(allowed))})",
+    )
+    project = data["project_name"]
+    registry = project.removeprefix("wandb-registry-")
+    check(
+        "project_name",
+        project.startswith("wandb-registry-") and registry in ALLOWED_REGISTRIES,
+        " or ".join(f"wandb-registry-{r}" for r in ALLOWED_REGISTRIES),
+    )
+    collection = check(
+        "artifact_collection_name",
+        data["artifact_collection_name"] in COLLECTIONS,
+        f"one of {', '.join(COLLECTIONS)}",
+    )
+    # `[entity/][project/]collection:vN`: every part it names must agree with the fields above.
+    *prefix, last = data["artifact_version_string"].split("/")
+    name, _, version = last.partition(":")
+    expected_prefix = [entity, project][-len(prefix) :] if prefix else []
+    check(
+        "artifact_version_string",
+        len(prefix) <= 2
+        and prefix == expected_prefix
+        and name == collection
+        and bool(_VERSION.fullmatch(version)),
+        f"'{entity}/{project}/{collection}:v<N>'",
+    )
+    return Promotion(entity, registry, collection, version, alias, author)

@@ -1,0 +1,51 @@
+"""Get the deployed model's files onto this machine and load them, checking every byte.
+
+The files of a deployment live in `models/<collection>-<version>/` next to deployment.json:
+`viewer-deploy` leaves them there, so a laptop or an air-gapped box serves without W&B. A fresh
+host (Streamlit Community Cloud, a new clone) downloads the same artifact version with the
+WANDB_API_KEY secret. Either way the files must match the sha256 that the deploy validated.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from viewer import deployment as dp
+from viewer import wandb_api
+from viewer.models import ServedModel, load_model
+
+
+def ensure_files(home: Path, deployment: dp.Deployment, api: object | None) -> Path:
+    """The folder with the deployment's validated files; downloads them when missing."""
+    folder = dp.model_folder(home, deployment)
+    if folder.is_dir():
+        dp.verify_files(folder, deployment)
+        return folder
+    if api is None:
+        raise dp.DeploymentError(
+            f"모델 파일이 이 서버에 없습니다({folder.name}). WANDB_API_KEY를 설정하거나 "
+            "viewer-deploy --artifact-dir 로 배포해 주세요 — the model files are not on this "
+            "host: set WANDB_API_KEY or deploy with viewer-deploy --artifact-dir."
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{folder.name}.", dir=folder.parent) as tmp:
+        # The alias may have moved on since; the version itself is immutable, so fetch it as is.
+        api.artifact(deployment.artifact_path, type="model").download(root=tmp)  # type: ignore[attr-defined]
+        dp.verify_files(Path(tmp), deployment)
+        partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        for name in deployment.files:
+            shutil.copy2(Path(tmp) / name, partial / name)
+    if not folder.exists():
+        partial.rename(folder)
+    else:
+        shutil.rmtree(partial)
+    return folder
+
+
+def load_deployed(home: Path, deployment: dp.Deployment) -> ServedModel:
+    """The deployed model, loaded from verified files and the card that was deployed."""
+    api = wandb_api.connect() if not dp.model_folder(home, deployment).is_dir() else None
+    folder = ensure_files(home, deployment, api)
+    return load_model(folder, deployment.model_card)

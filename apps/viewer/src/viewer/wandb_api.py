@@ -1,0 +1,114 @@
+"""Everything the viewer asks the W&B server, in one small module (wandb 0.31's `wandb.Api`).
+
+Each function takes the `Api` object, so tests pass a small stand-in with the same methods and
+nothing here needs a network to be exercised. The app calls these only when an API key exists,
+and shows the model card's own data when they fail: a demo must not depend on the venue's Wi-Fi.
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+from wb_common import find_api_key
+
+TIMEOUT_S = 15  # per HTTP request: long enough for a slow venue network, short enough on stage
+
+
+class ServerError(RuntimeError):
+    """The W&B server did not give what was asked; one sentence."""
+
+
+def connect(timeout: int = TIMEOUT_S) -> Any | None:
+    """`wandb.Api` with the key from the environment, ~/.netrc or Colab; None without a key.
+
+    Passing the key explicitly means `wandb.Api` never prompts for a login (it would hang a
+    headless deploy or a Streamlit session).
+    """
+    key = find_api_key()
+    if key is None:
+        return None
+    import wandb
+
+    return wandb.Api(api_key=key, timeout=timeout)
+
+
+def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
+    """Download a model version into `dest` after checking it still carries `alias`.
+
+    The check closes a race: if someone moved `production` on while the workflow was queued, the
+    newer event deploys the newer version and this one must not overwrite it.
+    """
+    artifact = api.artifact(artifact_path, type="model")
+    if alias not in artifact.aliases:
+        raise ServerError(
+            f"{artifact_path} no longer has the alias {alias!r} (it has "
+            f"{', '.join(artifact.aliases) or 'none'}); the newer promotion deploys instead."
+        )
+    artifact.download(root=str(dest))
+    return {"digest": artifact.digest, "version": artifact.version}
+
+
+def _numbers(mapping: Any) -> dict[str, float]:
+    return {
+        str(k): float(v)
+        for k, v in dict(mapping).items()
+        if not str(k).startswith("_") and isinstance(v, numbers.Real) and not isinstance(v, bool)
+    }
+
+
+def model_info(api: Any, artifact_path: str) -> dict[str, Any]:
+    """Metrics and config of the producing run, and the lineage: data -> run -> model."""
+    artifact = api.artifact(artifact_path, type="model")
+    run = artifact.logged_by()
+    info: dict[str, Any] = {
+        "artifact": artifact.qualified_name,
+        "source_artifact": artifact.source_qualified_name,
+        "created_at": str(artifact.created_at),
+        "aliases": list(artifact.aliases),
+        "metrics": {},
+        "config": {},
+        "run": None,
+        "datasets": [],
+    }
+    if run is not None:
+        info["metrics"] = _numbers(run.summary_metrics)
+        info["config"] = {k: v for k, v in run.config.items() if not str(k).startswith("_")}
+        info["run"] = {"path": "/".join(run.path), "name": run.name, "url": run.url}
+        info["datasets"] = [
+            a.qualified_name for a in run.used_artifacts() if getattr(a, "type", "") == "dataset"
+        ]
+    return info
+
+
+def registry_versions(api: Any, entity: str, collection: str, registry: str = "model") -> list:
+    """Every version of a registry collection, newest first, with aliases and card metrics."""
+    versions = api.artifacts(
+        type_name="model", name=f"{entity}/wandb-registry-{registry}/{collection}"
+    )
+    rows = []
+    for artifact in versions:
+        metrics = (artifact.metadata or {}).get("metrics", {})
+        rows.append(
+            {
+                "version": artifact.version,
+                "aliases": ", ".join(artifact.aliases),
+                "created_at": str(artifact.created_at),
+                **{k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+            }
+        )
+    return sorted(rows, key=lambda row: int(row["version"].lstrip("v") or 0), reverse=True)
+
+
+def sample_generations(api: Any, artifact_path: str, dest: Path, limit: int = 6) -> list[Path]:
+    """The last images the producing run logged (LoRA models show these instead of serving)."""
+    run = api.artifact(artifact_path, type="model").logged_by()
+    if run is None:
+        return []
+    images = [f for f in run.files() if f.name.startswith("media/images/")][-limit:]
+    paths = []
+    for file in images:
+        file.download(root=str(dest), replace=True, exist_ok=True)
+        paths.append(dest / file.name)
+    return paths

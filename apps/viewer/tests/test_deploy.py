@@ -1,0 +1,232 @@
+"""`viewer-deploy`: a model that cannot serve is never deployed, and a failure changes nothing.
+
+.venv/bin/python -m pytest apps/viewer/tests/test_deploy.py -q -p no:logging
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from viewer import deployment as dp
+from wb_common import ModelCard
+
+
+@pytest.mark.parametrize(
+    "model_type", ["classification", "segmentation", "detection", "video-classification"]
+)
+def test_deploy_validates_then_records_each_model_type(
+    model_type, artifacts, run_deploy, make_payload, viewer_home
+):
+    code, out, err = run_deploy(
+        make_payload(model_type), "--artifact-dir", str(artifacts[model_type])
+    )
+    assert code == 0, err
+    assert out.startswith("viewer-deploy: deployed demo-team/wandb-registry-model/")
+    (deployment,) = dp.read_deployments(viewer_home).values()
+    assert deployment.model_type == model_type and deployment.version == "v3"
+    assert deployment.deployed_by == "jiyoon" and deployment.source == "local"
+    assert deployment.smoke_test["served"] is True
+    assert deployment.card == ModelCard.read(artifacts[model_type]).to_dict()
+    kept = dp.model_folder(viewer_home, deployment)
+    dp.verify_files(kept, deployment)  # the kept files are the ones that were validated
+    (entry,) = dp.read_history(viewer_home)
+    assert entry["artifact_path"] == deployment.artifact_path
+
+
+def test_same_version_twice_changes_nothing(artifacts, run_deploy, make_payload, viewer_home):
+    flags = ("--artifact-dir", str(artifacts["classification"]))
+    assert run_deploy(make_payload("classification"), *flags)[0] == 0
+    before = (viewer_home / dp.DEPLOYMENT_FILE).read_bytes()
+    code, out, _ = run_deploy(make_payload("classification"), *flags)
+    assert code == 0 and "already deployed; nothing changed" in out
+    assert (viewer_home / dp.DEPLOYMENT_FILE).read_bytes() == before
+    assert len(dp.read_history(viewer_home)) == 1
+
+
+def test_a_second_model_type_keeps_the_first(artifacts, run_deploy, make_payload, viewer_home):
+    run_deploy(make_payload("classification"), "--artifact-dir", str(artifacts["classification"]))
+    run_deploy(make_payload("segmentation"), "--artifact-dir", str(artifacts["segmentation"]))
+    assert set(dp.read_deployments(viewer_home)) == {"classification", "segmentation"}
+    code, _, _ = run_deploy(
+        make_payload("classification", "v4"), "--artifact-dir", str(artifacts["classification"])
+    )
+    assert code == 0
+    assert dp.read_deployments(viewer_home)["classification"].version == "v4"
+    assert [e["version"] for e in dp.read_history(viewer_home)] == ["v3", "v3", "v4"]
+
+
+def _broken_artifact(tmp_path: Path, source: Path, name: str) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(source, folder)
+    return folder
+
+
+def _failing_cases(tmp_path: Path, artifacts, make_payload) -> dict[str, tuple]:
+    cls = artifacts["classification"]
+    truncated = _broken_artifact(tmp_path, cls, "truncated")
+    data = (truncated / "model.pth").read_bytes()
+    (truncated / "model.pth").write_bytes(data[: len(data) // 2])
+    wrong_head = _broken_artifact(tmp_path, cls, "wrong-head")
+    state = torch.load(wrong_head / "model.pth", weights_only=True)
+    state["fc.weight"], state["fc.bias"] = state["fc.weight"][:3], state["fc.bias"][:3]
+    torch.save(state, wrong_head / "model.pth")
+    wrong_type = _broken_artifact(tmp_path, artifacts["segmentation"], "wrong-type")
+    no_card = _broken_artifact(tmp_path, cls, "no-card")
+    (no_card / "model_card.json").unlink()
+    pickled_code = _broken_artifact(tmp_path, cls, "pickled-code")
+    torch.save({"fc.weight": Path("x")}, pickled_code / "model.pth")  # not plain tensors
+    good = make_payload("classification")
+    return {
+        "malformed JSON": ('{"event_type": ', cls, "not valid JSON"),
+        "missing field": (
+            {k: v for k, v in good.items() if k != "entity_name"},
+            cls,
+            "missing the field 'entity_name'",
+        ),
+        "wrong entity": ({**good, "entity_name": "intruder"}, cls, "entity_name"),
+        "wrong registry": ({**good, "project_name": "wandb-registry-data"}, cls, "project_name"),
+        "path traversal": (
+            {**good, "artifact_collection_name": "../../.ssh"},
+            cls,
+            "artifact_collection_name",
+        ),
+        "shell metacharacters": (
+            {**good, "artifact_version_string": "cifar10-classifier:v3 && curl x | sh"},
+            cls,
+            "artifact_version_string",
+        ),
+        "truncated weights": (good, truncated, "does not load"),
+        "weights for another head": (good, wrong_head, "does not fit resnet18 with 10 classes"),
+        "pickled objects in weights": (good, pickled_code, "does not load"),
+        "card of another model type": (good, wrong_type, "must hold a classification model"),
+        "no model card": (good, no_card, "model card"),
+    }
+
+
+def test_every_failure_leaves_deployment_json_byte_for_byte(
+    artifacts, run_deploy, make_payload, viewer_home, tmp_path
+):
+    # something is deployed already: failures must not touch it
+    assert run_deploy(make_payload("video-classification"), "--artifact-dir",
+                      str(artifacts["video-classification"]))[0] == 0  # fmt: skip
+    manifest = viewer_home / dp.DEPLOYMENT_FILE
+    before, history_before = manifest.read_bytes(), dp.read_history(viewer_home)
+    for case, (payload, folder, message) in _failing_cases(
+        tmp_path, artifacts, make_payload
+    ).items():
+        code, out, err = run_deploy(payload, "--artifact-dir", str(folder))
+        assert code == 1, case
+        assert out == "", case
+        assert message in err, f"{case}: {err}"
+        assert err.count("\n") == 1 and err.startswith("viewer-deploy: "), f"{case}: {err}"
+        assert manifest.read_bytes() == before, case
+    assert dp.read_history(viewer_home) == history_before
+    assert not list(viewer_home.glob(".deployment.json.*"))  # no temporary file left behind
+
+
+def test_a_corrupt_manifest_is_never_overwritten(artifacts, run_deploy, make_payload, viewer_home):
+    manifest = viewer_home / dp.DEPLOYMENT_FILE
+    manifest.write_bytes(b'{"schema": 1, "models": {"classification": 12}')
+    code, _, err = run_deploy(
+        make_payload("classification"), "--artifact-dir", str(artifacts["classification"])
+    )
+    assert code == 1 and "Fix or delete it" in err
+    assert manifest.read_bytes() == b'{"schema": 1, "models": {"classification": 12}'
+
+
+def test_history_failure_restores_the_old_manifest(
+    artifacts, run_deploy, make_payload, viewer_home
+):
+    (viewer_home / dp.HISTORY_FILE).mkdir()  # appending to a folder fails
+    code, _, err = run_deploy(
+        make_payload("classification"), "--artifact-dir", str(artifacts["classification"])
+    )
+    assert code == 1 and "nothing deployed" in err
+    assert not (viewer_home / dp.DEPLOYMENT_FILE).exists()
+
+
+def test_payload_from_an_environment_variable(
+    artifacts, make_payload, viewer_home, monkeypatch, capsys
+):
+    from viewer.deploy import main
+
+    monkeypatch.setenv("CLIENT_PAYLOAD", json.dumps(make_payload("segmentation")))
+    args = ["--payload-env", "CLIENT_PAYLOAD", "--artifact-dir", str(artifacts["segmentation"])]
+    assert main([*args, "--home", str(viewer_home)]) == 0
+    assert main(["--payload-env", "NOT_SET", "--home", str(viewer_home)]) == 1
+    assert "NOT_SET is not set" in capsys.readouterr().err
+    assert main(["--home", str(viewer_home)]) == 1
+    assert "exactly one of --payload-file" in capsys.readouterr().err
+
+
+def test_download_path_uses_the_registry_version(
+    artifacts, run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
+):
+    """Uses a test double of wandb.Api (the W&B server is unreachable here)."""
+    from viewer import wandb_api
+
+    api = fake_api_for("classification")
+    monkeypatch.setattr(wandb_api, "connect", lambda timeout=15: api)
+    code, _, err = run_deploy(make_payload("classification"))
+    assert code == 0, err
+    assert (
+        "artifact",
+        "demo-team/wandb-registry-model/cifar10-classifier:v3",
+        "model",
+    ) in api.calls
+    assert dp.read_deployments(viewer_home)["classification"].source == "wandb"
+
+
+def test_download_refuses_a_version_that_lost_the_alias(
+    run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
+):
+    """Uses a test double of wandb.Api: v3 was promoted, then production moved on to v4."""
+    from viewer import wandb_api
+
+    api = fake_api_for("classification", versions=("v3", "v4"), production="v4")
+    monkeypatch.setattr(wandb_api, "connect", lambda timeout=15: api)
+    code, _, err = run_deploy(make_payload("classification", "v3"))
+    assert code == 1 and "no longer has the alias 'production'" in err
+    assert not (viewer_home / dp.DEPLOYMENT_FILE).exists()
+
+
+def test_without_a_key_or_folder_the_deploy_says_what_to_do(run_deploy, make_payload):
+    code, _, err = run_deploy(make_payload("classification"))
+    assert code == 1 and "set WANDB_API_KEY" in err and "--artifact-dir" in err
+
+
+def test_lora_models_are_checked_but_not_served(run_deploy, make_payload, viewer_home, tmp_path):
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    (folder / "adapter_model.safetensors").write_bytes(b"\0" * 64)
+    ModelCard(
+        model_type="llm-lora",
+        architecture="qwen3-4b-lora",
+        weights_file="adapter_model.safetensors",
+        extra={"base_model": "Qwen/Qwen3-4B"},
+    ).write(folder)
+    code, out, err = run_deploy(make_payload("llm-lora"), "--artifact-dir", str(folder))
+    assert code == 0, err
+    assert "not served on CPU" in out
+    assert dp.read_deployments(viewer_home)["llm-lora"].smoke_test["served"] is False
+
+
+def test_console_script_runs_as_the_workflow_calls_it(viewer_home, make_payload, tmp_path):
+    """The installed `viewer-deploy` entry point, in a subprocess, with a payload it rejects."""
+    payload = tmp_path / "p.json"
+    payload.write_text(json.dumps(make_payload("classification", entity_name="intruder")))
+    script = Path(sys.executable).parent / "viewer-deploy"
+    result = subprocess.run(
+        [str(script), "--payload-file", str(payload), "--home", str(viewer_home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("viewer-deploy: rejected payload: payload field 'entity_name'")

@@ -1,0 +1,123 @@
+"""The promotion payload's schema and allow-list (viewer.payload).
+
+.venv/bin/python -m pytest apps/viewer/tests/test_payload.py -q
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from viewer.payload import (
+    FIELDS,
+    PayloadError,
+    Promotion,
+    allowed_entities,
+    dispatch_body,
+    parse_payload,
+)
+
+ALLOWED = {"demo-team"}
+
+
+def _raw(payload: dict) -> str:
+    return json.dumps(payload)
+
+
+def test_a_valid_promotion_names_the_registry_version(make_payload):
+    promotion = parse_payload(_raw(make_payload("classification", "v12")), ALLOWED)
+    assert promotion == Promotion(
+        "demo-team", "model", "cifar10-classifier", "v12", "production", "jiyoon"
+    )
+    assert promotion.artifact_path == "demo-team/wandb-registry-model/cifar10-classifier:v12"
+    assert promotion.model_type == "classification"
+
+
+@pytest.mark.parametrize(
+    "version_string",
+    ["cifar10-classifier:v3", "wandb-registry-model/cifar10-classifier:v3"],
+)
+def test_shorter_version_strings_are_accepted_when_consistent(make_payload, version_string):
+    payload = make_payload("classification", artifact_version_string=version_string)
+    assert parse_payload(_raw(payload), ALLOWED).version == "v3"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"entity_name": "someone-else"}, "entity_name"),
+        ({"project_name": "wandb-registry-dataset"}, "project_name"),
+        ({"project_name": "wandb-e2e-demo-image-classification"}, "project_name"),
+        ({"alias": "staging"}, "alias"),
+        ({"event_type": "CREATE_ARTIFACT"}, "event_type"),
+        ({"artifact_collection_name": "../../etc"}, "artifact_collection_name"),
+        ({"artifact_collection_name": "other-model"}, "artifact_collection_name"),
+        # path traversal and a different collection hidden in the version string
+        (
+            {"artifact_version_string": "demo-team/wandb-registry-model/../cifar10-classifier:v3"},
+            "artifact_version_string",
+        ),
+        (
+            {"artifact_version_string": "demo-team/wandb-registry-model/pet-segmenter:v3"},
+            "artifact_version_string",
+        ),
+        (
+            {"artifact_version_string": "evil/wandb-registry-model/cifar10-classifier:v3"},
+            "artifact_version_string",
+        ),
+        (
+            {"artifact_version_string": "x/demo-team/wandb-registry-model/cifar10-classifier:v3"},
+            "artifact_version_string",
+        ),
+        # shell metacharacters: rejected by the patterns, never reach a shell anyway
+        (
+            {"artifact_version_string": "cifar10-classifier:v3; rm -rf /"},
+            "artifact_version_string",
+        ),
+        ({"artifact_version_string": "cifar10-classifier:$(id)"}, "artifact_version_string"),
+        ({"event_author": "jiyoon`curl evil`"}, "event_author"),
+        ({"event_author": "a b"}, "event_author"),
+        ({"artifact_version_string": "cifar10-classifier:latest"}, "artifact_version_string"),
+    ],
+)
+def test_values_outside_the_allow_list_are_rejected(make_payload, overrides, message):
+    with pytest.raises(PayloadError, match=message):
+        parse_payload(_raw(make_payload("classification", **overrides)), ALLOWED)
+
+
+def test_schema_violations_are_rejected_with_one_sentence(make_payload):
+    good = make_payload("classification")
+    cases = {
+        "{not json": "not valid JSON",
+        "[]": "must be a JSON object",
+        _raw({k: v for k, v in good.items() if k != "alias"}): "missing the field 'alias'",
+        _raw({**good, "command": "deploy"}): "unknown field 'command'",
+        _raw({**good, "alias": ["production"]}): "must be a string",
+        '{"alias": "production", "alias": "staging"}': "repeats the field 'alias'",
+        '{"event_type": NaN}': "NaN",
+        " " * 20_000: "more than",
+    }
+    for raw, message in cases.items():
+        with pytest.raises(PayloadError, match=message) as info:
+            parse_payload(raw, ALLOWED)
+        assert "\n" not in str(info.value) and str(info.value).endswith(".")
+
+
+def test_no_allow_list_means_no_deploy(make_payload):
+    with pytest.raises(PayloadError, match="no allowed W&B entity"):
+        parse_payload(_raw(make_payload("classification")), set())
+
+
+def test_allowed_entities_come_from_flags_and_environment():
+    env = {"VIEWER_ALLOWED_ENTITIES": "team-a, team-b,"}
+    assert allowed_entities(["team-c"], env) == {"team-a", "team-b", "team-c"}
+    with pytest.raises(PayloadError, match="not a valid W&B entity"):
+        allowed_entities(["team/../x"], {})
+
+
+def test_dispatch_body_is_the_template_the_automation_sends():
+    body = dispatch_body()
+    assert body["event_type"] == "wandb-model-promoted"
+    assert body["client_payload"] == FIELDS
+    # every value is a W&B payload variable, so nothing user-controlled is baked in
+    assert all(v.startswith("${") and v.endswith("}") for v in FIELDS.values())
