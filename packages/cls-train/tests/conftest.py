@@ -1,6 +1,6 @@
 """Shared fixtures: one smoke training run per test session, read back from what W&B recorded.
 
-    uv run --package cls-train pytest packages/cls-train
+uv run --package cls-train pytest packages/cls-train
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from wb_common import find_run_dirs, read_run
-from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
-
 from cls_train.config import Config, smoke_config
 from cls_train.train import TrainResult, train
+from wb_common import find_run_dirs, read_run
+from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
 
 
 @dataclasses.dataclass
