@@ -1,0 +1,50 @@
+"""Console entry points: `det-train` and `det-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from det_train.config import Config, ConfigError, smoke_config
+from det_train.data import DataError
+from det_train.model import WeightsDownloadError
+from det_train.train import ResumeError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from det_train.train import train
+
+    cfg = tyro.cli(Config, prog="det-train", description="Fine-tune YOLOv8n with W&B tracking.")
+    _run("det-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 10  # trials; bayes needs ~10 to beat random search
+    smoke: bool = False  # sweep the smoke setup (synthetic data, CPU, small images)
+
+
+def sweep_main() -> None:
+    from det_train.sweep import sweep
+
+    args = tyro.cli(SweepArgs, prog="det-sweep", description="Sweep lr0, imgsz, augmentation.")
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("det-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":
+    train_main()

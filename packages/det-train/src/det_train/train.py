@@ -1,0 +1,361 @@
+"""Fine-tune YOLOv8n with Ultralytics' own trainer and record everything in one W&B run.
+
+    uv run --package det-train det-train --smoke          # synthetic shapes, CPU, < 1 min
+    uv run --package det-train det-train                  # COCO128, yolov8n.pt, Colab T4
+    uv run --package det-train det-train --dataset voc --epochs 50
+
+One run for everything. We start it (`start_run`); Ultralytics' trainer does the training and, at
+the end of each epoch, a callback (`wandb_logging`) logs Ultralytics' own numbers under its own
+keys (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0`) together with the ROADMAP's (`val/mAP50` ...).
+After training, Ultralytics' plots, the box overlays, the tables, the artifacts and the Registry
+link go into the same run, and we finish it. No Ultralytics setting is changed: nothing sticks on
+disk for the next run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import wandb
+from wb_common import (
+    ModelCard,
+    link_to_registry,
+    log_dataset_artifact,
+    log_model_artifact,
+    start_run,
+)
+
+from det_train.config import ULTRALYTICS_FIELDS, Config, check_config
+from det_train.data import Box, DetectionData, build_datasets, read_boxes
+from det_train.model import ARCHITECTURE, build_model
+from det_train.yolo_env import ensure_font
+
+TASK = "image-detection"
+WEIGHTS_FILE = "best.pt"  # Ultralytics' checkpoint of the best epoch; loads with ultralytics.YOLO
+RUN_STATE_FILE = "wandb_run.json"  # the W&B run id, so --resume continues the same run
+
+# Our keys (the ROADMAP's) <- Ultralytics' names for the same numbers ("(B)": boxes).
+METRIC_KEYS = {
+    "val/mAP50": "metrics/mAP50(B)",
+    "val/mAP50-95": "metrics/mAP50-95(B)",
+    "val/precision": "metrics/precision(B)",
+    "val/recall": "metrics/recall(B)",
+}
+
+
+class ResumeError(RuntimeError):
+    """`--resume` was asked for but there is nothing to resume."""
+
+
+@dataclass
+class TrainResult:
+    metrics: dict[str, float]  # best.pt on the validation set, e.g. {"val/mAP50": 0.65, ...}
+    run_id: str
+    run_dir: Path | None  # the local W&B run folder (None when W&B is disabled)
+    model_path: Path  # best.pt
+    card: ModelCard
+    save_dir: Path  # Ultralytics' run folder: weights/, results.csv, plots
+
+
+def ultralytics_args(cfg: Config, data: DetectionData) -> dict[str, Any]:
+    """The keyword arguments of `YOLO.train()`: our Ultralytics-named fields, data and folders."""
+    args = {name: getattr(cfg, name) for name in ULTRALYTICS_FIELDS}
+    return {
+        **args,
+        "data": str(data.yaml_path),
+        "device": cfg.device,
+        # Ultralytics steps the optimizer every `nbs / batch` batches; the smoke set has only a
+        # few batches an epoch, so there nbs = batch and every batch is a step.
+        "nbs": cfg.batch if cfg.smoke else 64,
+        "project": str(cfg.output_dir.resolve()),
+        "name": "train",
+        "exist_ok": True,  # one folder per output_dir: a rerun overwrites, --resume continues it
+        "plots": True,  # results.png, confusion matrix, PR curves: Ultralytics logs them to W&B
+    }
+
+
+# --- what we log -----------------------------------------------------------------------------
+
+
+def wandb_boxes(boxes: list[Box], scores: list[float] | None, class_names: list[str]) -> dict:
+    """One box group for `wandb.Image(boxes=...)`, in pixels; with scores for predictions."""
+    box_data = []
+    for i, box in enumerate(boxes):
+        x1, y1, x2, y2 = (float(v) for v in box.xyxy)
+        name = class_names[box.class_id]
+        entry = {
+            "position": {"minX": x1, "minY": y1, "maxX": x2, "maxY": y2},
+            "domain": "pixel",
+            "class_id": box.class_id,
+            "box_caption": name if scores is None else f"{name} {scores[i]:.2f}",
+        }
+        if scores is not None:
+            entry["scores"] = {"confidence": float(scores[i])}
+        box_data.append(entry)
+    return {"box_data": box_data, "class_labels": dict(enumerate(class_names))}
+
+
+def sample_table(data: DetectionData, n: int) -> wandb.Table:
+    """Dataset preview: the first `n` training images with their ground-truth boxes."""
+    from PIL import Image
+
+    table = wandb.Table(columns=["image", "objects", "classes"])
+    for path in data.train_images[:n]:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+        truth = read_boxes(path, *image.size)
+        boxes = {"ground_truth": wandb_boxes(truth, None, data.class_names)}
+        classes = sorted({data.class_names[b.class_id] for b in truth})
+        table.add_data(wandb.Image(image, boxes=boxes), len(truth), ", ".join(classes))
+    return table
+
+
+@dataclass
+class Prediction:
+    image: Path
+    rgb: Any  # HxWx3 uint8
+    boxes: list[Box]
+    scores: list[float]
+    truth: list[Box]
+
+
+def predict(weights: Path, images: list[Path], cfg: Config) -> list[Prediction]:
+    """Run the trained model on `images`: Ultralytics' predictor, one result per image."""
+    from ultralytics import YOLO
+
+    model = YOLO(str(weights))
+    found = []
+    results = model.predict(
+        [str(p) for p in images], imgsz=cfg.imgsz, conf=cfg.conf, device=cfg.device,
+        max_det=cfg.max_det, stream=True, verbose=False,
+    )  # fmt: skip
+    for path, result in zip(images, results, strict=True):
+        rgb = result.orig_img[:, :, ::-1]  # Ultralytics reads BGR (OpenCV)
+        height, width = rgb.shape[:2]
+        boxes = [
+            Box(int(c), tuple(xyxy))
+            for xyxy, c in zip(result.boxes.xyxy.tolist(), result.boxes.cls.tolist(), strict=True)
+        ]
+        found.append(
+            Prediction(
+                path, rgb, boxes, result.boxes.conf.tolist(), read_boxes(path, width, height)
+            )
+        )
+    return found
+
+
+def overlay(p: Prediction, class_names: list[str]) -> wandb.Image:
+    """The W&B box overlay: predictions (with confidence) and ground truth, toggled in the UI."""
+    return wandb.Image(
+        p.rgb,
+        boxes={
+            "predictions": wandb_boxes(p.boxes, p.scores, class_names),
+            "ground_truth": wandb_boxes(p.truth, None, class_names),
+        },
+        caption=p.image.name,
+    )
+
+
+def prediction_table(predictions: list[Prediction], class_names: list[str]) -> wandb.Table:
+    """One row per validation image: overlay, number of detections, classes, confidences."""
+    table = wandb.Table(
+        columns=["image", "detections", "classes", "confidences", "ground_truth_objects"]
+    )
+    for p in predictions:
+        table.add_data(
+            overlay(p, class_names),
+            len(p.boxes),
+            ", ".join(class_names[b.class_id] for b in p.boxes),
+            ", ".join(f"{s:.2f}" for s in p.scores),
+            len(p.truth),
+        )
+    return table
+
+
+def per_class_table(validator_metrics: Any) -> wandb.Table:
+    """Ultralytics' per-class results of best.pt (`DetMetrics.summary()`) as a W&B Table."""
+    table = wandb.Table(
+        columns=["class", "images", "instances", "precision", "recall", "AP50", "AP50-95"]
+    )
+    for row in validator_metrics.summary():
+        table.add_data(
+            row["Class"], int(row["Images"]), int(row["Instances"]),
+            row["Box-P"], row["Box-R"], row["mAP50"], row["mAP50-95"],
+        )  # fmt: skip
+    return table
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+ULTRALYTICS_WANDB_MODULE = "ultralytics.utils.callbacks.wb"
+
+
+@contextmanager
+def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
+    """Log each epoch of Ultralytics' trainer into `run`: its own metrics under its own keys
+    (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0` ...) and ours (`val/mAP50` ...).
+
+    Ultralytics' built-in W&B logger is kept out of this trainer, on purpose: it writes only to
+    the global `wandb.run`, which wb_common leaves unset (runs start with reinit="create_new"),
+    so it would start a second run and finish it; older 8.x versions finish any run at the end.
+    It is also switched off whenever pytest or GitHub Actions runs, so CI could never check it.
+    """
+
+    def keep_one_run(trainer: Any) -> None:
+        # Registered by Ultralytics when its `wandb` setting is on (a user's own settings file).
+        for event, functions in trainer.callbacks.items():
+            kept = [
+                f for f in functions if getattr(f, "__module__", "") != ULTRALYTICS_WANDB_MODULE
+            ]
+            if len(kept) != len(functions) and event != "on_pretrain_routine_start":
+                trainer.callbacks[event] = kept
+
+    def log_epoch(trainer: Any) -> None:
+        if trainer.epoch >= trainer.epochs:  # final_eval re-validating best.pt: logged after
+            return
+        row = {
+            **trainer.label_loss_items(trainer.tloss, prefix="train"),
+            **trainer.metrics,  # metrics/precision(B) ... and val/box_loss ...
+            **trainer.lr,
+            **{ours: trainer.metrics[theirs] for ours, theirs in METRIC_KEYS.items()},
+            "epoch": trainer.epoch + 1,
+        }
+        if trainer.epoch == 0:
+            from ultralytics.utils.torch_utils import model_info_for_loggers
+
+            row.update(model_info_for_loggers(trainer))  # parameters, GFLOPs, speed
+        run.log({k: float(v) for k, v in row.items()})
+
+    model.add_callback("on_pretrain_routine_start", keep_one_run)
+    model.add_callback("on_fit_epoch_end", log_epoch)
+    for prefix in ("train", "val", "metrics", "lr"):
+        run.define_metric(f"{prefix}/*", step_metric="epoch")
+    yield
+
+
+def ultralytics_plots(save_dir: Path) -> dict[str, wandb.Image]:
+    """The plots Ultralytics drew (results, confusion matrix, PR curves, val batches)."""
+    return {
+        f"plots/{path.stem}": wandb.Image(str(path))
+        for path in sorted(save_dir.glob("*"))
+        if path.suffix in (".png", ".jpg")
+    }
+
+
+def _read_run_id(cfg: Config) -> tuple[str, Path]:
+    state = cfg.output_dir / RUN_STATE_FILE
+    last = cfg.output_dir / "train" / "weights" / "last.pt"
+    if not state.is_file() or not last.is_file():
+        raise ResumeError(
+            f"nothing to resume: no {RUN_STATE_FILE} and train/weights/last.pt in "
+            f"{cfg.output_dir}; start without --resume."
+        )
+    from ultralytics.utils.patches import torch_load
+
+    # Ultralytics marks a finished training by stripping last.pt to epoch -1.
+    if torch_load(last, map_location="cpu", weights_only=False).get("epoch", -1) < 0:
+        raise ResumeError(
+            f"the training in {cfg.output_dir} already finished; start without --resume."
+        )
+    return json.loads(state.read_text())["run_id"], last
+
+
+def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> TrainResult:
+    """Train through Ultralytics, then log overlays and tables, version the model, link it.
+
+    `callbacks` are extra Ultralytics callbacks by event (e.g. {"on_fit_epoch_end": [fn]}).
+    """
+    check_config(cfg)  # before any download: a bad flag costs nothing
+    run_id, checkpoint = _read_run_id(cfg) if cfg.resume else (None, None)
+    data = build_datasets(cfg)
+    model = build_model(cfg, checkpoint)
+    ensure_font()
+
+    run = start_run(
+        TASK, cfg, group=cfg.group, tags=["smoke"] if cfg.smoke else [cfg.dataset], run_id=run_id
+    )
+    try:
+        cfg.output_dir.mkdir(parents=True, exist_ok=True)
+        (cfg.output_dir / RUN_STATE_FILE).write_text(json.dumps({"run_id": run.id}))
+        if checkpoint is None:  # a resumed run already recorded its data
+            for cache in data.root.rglob("*.cache"):  # Ultralytics' label index: not data
+                cache.unlink()
+            log_dataset_artifact(
+                run,
+                cfg.dataset_name,
+                path=None if cfg.dataset == "voc" else data.root,  # VOC is 2.8 GB: metadata only
+                metadata={
+                    "source": cfg.dataset,
+                    "format": "yolo",
+                    "class_names": data.class_names,
+                    "train_images": len(data.train_images),
+                    "val_images": len(data.val_images),
+                },
+            )
+            run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)})
+
+        with wandb_logging(model, run):
+            # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.
+            for event, functions in (callbacks or {}).items():
+                for function in functions:
+                    model.add_callback(event, function)
+            if checkpoint is None:
+                model.train(**ultralytics_args(cfg, data))
+            else:  # Ultralytics restores epochs, optimizer and folders from last.pt
+                model.train(resume=True, data=str(data.yaml_path), device=cfg.device)
+        trainer = model.trainer
+
+        # After training, Ultralytics re-validated best.pt: those are the numbers we ship.
+        final = trainer.validator.metrics
+        box = final.box
+        metrics = {
+            "val/mAP50": float(box.map50),
+            "val/mAP50-95": float(box.map),
+            "val/precision": float(box.mp),
+            "val/recall": float(box.mr),
+        }
+        run.summary.update(metrics)
+        predictions = predict(trainer.best, data.val_images[: cfg.val_table_size], cfg)
+        run.log(
+            {
+                **ultralytics_plots(Path(trainer.save_dir)),
+                "val/per_class_ap": per_class_table(final),
+                "val/examples": [overlay(p, data.class_names) for p in predictions],
+                "val/predictions": prediction_table(predictions, data.class_names),
+            }
+        )
+
+        model_path = Path(trainer.best)
+        card = ModelCard(
+            model_type="detection",
+            architecture=ARCHITECTURE,
+            weights_file=WEIGHTS_FILE,
+            class_names=data.class_names,
+            input_size=[cfg.imgsz, cfg.imgsz],
+            normalization={},  # Ultralytics letterboxes and scales to [0, 1] itself
+            metrics={k: round(v, 4) for k, v in metrics.items()},
+            run_path=run.path,
+            dataset_artifact=f"{cfg.dataset_name}:latest",
+            extra={"imgsz": cfg.imgsz, "conf": cfg.conf},
+        )
+        artifact = log_model_artifact(run, cfg.model_name, model_path, card)
+        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+        result = TrainResult(
+            metrics=metrics,
+            run_id=run.id,
+            run_dir=Path(run.sync_dir),
+            model_path=model_path,
+            card=card,
+            save_dir=Path(trainer.save_dir),
+        )
+    except BaseException:
+        run.finish(exit_code=1)  # marked failed, resumable with --resume
+        raise
+    run.finish()
+    return result

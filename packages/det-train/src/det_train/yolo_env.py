@@ -1,0 +1,45 @@
+"""Ultralytics, set up so that it never stalls offline and never changes a user's settings.
+
+Three things Ultralytics does on its own (checked with 8.4, see FACTS.md):
+- It reads `YOLO_CONFIG_DIR` once, at import, and keeps `settings.json` there; anything written
+  to it sticks for every later run on the machine. We point it at a folder of our own (unless
+  the user chose one) and never call `settings.update`.
+- It checks GitHub for `Arial.ttf` before drawing any plot, even offline. We copy a font that
+  ships with matplotlib (an Ultralytics dependency) to where it looks first.
+- It checks PyPI for a newer version and sends usage events when it believes it is online.
+  `YOLO_OFFLINE=1` turns both off and makes a failed download fail at once instead of retrying;
+  downloads themselves (COCO128, yolov8n.pt) are still attempted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")  # the second for non-ASCII class names
+
+
+def private_config_dir() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "det-train" / "ultralytics"
+
+
+def set_ultralytics_environment() -> None:
+    """Set Ultralytics' environment variables; a value the user already set always wins."""
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(private_config_dir()))
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+
+
+def ensure_font() -> Path:
+    """Copy matplotlib's DejaVu Sans to Ultralytics' font names, so no plot waits for GitHub."""
+    import matplotlib
+    from ultralytics.utils import USER_CONFIG_DIR
+
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    for name in FONT_NAMES:
+        target = USER_CONFIG_DIR / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+    return USER_CONFIG_DIR / FONT_NAMES[0]
