@@ -219,24 +219,30 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
 def gpu_augment(images: torch.Tensor, size: int, train: bool) -> torch.Tensor:
     """uint8 `(B, 3, h, w)` on the device -> normalised float `(B, 3, size, size)`, channels_last.
 
-    Training: a random zoom-and-shift crop (scale 0.75-1) and a horizontal flip per image, all in
-    one `affine_grid`/`grid_sample` call that also resizes; evaluation: a plain resize.
+    Runs on whatever device the batch is on: the GPU when there is one. Training adds the
+    classic CIFAR augmentation per image — a random shift of up to h/8 pixels (edges repeated)
+    and a horizontal flip — as one gather at the source resolution, before the resize.
     """
-    x = images.float().div_(255)
-    n = x.shape[0]
+    n, _, h, w = images.shape
+    device = images.device
     if train:
-        scale = torch.empty(n, device=x.device).uniform_(0.75, 1.0)
-        shift = (torch.rand(n, 2, device=x.device) * 2 - 1) * (1 - scale)[:, None]
-        flip = torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
-        theta = torch.zeros(n, 2, 3, device=x.device)
-        theta[:, 0, 0], theta[:, 1, 1] = scale * flip, scale
-        theta[:, :, 2] = shift
-        grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    elif x.shape[-2:] != (size, size):
-        x = F.interpolate(
-            x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        pad = max(1, h // 8)
+        rows = torch.arange(h, device=device) + torch.randint(-pad, pad + 1, (n, 1), device=device)
+        cols = torch.arange(w, device=device) + torch.randint(-pad, pad + 1, (n, 1), device=device)
+        rows, cols = rows.clamp_(0, h - 1), cols.clamp_(0, w - 1)
+        flip = torch.rand(n, 1, device=device) < 0.5
+        cols = torch.where(flip, cols.flip(1), cols)
+        batch = torch.arange(n, device=device)[:, None, None, None]
+        channel = torch.arange(3, device=device)[None, :, None, None]
+        images = images[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+    images = images.contiguous(memory_format=torch.channels_last)
+    if (h, w) != (size, size):
+        # CPUs resize uint8 directly (a fast vectorised kernel); CUDA interpolates floats only.
+        source = images if device.type == "cpu" else images.float()
+        images = F.interpolate(
+            source, size=(size, size), mode="bilinear", antialias=size < h, align_corners=False
         )
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+    # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
+    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+    return torch.addcmul(-mean / std, images.float(), 1 / (255 * std))
