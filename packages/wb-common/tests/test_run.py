@@ -66,3 +66,17 @@ def test_disabled_run_records_nothing_but_accepts_the_same_calls(offline_wandb):
     run.finish()
     assert run.disabled
     assert find_run_dirs(offline_wandb) == []
+
+
+def test_unreachable_server_falls_back_to_offline(offline_wandb, monkeypatch, capsys):
+    """A key but no network (the proxy refuses): one line, then the run is recorded offline."""
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", "5")
+    run = start_run("image-classification", TinyConfig())
+    run.log({"epoch": 1})
+    run.finish()
+    out = capsys.readouterr().out
+    assert "W&B server not usable" in out and "recording offline instead" in out
+    assert run.offline
+    (run_dir,) = [d for d in find_run_dirs(offline_wandb) if d.name.startswith("offline-run-")]
+    assert read_run(run_dir).metric("epoch") == [1]

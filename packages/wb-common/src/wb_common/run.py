@@ -9,6 +9,7 @@ a headless run or a notebook executed in CI can never hang on `wandb.login()`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import netrc
 import os
 import sys
@@ -103,7 +104,8 @@ def start_run(
     mode = "disabled" if disabled else resolve_mode()
     if dir is not None:
         Path(dir).mkdir(parents=True, exist_ok=True)
-    run = wandb.init(
+    init = functools.partial(
+        wandb.init,
         project=project_name(task),
         entity=os.environ.get("WANDB_ENTITY"),
         config=_config_dict(config),
@@ -113,14 +115,26 @@ def start_run(
         name=name,
         id=run_id,
         resume="allow" if run_id else None,
-        mode=mode,
         dir=dir,
         # A notebook keeps its training run open while the sweep starts its own runs.
         reinit="create_new",
     )
+    if mode != "online" or os.environ.get("WANDB_MODE"):
+        run = init(mode=mode)  # offline, disabled, or a mode the user chose: no fallback
+    else:
+        try:
+            # wandb waits 90 s by default; on stage a dead network should cost less than that.
+            timeout = float(os.environ.get("WANDB_INIT_TIMEOUT", 45))
+            run = init(mode="online", settings=wandb.Settings(init_timeout=timeout))
+        except (wandb.errors.CommError, wandb.errors.AuthenticationError) as err:
+            print(
+                f"[wb-demo] W&B server not usable ({type(err).__name__}: {str(err)[:120]}); "
+                "recording offline instead."
+            )
+            run = init(mode="offline")
     if run.offline and not run.disabled:
         print(
-            f"[wb-demo] W&B offline (no API key found): this run is saved in {run.sync_dir} — "
+            f"[wb-demo] W&B offline: this run is saved in {run.sync_dir} — "
             f"upload it later with `uv run wb-demo sync {Path(run.sync_dir).parent}`."
         )
     return run
