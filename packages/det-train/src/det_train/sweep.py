@@ -57,7 +57,10 @@ def check_sweep_parameters(sweep_config: dict[str, Any], base: Config) -> None:
 
     for name, spec in sweep_config.get("parameters", {}).items():
         if name not in DEFAULT_CFG_DICT:
-            close = get_close_matches(name, list(DEFAULT_CFG_DICT), n=1)
+            # Suggest what det-train passes on first: "lr" -> "lr0", not Ultralytics' "lrf".
+            close = get_close_matches(name, ULTRALYTICS_FIELDS, n=1) or get_close_matches(
+                name, list(DEFAULT_CFG_DICT), n=1
+            )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
                 f"sweep parameter {name!r} is not an Ultralytics training argument{hint}: "

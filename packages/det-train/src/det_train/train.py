@@ -196,6 +196,14 @@ def per_class_table(validator_metrics: Any) -> wandb.Table:
 ULTRALYTICS_WANDB_MODULE = "ultralytics.utils.callbacks.wb"
 
 
+def drop_ultralytics_wandb(trainer: Any) -> None:
+    """Remove Ultralytics' W&B logger from a trainer (it adds it when its `wandb` setting is on)."""
+    for event, functions in trainer.callbacks.items():
+        kept = [f for f in functions if getattr(f, "__module__", "") != ULTRALYTICS_WANDB_MODULE]
+        if len(kept) != len(functions):
+            trainer.callbacks[event] = kept
+
+
 @contextmanager
 def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
     """Log each epoch of Ultralytics' trainer into `run`: its own metrics under its own keys
@@ -206,15 +214,6 @@ def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
     so it would start a second run and finish it; older 8.x versions finish any run at the end.
     It is also switched off whenever pytest or GitHub Actions runs, so CI could never check it.
     """
-
-    def keep_one_run(trainer: Any) -> None:
-        # Registered by Ultralytics when its `wandb` setting is on (a user's own settings file).
-        for event, functions in trainer.callbacks.items():
-            kept = [
-                f for f in functions if getattr(f, "__module__", "") != ULTRALYTICS_WANDB_MODULE
-            ]
-            if len(kept) != len(functions) and event != "on_pretrain_routine_start":
-                trainer.callbacks[event] = kept
 
     def log_epoch(trainer: Any) -> None:
         if trainer.epoch >= trainer.epochs:  # final_eval re-validating best.pt: logged after
@@ -232,7 +231,7 @@ def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
             row.update(model_info_for_loggers(trainer))  # parameters, GFLOPs, speed
         run.log({k: float(v) for k, v in row.items()})
 
-    model.add_callback("on_pretrain_routine_start", keep_one_run)
+    model.add_callback("on_pretrain_routine_start", drop_ultralytics_wandb)
     model.add_callback("on_fit_epoch_end", log_epoch)
     for prefix in ("train", "val", "metrics", "lr"):
         run.define_metric(f"{prefix}/*", step_metric="epoch")

@@ -1,0 +1,83 @@
+"""The synthetic twin, YOLO labels, and what happens where downloads fail (offline, no hang).
+
+uv run --package det-train pytest packages/det-train/tests/test_data.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from det_train import cli
+from det_train.config import Config
+from det_train.data import (
+    SYNTHETIC_CLASSES,
+    DataError,
+    download_coco128,
+    label_path,
+    list_images,
+    read_boxes,
+    write_synthetic_dataset,
+)
+from det_train.model import WeightsDownloadError, build_model
+from det_train.yolo_env import ensure_font
+
+
+def test_synthetic_dataset_is_yolo_format_and_deterministic(tmp_path):
+    first = write_synthetic_dataset(tmp_path / "a", n_train=6, n_val=2, size=64, seed=3)
+    second = write_synthetic_dataset(tmp_path / "b", n_train=6, n_val=2, size=64, seed=3)
+    assert first.read_text().startswith(f"path: {(tmp_path / 'a').resolve()}")
+    images = list_images(tmp_path / "a" / "images")
+    assert len(images) == 8
+    for image in images:
+        twin = tmp_path / "b" / image.relative_to(tmp_path / "a")
+        assert image.read_bytes() == twin.read_bytes()
+        assert label_path(image).read_text() == label_path(twin).read_text()
+        for line in label_path(image).read_text().split("\n")[:-1]:
+            class_id, *xywh = line.split()
+            assert 0 <= int(class_id) < len(SYNTHETIC_CLASSES)
+            assert all(0.0 < float(v) < 1.0 for v in xywh)
+    assert second.exists()
+
+
+def test_label_path_and_pixel_boxes(tmp_path):
+    image = tmp_path / "images" / "val" / "x.png"
+    assert label_path(image) == tmp_path / "labels" / "val" / "x.txt"
+    label_path(image).parent.mkdir(parents=True)
+    label_path(image).write_text("2 0.5 0.25 0.5 0.5\n")
+    (box,) = read_boxes(image, width=200, height=100)
+    assert box.class_id == 2
+    assert box.xyxy == pytest.approx((50.0, 0.0, 150.0, 50.0))
+
+
+def test_coco128_offline_fails_fast_with_one_sentence(offline_wandb, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DataError, match="use --smoke") as err:
+        download_coco128(tmp_path / "datasets")
+    assert time.monotonic() - started < 30
+    assert "\n" not in str(err.value)
+
+
+def test_pretrained_weights_offline_fail_with_one_sentence(offline_wandb):
+    with pytest.raises(WeightsDownloadError, match="use --smoke, or --no-pretrained"):
+        build_model(Config(weights="yolov8n.pt"))
+
+
+def test_cli_ends_with_the_sentence_not_a_traceback(offline_wandb, tmp_path, monkeypatch, capsys):
+    argv = ["det-train", "--data-dir", str(tmp_path / "datasets")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.train_main()
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert message.startswith("det-train: COCO128 could not be downloaded")
+    assert "--smoke" in message
+
+
+def test_font_is_local_so_no_plot_waits_for_github(offline_wandb):
+    from ultralytics.utils.checks import check_font
+
+    font = ensure_font()
+    assert font.name == "Arial.ttf" and font.stat().st_size > 100_000
+    assert check_font("Arial.ttf") == font
