@@ -1,1 +1,1 @@
-"""Oxford-IIIT Pet segmentation with DeepLabV3-MobileNetV3 (work in progress)."""
+"""Oxford-IIIT Pet segmentation with DeepLabV3-MobileNetV3-Large, every W&B feature on the way."""

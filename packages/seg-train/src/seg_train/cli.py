@@ -1,0 +1,54 @@
+"""Console entry points: `seg-train` and `seg-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from seg_train.checkpoint import ResumeError
+from seg_train.config import Config, ConfigError, smoke_config
+from seg_train.data import DataError
+from seg_train.model import WeightsDownloadError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from seg_train.train import train
+
+    cfg = tyro.cli(
+        Config, prog="seg-train", description="Fine-tune DeepLabV3-MobileNetV3 with W&B tracking."
+    )
+    _run("seg-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 10  # trials; bayes needs ~10 to beat random search
+    smoke: bool = False  # sweep the smoke setup (synthetic data, CPU, small images)
+
+
+def sweep_main() -> None:
+    from seg_train.sweep import sweep
+
+    args = tyro.cli(
+        SweepArgs, prog="seg-sweep", description="Sweep lr, backbone freezing, image size."
+    )
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("seg-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":  # `accelerate launch -m seg_train.cli ...`
+    train_main()

@@ -1,0 +1,82 @@
+"""DeepLabV3 with a MobileNetV3-Large backbone and a new head, plus the mixed-precision choice."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models.segmentation import (
+    DeepLabV3_MobileNet_V3_Large_Weights,
+    deeplabv3_mobilenet_v3_large,
+)
+
+from seg_train.config import Config
+
+ARCHITECTURE = "deeplabv3_mobilenet_v3_large"
+
+
+class WeightsDownloadError(RuntimeError):
+    """The pretrained weights could not be fetched; the message says what to do instead."""
+
+
+def build_model(cfg: Config, num_classes: int) -> nn.Module:
+    """torchvision's DeepLabV3-MobileNetV3-Large with a `num_classes` head and no aux head.
+
+    The saved state_dict loads with `strict=True` into
+    `deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=num_classes,
+    aux_loss=False)`: exactly what the viewer builds from the model card.
+    """
+    if cfg.pretrained:
+        try:
+            # COCO-trained with the 21 Pascal VOC labels; 'cat' and 'dog' are among them.
+            model = deeplabv3_mobilenet_v3_large(
+                weights=DeepLabV3_MobileNet_V3_Large_Weights.DEFAULT
+            )
+        except Exception as err:  # URLError, HTTPError, a truncated download in TORCH_HOME
+            raise WeightsDownloadError(
+                f"DeepLabV3-MobileNetV3 weights could not be downloaded ({type(err).__name__}): "
+                "use --smoke, or --no-pretrained to train from scratch."
+            ) from None
+        # Only the last 1x1 conv (256 -> 21 VOC classes) is replaced; ASPP keeps its weights.
+        head = model.classifier[-1]
+        model.classifier[-1] = nn.Conv2d(head.in_channels, num_classes, kernel_size=1)
+    else:
+        model = deeplabv3_mobilenet_v3_large(
+            weights=None, weights_backbone=None, num_classes=num_classes, aux_loss=False
+        )
+    # No auxiliary head: the loss is on the main output only, so the saved weights are exactly
+    # the aux_loss=False network the viewer builds.
+    model.aux_classifier = None
+    if cfg.freeze_backbone:
+        model.backbone.requires_grad_(False)
+    return model
+
+
+def backbone_frozen(model: nn.Module) -> bool:
+    return not any(p.requires_grad for p in model.backbone.parameters())
+
+
+def set_train_mode(model: nn.Module) -> None:
+    """`model.train()`, except that a frozen backbone stays in eval mode.
+
+    Frozen weights with BatchNorm in training mode would still drift: its running statistics
+    follow every batch. Eval mode keeps the pretrained statistics the frozen weights expect.
+    """
+    model.train()
+    inner = getattr(model, "module", model)  # under DistributedDataParallel the net is .module
+    if backbone_frozen(inner):
+        inner.backbone.eval()
+
+
+def mixed_precision_for(capability: tuple[int, int] | None) -> str:
+    """Accelerate's `mixed_precision` for a CUDA compute capability (None: no GPU).
+
+    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
+    emulates it, slowly: there fp16 with loss scaling is the right choice. CPUs train in fp32.
+    """
+    if capability is None:
+        return "no"
+    return "bf16" if capability >= (8, 0) else "fp16"
+
+
+def device_capability() -> tuple[int, int] | None:
+    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
