@@ -48,9 +48,9 @@ def _cls_artifact(root: Path) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         isolate_wandb(mp, root / "wandb")
         cfg = smoke_config(Config(output_dir=root / "cls-out", data_dir=root / "cls-data"))
-        # 128 samples, one epoch: a real artifact in seconds; tests compare the viewer with the
-        # training's own evaluation path, so they need a real model, not a good one.
-        result = train(dataclasses.replace(cfg, max_train_samples=128, epochs=1))
+        # One step on 64 samples: a real artifact in seconds. The tests compare the viewer with
+        # the training's own evaluation path, so they need a real model, not a good one.
+        result = train(dataclasses.replace(cfg, max_train_samples=64, epochs=1))
     folder = root / "classification"
     folder.mkdir()
     shutil.copy2(result.model_path, folder / result.card.weights_file)

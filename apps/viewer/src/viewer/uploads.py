@@ -9,6 +9,7 @@ budget, so a two-hour upload costs no more than a short clip.
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -38,6 +39,17 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} MB"
 
 
+def _pillow_open(fp: io.BytesIO) -> Image.Image:
+    """Pillow's own `Image.open`.
+
+    Importing ultralytics (the detection models) replaces `PIL.Image.open` with a wrapper that,
+    on the first file Pillow cannot identify, runs `check_requirements("pi-heif")` — a pip
+    install in the middle of a live demo. Uploads go straight to Pillow.
+    """
+    patches = sys.modules.get("ultralytics.utils.patches")
+    return getattr(patches, "_image_open", Image.open)(fp)
+
+
 def read_image(data: bytes) -> Image.Image:
     """An RGB image from uploaded bytes, or UploadError."""
     if len(data) > MAX_IMAGE_BYTES:
@@ -48,7 +60,7 @@ def read_image(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = _pillow_open(io.BytesIO(data))
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise Image.DecompressionBombError(f"{width}x{height}")
@@ -95,7 +107,8 @@ def read_video(data: bytes, max_seconds: float | None = None) -> Clip:
     frames: list[np.ndarray] = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.video:
+            # FFmpeg also "decodes" a PNG or JPEG as a one-frame stream (format png_pipe, image2)
+            if not container.streams.video or container.format.name.endswith(("_pipe", "image2")):
                 raise unreadable
             stream = container.streams.video[0]
             if stream.width * stream.height > MAX_VIDEO_PIXELS:

@@ -1,0 +1,202 @@
+"""The Streamlit app, page by page, through Streamlit's AppTest with real models.
+
+.venv/bin/python -m pytest apps/viewer/tests/test_app.py -q -p no:logging
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from viewer import deployment as dp
+from viewer.samples import SAMPLE_IMAGE, SAMPLE_VIDEO
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+@pytest.fixture
+def app(viewer_home):
+    """A fresh app session over `viewer_home`, with Streamlit's caches emptied."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def start() -> AppTest:
+        return AppTest.from_file(str(APP), default_timeout=120).run()
+
+    return start
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "error", "success")
+             for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(str(p) for p in parts)
+
+
+def _deploy(run_deploy, make_payload, artifacts, model_type: str) -> None:
+    code, _, err = run_deploy(
+        make_payload(model_type), "--artifact-dir", str(artifacts[model_type])
+    )
+    assert code == 0, err
+
+
+def test_nothing_deployed_yet_says_how_to_deploy(app):
+    at = app()
+    assert not at.exception
+    assert "아직 배포된 모델이 없습니다" in at.info[0].value
+
+
+def test_a_corrupt_manifest_is_one_message_not_a_traceback(app, viewer_home):
+    (viewer_home / dp.DEPLOYMENT_FILE).write_text('{"schema": 1, "models": ')
+    at = app()
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.startswith("배포 정보를 읽을 수 없습니다")
+
+
+def test_classification_pages_offline(app, run_deploy, make_payload, artifacts):
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    at = app()
+    assert not at.exception
+    # sidebar: model type and the W&B project
+    assert at.sidebar.radio[0].options == ["이미지 분류 · Classification"]
+    # deployment status
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["모델 · Model"] == "cifar10-classifier" and metrics["버전 · Version"] == "v3"
+    assert metrics["배포자 · By"] == "jiyoon"
+    # model information: from the card, and it says why
+    assert "모델 카드의 정보를 표시합니다" in _texts(at)
+    assert "val/acc" in metrics
+    # version history: this host's deployments
+    assert "이 서버의 배포 이력을 표시합니다" in _texts(at)
+    assert at.dataframe[-1].value["버전 · Version"].tolist() == ["v3"]
+
+
+def test_upload_predicts_and_bad_uploads_keep_the_app_serving(app, run_deploy, make_payload,
+                                                              artifacts):  # fmt: skip
+    from viewer.inference import predict
+    from viewer.models import load_model
+    from viewer.uploads import read_image
+
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    at = app()
+    uploader = at.file_uploader[0]
+    assert {".png", ".jpg", ".webp"} <= set(uploader.allowed_type)
+    assert ".mp4" not in uploader.allowed_type
+    data = SAMPLE_IMAGE.read_bytes()
+    uploader.set_value(("disc.png", data, "image/png"))
+    at.run()
+    expected = predict(load_model(artifacts["classification"]), read_image(data)).summary
+    assert f"**예측 · Prediction: {expected}**" in _texts(at)
+    assert at.dataframe[0].value["클래스 · Class"].tolist()[0] == expected.rsplit(" ", 1)[0]
+
+    for bad, message in [
+        (b"MZ\x90\x00 not an image", "이미지 파일이 아닙니다"),
+        (data[:500], "손상되었거나 잘려"),
+    ]:
+        at.file_uploader[0].set_value(("bad.png", bad, "image/png"))
+        at.run()
+        assert not at.exception
+        assert [e.value for e in at.error if message in e.value], message
+    at.file_uploader[0].set_value(("disc.png", data, "image/png"))
+    at.run()
+    assert not at.error and f"**예측 · Prediction: {expected}**" in _texts(at)
+
+
+@pytest.mark.parametrize(
+    ("model_type", "label", "expect"),
+    [
+        ("segmentation", "이미지 분할 · Segmentation", "범례 · Legend"),
+        ("detection", "객체 탐지 · Detection", "**예측 · Prediction: "),
+        ("video-classification", "동영상 분류 · Video classification", "**예측 · Prediction: "),
+    ],
+)
+def test_each_model_type_serves_its_sample(
+    app, run_deploy, make_payload, artifacts, model_type, label, expect
+):
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    _deploy(run_deploy, make_payload, artifacts, model_type)
+    at = app()
+    at.sidebar.radio[0].set_value(model_type).run()
+    assert at.sidebar.radio[0].value == model_type
+    assert label in at.sidebar.radio[0].options
+    if model_type == "video-classification":
+        assert "mp4" in str(at.file_uploader[0].allowed_type)
+        at.file_uploader[0].set_value(("clip.mp4", SAMPLE_VIDEO.read_bytes(), "video/mp4"))
+    else:
+        at.button[0].click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert expect in _texts(at)
+    if model_type == "segmentation":
+        assert at.image, "the mask overlay is shown"
+
+
+def test_missing_model_files_without_a_key_is_one_message(
+    app, run_deploy, make_payload, artifacts, viewer_home
+):
+    import shutil
+
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    shutil.rmtree(viewer_home / dp.MODELS_DIR)
+    at = app()
+    assert not at.exception
+    (error,) = at.error
+    assert "모델 파일이 이 서버에 없습니다" in error.value and "WANDB_API_KEY" in error.value
+
+
+def test_tampered_model_files_are_refused(app, run_deploy, make_payload, artifacts, viewer_home):
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    (weights,) = (viewer_home / dp.MODELS_DIR).glob("*/model.pth")
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    at = app()
+    assert not at.exception
+    assert "differs from the file that was validated" in at.error[0].value
+
+
+def test_online_pages_use_the_wandb_api(
+    app, run_deploy, make_payload, artifacts, viewer_home, fake_api_for, monkeypatch
+):
+    """Uses a test double of wandb.Api for the run's metrics, lineage and the registry versions;
+    with the model files gone, the app downloads the deployed version through it too."""
+    import shutil
+
+    from viewer import wandb_api
+
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    shutil.rmtree(viewer_home / dp.MODELS_DIR)
+    api = fake_api_for("classification", versions=("v1", "v2", "v3"))
+    monkeypatch.setattr(wandb_api, "connect", lambda timeout=15: api)
+    at = app()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    texts = _texts(at)
+    assert "W&B: 연결됨 · online" in texts
+    assert "[brisk-river-7](https://wandb.ai/demo-team/" in texts  # the training run
+    assert "synthetic-cifar10:v0" in texts and "cifar10-classifier:v3" in texts  # lineage
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["val/acc"] == "0.91"  # the run's summary, not the card
+    versions = at.dataframe[-1].value
+    assert versions["version"].tolist() == ["v3", "v2", "v1"]
+    assert versions["aliases"].tolist() == ["production", "staging", "staging"]
+    assert (viewer_home / dp.MODELS_DIR / "cifar10-classifier-v3" / "model.pth").is_file()
+    at.button[0].click().run()  # the downloaded model serves
+    assert "**예측 · Prediction: " in _texts(at)
+
+
+def test_lora_models_show_their_card_and_say_why(app, run_deploy, make_payload, tmp_path):
+    from wb_common import ModelCard
+
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    (folder / "pytorch_lora_weights.safetensors").write_bytes(b"\0" * 64)
+    ModelCard(
+        model_type="diffusion-lora",
+        architecture="sd15-lora",
+        weights_file="pytorch_lora_weights.safetensors",
+    ).write(folder)
+    code, _, err = run_deploy(make_payload("diffusion-lora"), "--artifact-dir", str(folder))
+    assert code == 0, err
+    at = app()
+    assert not at.exception and not at.file_uploader
+    assert any("CPU 서버에서 실시간 생성하지 않습니다" in i.value for i in at.info)

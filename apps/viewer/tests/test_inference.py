@@ -1,0 +1,163 @@
+"""Serving from the card alone: the same preprocessing as training, every model type, bad uploads.
+
+.venv/bin/python -m pytest apps/viewer/tests/test_inference.py -q -p no:logging
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from viewer import uploads
+from viewer.inference import image_tensor, predict
+from viewer.models import ModelLoadError, load_model
+from viewer.samples import SAMPLE_IMAGE, load_sample, make_image, make_video_frames, write_video
+from viewer.uploads import Clip, UploadError, read_image, read_video
+
+
+def test_viewer_preprocesses_like_cls_train_evaluation(artifacts):
+    """The model input is cls-train's own evaluation input: serving cannot drift from training."""
+    from cls_train.data import gpu_augment
+
+    served = load_model(artifacts["classification"])
+    size, std = served.card.input_size[0], served.card.normalization["std"]
+    image = Image.open(SAMPLE_IMAGE).convert("RGB")
+    pixels = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)[None]
+    viewer_input = image_tensor(image, served.card)
+    # cls-train resizes float pixels on a GPU (pass floats to take that path here) ...
+    float_path = gpu_augment(pixels.float(), size, train=False)
+    torch.testing.assert_close(viewer_input, float_path.contiguous(), atol=1e-5, rtol=1e-5)
+    # ... and uint8 pixels on a CPU, which rounds to whole levels: within one level of 255
+    uint8_path = gpu_augment(pixels, size, train=False)
+    one_level = 1 / (255 * min(std))
+    assert (viewer_input - uint8_path).abs().max().item() <= one_level + 1e-6
+
+    with torch.inference_mode():
+        expected = served.module(float_path).softmax(1)[0]
+    prediction = predict(served, image)
+    assert len(prediction.top) == 5
+    for name, probability in prediction.top:
+        index = served.card.class_names.index(name)
+        # channels_last vs contiguous convolutions sum in another order: not bit-exact
+        assert probability == pytest.approx(expected[index].item(), abs=1e-4)
+    assert [p for _, p in prediction.top] == sorted((p for _, p in prediction.top), reverse=True)
+
+
+def test_normalisation_comes_from_the_card(artifacts):
+    card = load_model(artifacts["classification"]).card
+    x = image_tensor(Image.new("RGB", (7, 5), (255, 0, 0)), card)
+    assert x.shape == (1, 3, *card.input_size)
+    mean, std = card.normalization["mean"], card.normalization["std"]
+    assert x[0, 0, 0, 0].item() == pytest.approx((1 - mean[0]) / std[0], abs=1e-4)
+    assert x[0, 1, 0, 0].item() == pytest.approx((0 - mean[1]) / std[1], abs=1e-4)
+
+
+def test_segmentation_mask_covers_the_image_with_a_legend(artifacts):
+    served = load_model(artifacts["segmentation"])
+    image = make_image(96).resize((120, 90))
+    prediction = predict(served, image)
+    assert prediction.image.size == image.size
+    assert [name for name, _, _ in prediction.legend] == served.card.class_names
+    assert sum(share for _, _, share in prediction.legend) == pytest.approx(1.0)
+    assert len({colour for _, colour, _ in prediction.legend}) == len(served.card.class_names)
+
+
+def test_detection_draws_labelled_boxes(artifacts, monkeypatch):
+    from viewer import inference
+
+    monkeypatch.setattr(inference, "DETECTION_CONFIDENCE", 0.0)  # random weights: keep every box
+    served = load_model(artifacts["detection"])
+    image = make_image(96)
+    prediction = predict(served, image)
+    assert prediction.boxes, "an untrained YOLO still proposes boxes at confidence 0"
+    box = prediction.boxes[0]
+    assert box["label"] in served.card.class_names and 0.0 <= box["confidence"] <= 1.0
+    assert np.asarray(prediction.image).shape == np.asarray(image).shape
+    assert not np.array_equal(np.asarray(prediction.image), np.asarray(image))  # boxes drawn
+
+
+def test_video_clip_is_sampled_to_the_cards_frames(artifacts):
+    served = load_model(artifacts["video-classification"])
+    clip = load_sample("video-classification", served.card.extra["clip_duration"])
+    assert len(clip.frames) == 24  # 1.0 s at 24 fps, not the whole 2 s sample
+    prediction = predict(served, clip)
+    assert {name for name, _ in prediction.top} == set(served.card.class_names)
+    with pytest.raises(TypeError):
+        predict(served, make_image())
+
+
+def test_a_card_the_viewer_cannot_serve_says_why(artifacts, tmp_path):
+    import shutil
+
+    from wb_common import ModelCard
+
+    folder = tmp_path / "odd"
+    shutil.copytree(artifacts["classification"], folder)
+    card = ModelCard.read(folder).to_dict()
+    ModelCard.from_dict({**card, "architecture": "vit_b_16"}).write(folder)
+    with pytest.raises(ModelLoadError, match="'vit_b_16' is not servable"):
+        load_model(folder)
+    ModelCard.from_dict({**card, "input_size": [8, 32, 32]}).write(folder)
+    with pytest.raises(ModelLoadError, match="input_size with 2 numbers"):
+        load_model(folder)
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_good_image_upload_decodes_to_rgb():
+    image = read_image(_png(make_image(64).convert("L")))
+    assert image.mode == "RGB" and image.size == (64, 64)
+
+
+@pytest.mark.parametrize(
+    ("data", "korean"),
+    [
+        (b"%PDF-1.7 this is a document", "이미지 파일이 아닙니다"),
+        (_png(make_image(64))[:400], "손상되었거나 잘려"),
+        (_png(Image.new("1", (10_000, 10_000))), "압축 폭탄"),  # 10 kB that declares 100 MP
+        (b"\0" * (uploads.MAX_IMAGE_BYTES + 1), "너무 큽니다"),
+    ],
+)
+def test_bad_images_get_one_sentence_in_korean_and_english(data, korean):
+    # ultralytics replaces PIL.Image.open with a wrapper that pip-installs pi-heif on the first
+    # unknown file; the app has it imported whenever a detector is served.
+    import ultralytics  # noqa: F401
+
+    with pytest.raises(UploadError) as info:
+        read_image(data)
+    message = str(info.value)
+    assert korean in message and " — " in message and "\n" not in message
+
+
+def _video(tmp_path, frames: np.ndarray, fps: int = 24) -> bytes:
+    path = tmp_path / "clip.mp4"
+    write_video(frames, path, fps=fps)
+    return path.read_bytes()
+
+
+def test_video_upload_limits(tmp_path, monkeypatch):
+    clip = read_video(_video(tmp_path, make_video_frames(32, 12)))
+    assert isinstance(clip, Clip) and clip.frames.shape == (12, 32, 32, 3)
+    with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
+        read_video(_png(make_image()))  # an image is not a video
+    with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
+        read_video(_video(tmp_path, make_video_frames(32, 12))[:300])  # truncated
+    with pytest.raises(UploadError, match="동영상이 너무 큽니다"):
+        read_video(b"\0" * (uploads.MAX_VIDEO_BYTES + 1))
+    long_video = _video(tmp_path, make_video_frames(16, 10), fps=1)  # 10 s
+    monkeypatch.setattr(uploads, "MAX_VIDEO_SECONDS", 5.0)
+    with pytest.raises(UploadError, match="동영상이 너무 깁니다"):
+        read_video(long_video)
+    monkeypatch.setattr(uploads, "MAX_VIDEO_PIXELS", 16 * 16 - 1)
+    with pytest.raises(UploadError, match="해상도"):
+        read_video(long_video)
