@@ -185,3 +185,28 @@ def test_resume_without_a_run_says_what_to_do(offline_wandb, tmp_path):
     with pytest.raises(ResumeError, match="start without --resume"):
         train(cfg)
     assert find_run_dirs(offline_wandb) == []
+
+
+def test_ultralytics_own_wandb_logger_is_kept_out():
+    """With Ultralytics' `wandb` setting on, its logger would start and finish a second run."""
+    from types import SimpleNamespace
+
+    from det_train.train import drop_ultralytics_wandb
+    from ultralytics.utils.callbacks import wb as ultralytics_wb
+
+    def ours(trainer):
+        pass
+
+    trainer = SimpleNamespace(
+        callbacks={
+            "on_pretrain_routine_end": [ultralytics_wb.on_pretrain_routine_end],
+            "on_fit_epoch_end": [ours, ultralytics_wb.on_fit_epoch_end],
+            "on_train_end": [ultralytics_wb.on_train_end],
+        }
+    )
+    drop_ultralytics_wandb(trainer)
+    assert trainer.callbacks == {
+        "on_pretrain_routine_end": [],
+        "on_fit_epoch_end": [ours],
+        "on_train_end": [],
+    }
