@@ -1,1 +1,1 @@
-"""UCF-101 video classification with R3D-18 (work in progress)."""
+"""UCF-101 video classification with R3D-18, every W&B feature on the way (PyAV decoding)."""

@@ -1,0 +1,52 @@
+"""Console entry points: `video-train` and `video-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from video_train.checkpoint import ResumeError
+from video_train.config import Config, ConfigError, smoke_config
+from video_train.data import DataError
+from video_train.model import WeightsDownloadError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from video_train.train import train
+
+    cfg = tyro.cli(Config, prog="video-train", description="Fine-tune R3D-18 with W&B tracking.")
+    _run("video-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 10  # trials; bayes needs ~10 to beat random search
+    smoke: bool = False  # sweep the smoke setup (synthetic videos, CPU)
+
+
+def sweep_main() -> None:
+    from video_train.sweep import sweep
+
+    args = tyro.cli(
+        SweepArgs, prog="video-sweep", description="Sweep num_frames, lr and clip_duration."
+    )
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("video-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":  # `accelerate launch -m video_train.cli ...`
+    train_main()
