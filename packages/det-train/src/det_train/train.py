@@ -5,7 +5,7 @@
     uv run --package det-train det-train --dataset voc --epochs 50
 
 One run for everything. We start it (`start_run`); Ultralytics' trainer does the training and, at
-the end of each epoch, a callback (`wandb_logging`) logs Ultralytics' own numbers under its own
+the end of each epoch, a callback (`add_wandb_logging`) logs Ultralytics' own numbers under its own
 keys (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0`) together with the ROADMAP's (`val/mAP50` ...).
 After training, Ultralytics' plots, the box overlays, the tables, the artifacts and the Registry
 link go into the same run, and we finish it. No Ultralytics setting is changed: nothing sticks on
@@ -15,8 +15,7 @@ disk for the next run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,7 @@ def ultralytics_args(cfg: Config, data: DetectionData) -> dict[str, Any]:
         "project": str(cfg.output_dir.resolve()),
         "name": "train",
         "exist_ok": True,  # one folder per output_dir: a rerun overwrites, --resume continues it
-        "plots": True,  # results.png, confusion matrix, PR curves: Ultralytics logs them to W&B
+        "plots": True,  # results.png, confusion matrix, PR curves: logged to W&B after training
     }
 
 
@@ -204,14 +203,14 @@ def drop_ultralytics_wandb(trainer: Any) -> None:
             trainer.callbacks[event] = kept
 
 
-@contextmanager
-def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
+def add_wandb_logging(model: Any, run: wandb.Run) -> None:
     """Log each epoch of Ultralytics' trainer into `run`: its own metrics under its own keys
     (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0` ...) and ours (`val/mAP50` ...).
 
     Ultralytics' built-in W&B logger is kept out of this trainer, on purpose: it writes only to
     the global `wandb.run`, which wb_common leaves unset (runs start with reinit="create_new"),
-    so it would start a second run and finish it; older 8.x versions finish any run at the end.
+    so it would start a second run and finish it (FACTS.md notes releases that finish whatever
+    run is active, and log with step=epoch+1, dropping our rows).
     It is also switched off whenever pytest or GitHub Actions runs, so CI could never check it.
     """
 
@@ -235,7 +234,6 @@ def wandb_logging(model: Any, run: wandb.Run) -> Iterator[None]:
     model.add_callback("on_fit_epoch_end", log_epoch)
     for prefix in ("train", "val", "metrics", "lr"):
         run.define_metric(f"{prefix}/*", step_metric="epoch")
-    yield
 
 
 def ultralytics_plots(save_dir: Path) -> dict[str, wandb.Image]:
@@ -299,15 +297,15 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
             )
             run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)})
 
-        with wandb_logging(model, run):
-            # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.
-            for event, functions in (callbacks or {}).items():
-                for function in functions:
-                    model.add_callback(event, function)
-            if checkpoint is None:
-                model.train(**ultralytics_args(cfg, data))
-            else:  # Ultralytics restores epochs, optimizer and folders from last.pt
-                model.train(resume=True, data=str(data.yaml_path), device=cfg.device)
+        add_wandb_logging(model, run)
+        # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.
+        for event, functions in (callbacks or {}).items():
+            for function in functions:
+                model.add_callback(event, function)
+        if checkpoint is None:
+            model.train(**ultralytics_args(cfg, data))
+        else:  # Ultralytics restores epochs, optimizer and folders from last.pt
+            model.train(resume=True, data=str(data.yaml_path), device=cfg.device)
         trainer = model.trainer
 
         # After training, Ultralytics re-validated best.pt: those are the numbers we ship.
@@ -339,7 +337,7 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
             input_size=[cfg.imgsz, cfg.imgsz],
             normalization={},  # Ultralytics letterboxes and scales to [0, 1] itself
             metrics={k: round(v, 4) for k, v in metrics.items()},
-            run_path=run.path,
+            run_path="" if run.disabled else run.path,
             dataset_artifact=f"{cfg.dataset_name}:latest",
             extra={"imgsz": cfg.imgsz, "conf": cfg.conf},
         )
@@ -348,7 +346,7 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
         result = TrainResult(
             metrics=metrics,
             run_id=run.id,
-            run_dir=Path(run.sync_dir),
+            run_dir=None if run.disabled else Path(run.sync_dir),
             model_path=model_path,
             card=card,
             save_dir=Path(trainer.save_dir),
