@@ -2,10 +2,11 @@
 
     .venv/bin/python -m pytest apps/viewer -q -p no:logging
 
-The classifier is cls-train's own smoke training (a real artifact: weights + model card). The
-segmentation, detection and video models are built here with the constructors and card shapes
-their task packages use (seg/det/video-train), with random weights: the viewer must load and run
-them from the card alone, which is what these tests check.
+The classifier is cls-train's own smoke training (a real artifact: weights + model card); the
+segmenter is seg-train's own network (`build_model`) with its class mapping, untrained. The
+detection and video models are built with the constructors and card shapes det-train and
+video-train use, with random weights: the viewer must load and run every one of them from the
+card alone, which is what these tests check.
 """
 
 from __future__ import annotations
@@ -67,22 +68,24 @@ def _torch_artifact(root: Path, card: ModelCard, module: torch.nn.Module) -> Pat
 
 
 def _seg_artifact(root: Path) -> Path:
-    from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
+    """seg-train's own network and class mapping, untrained (its smoke run takes minutes)."""
+    from seg_train.config import Config, smoke_config
+    from seg_train.data import get_mapping
+    from seg_train.model import ARCHITECTURE, build_model
+    from seg_train.train import WEIGHTS_FILE
 
-    names = ["background", "pet", "border"]
+    cfg = smoke_config(Config())
+    mapping = get_mapping(cfg.class_mapping)
     card = ModelCard(
         model_type="segmentation",
-        architecture="deeplabv3_mobilenet_v3_large",
-        weights_file="model.pth",
-        class_names=names,
-        input_size=[64, 64],
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        class_names=list(mapping.class_names),
+        input_size=[cfg.img_size, cfg.img_size],
         normalization=IMAGENET,
-        extra={"trimap_to_class": {"1": 1, "2": 0, "3": 2}},
+        extra={"trimap_to_class": {str(k): v for k, v in mapping.trimap_to_class.items()}},
     )
-    module = deeplabv3_mobilenet_v3_large(
-        weights=None, weights_backbone=None, num_classes=len(names), aux_loss=False
-    )
-    return _torch_artifact(root, card, module)
+    return _torch_artifact(root, card, build_model(cfg, num_classes=len(mapping.class_names)))
 
 
 def _video_artifact(root: Path) -> Path:
@@ -118,6 +121,7 @@ def _det_artifact(root: Path) -> Path:
         weights_file="best.pt",
         class_names=names,
         input_size=[64, 64],
+        extra={"imgsz": 64, "conf": 0.001},  # det-train's smoke card: show the weak boxes too
     ).write(folder)
     return folder
 

@@ -74,3 +74,21 @@ def test_packages_txt_has_the_system_libraries_opencv_needs():
     assert any(r.startswith("opencv-python") for r in requires)
     apt = (VIEWER / "packages.txt").read_text().split()
     assert {"libgl1", "libglib2.0-0"} <= set(apt)
+
+
+def test_the_app_imports_no_task_package():
+    """DESIGN.md: apps import only wb-common from the workspace; the card is the whole contract."""
+    import ast
+
+    task_packages = {"cls_train", "seg_train", "det_train", "video_train", "llm_train", "gen_train"}
+    sources = [VIEWER / "app.py", *sorted((VIEWER / "src" / "viewer").glob("*.py"))]
+    assert len(sources) > 5
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not {n.split(".")[0] for n in names} & task_packages, f"{source.name}: {names}"

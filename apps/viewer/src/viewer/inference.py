@@ -23,7 +23,8 @@ from viewer.models import ServedModel
 from viewer.uploads import Clip
 
 TOP_K = 5
-DETECTION_CONFIDENCE = 0.25  # Ultralytics' own default for predict()
+DETECTION_CONFIDENCE = 0.25  # Ultralytics' default, for cards that do not name their own `conf`
+MAX_BOXES = 50  # a readable picture; a smoke detector at conf 0.001 proposes hundreds
 MASK_ALPHA = 0.5
 
 
@@ -126,8 +127,9 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def detect(served: ServedModel, image: Image.Image) -> Prediction:
     card = served.card
+    conf = float(card.extra.get("conf", DETECTION_CONFIDENCE))  # the threshold training used
     result = served.module.predict(
-        image, imgsz=card.input_size[0], conf=DETECTION_CONFIDENCE, device="cpu", verbose=False
+        image, imgsz=card.input_size[0], conf=conf, max_det=MAX_BOXES, device="cpu", verbose=False
     )[0]
     colours = class_colours(len(card.class_names))
     drawn = image.copy()
@@ -147,7 +149,7 @@ def detect(served: ServedModel, image: Image.Image) -> Prediction:
         draw.text((xyxy[0], xyxy[1]), caption, fill=(0, 0, 0), font=font)
         boxes.append({"label": label, "confidence": conf, "xyxy": [round(v, 1) for v in xyxy]})
     found = ", ".join(f"{b['label']} {b['confidence']:.2f}" for b in boxes[:3])
-    summary = f"{len(boxes)} objects: {found}" if boxes else "0 objects above the threshold"
+    summary = f"{len(boxes)} objects: {found}" if boxes else f"0 objects above confidence {conf}"
     return Prediction("detection", summary, image=drawn, boxes=boxes)
 
 
