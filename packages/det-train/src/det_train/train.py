@@ -160,14 +160,16 @@ def overlay(p: Prediction, class_names: list[str]) -> wandb.Image:
     )
 
 
-def prediction_table(predictions: list[Prediction], class_names: list[str]) -> wandb.Table:
+def prediction_table(
+    predictions: list[Prediction], overlays: list[wandb.Image], class_names: list[str]
+) -> wandb.Table:
     """One row per validation image: overlay, number of detections, classes, confidences."""
     table = wandb.Table(
         columns=["image", "detections", "classes", "confidences", "ground_truth_objects"]
     )
-    for p in predictions:
+    for p, image in zip(predictions, overlays, strict=True):
         table.add_data(
-            overlay(p, class_names),
+            image,
             len(p.boxes),
             ", ".join(class_names[b.class_id] for b in p.boxes),
             ", ".join(f"{s:.2f}" for s in p.scores),
@@ -319,12 +321,13 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
         }
         run.summary.update(metrics)
         predictions = predict(trainer.best, data.val_images[: cfg.val_table_size], cfg)
+        overlays = [overlay(p, data.class_names) for p in predictions]  # uploaded once, used twice
         run.log(
             {
                 **ultralytics_plots(Path(trainer.save_dir)),
                 "val/per_class_ap": per_class_table(final),
-                "val/examples": [overlay(p, data.class_names) for p in predictions],
-                "val/predictions": prediction_table(predictions, data.class_names),
+                "val/examples": overlays,
+                "val/predictions": prediction_table(predictions, overlays, data.class_names),
             }
         )
 
