@@ -26,12 +26,14 @@ from video_train.video_io import write_video
 
 
 def make_videos(root: Path, clips: int, seconds: float, fps: int, size: tuple[int, int]) -> None:
-    """UCF-101-like files: 320x240, 25 fps, a few seconds, moving noise so H.264 has work."""
+    """UCF-101-like files: 320x240, 25 fps, a few seconds of a panning blocky texture."""
     rng = np.random.default_rng(0)
     frames = int(seconds * fps)
+    width, height = size
     for i in range(clips):
-        base = rng.integers(0, 256, size=(size[1], size[0] * 2, 3), dtype=np.uint8)
-        video = np.stack([base[:, t * 2 : t * 2 + size[0]] for t in range(frames)])
+        blocks = rng.integers(0, 256, size=(height // 8, width // 4, 3), dtype=np.uint8)
+        texture = blocks.repeat(8, axis=0).repeat(8, axis=1)  # (H, 2W, 3): room to pan
+        video = np.stack([texture[:, t * 2 : t * 2 + width] for t in range(frames)])
         write_video(root / f"class{i % 2}" / f"{i:04d}.mp4", video, fps)
 
 
