@@ -8,11 +8,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from seg_train.config import Config, smoke_config
 from seg_train.data import CLASS_MAPPINGS, to_classes
-from seg_train.train import train
+from seg_train.train import build_scheduler, train
 from torchmetrics.classification import MulticlassJaccardIndex
 from torchvision.models.segmentation import deeplabv3_mobilenet_v3_large
 from wb_common import ModelCard, find_run_dirs, read_run
@@ -142,3 +143,20 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     assert before.metric("epoch") == [1]
     assert after.metric("epoch") == [2]
     assert after.run_id == before.run_id
+
+
+def test_resumed_schedule_continues_the_curve_stretched_to_the_new_epochs():
+    """Resuming at epoch 2 of 3 gives the lr a fresh 3-epoch schedule has after epoch 1."""
+    cfg = Config(epochs=3, lr=1e-2)
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    fresh_optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    fresh = build_scheduler(cfg, fresh_optimizer, steps_per_epoch=4)
+    for _ in range(4):
+        fresh_optimizer.step()
+        fresh.step()
+    resumed_optimizer = torch.optim.AdamW(params, lr=cfg.lr)
+    resumed_optimizer.load_state_dict(fresh_optimizer.state_dict())  # as a checkpoint restores it
+    build_scheduler(cfg, resumed_optimizer, steps_per_epoch=4, start_epoch=2)
+    assert resumed_optimizer.param_groups[0]["lr"] == pytest.approx(
+        fresh_optimizer.param_groups[0]["lr"]
+    )

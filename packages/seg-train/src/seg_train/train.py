@@ -73,6 +73,25 @@ def build_optimizer(cfg: Config, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
+def build_scheduler(
+    cfg: Config, optimizer: torch.optim.Optimizer, steps_per_epoch: int, start_epoch: int = 1
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Warm-up, then cosine decay over all `cfg.epochs`, stepped once per batch.
+
+    The new head starts random: a full lr at step 0 can wreck the pretrained ASPP weights (and
+    from scratch, in --smoke, it makes the first steps unstable). A resumed run starts the curve
+    where it left off, stretched to the current `cfg.epochs` (resuming with more epochs works).
+    """
+    done = (start_epoch - 1) * steps_per_epoch
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=cfg.lr,
+        total_steps=cfg.epochs * steps_per_epoch,
+        pct_start=0.2,
+        last_epoch=done - 1,  # -1: a fresh schedule
+    )
+
+
 def build_metrics(num_classes: int) -> MetricCollection:
     """Pixel metrics over the whole validation set (one confusion matrix, not per-image means).
 
@@ -212,17 +231,12 @@ def train(cfg: Config) -> TrainResult:
     train_loader, val_loader, class_names = build_dataloaders(cfg)
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
-    # Warm-up then cosine decay: the new head starts random, a full lr at step 0 can wreck the
-    # pretrained ASPP weights (and from scratch, in --smoke, it makes the first steps unstable).
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * len(train_loader), pct_start=0.2
-    )
     start_epoch = 1
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
         start_epoch = resumed["epoch"] + 1
+    scheduler = build_scheduler(cfg, optimizer, len(train_loader), start_epoch)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
@@ -276,8 +290,7 @@ def train(cfg: Config) -> TrainResult:
                 cfg.output_dir,
                 {
                     "model": accelerator.unwrap_model(model).state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
+                    "optimizer": optimizer.state_dict(),  # the lr schedule follows from epoch
                     "epoch": epoch,
                     "run_id": run.id,
                 },
