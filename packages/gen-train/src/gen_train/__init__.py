@@ -1,0 +1,1 @@
+"""Stable Diffusion 1.5 LoRA fine-tuning with diffusers (work in progress)."""
