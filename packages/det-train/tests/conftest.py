@@ -5,8 +5,10 @@ uv run --package det-train pytest packages/det-train
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,9 @@ import pytest
 
 # Before det_train (and so ultralytics) is imported: Ultralytics reads its config folder once, at
 # import. The tests must never touch a real settings file or font cache.
-os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="det-train-tests-yolo-"))
+if "YOLO_CONFIG_DIR" not in os.environ:
+    os.environ["YOLO_CONFIG_DIR"] = tempfile.mkdtemp(prefix="det-train-tests-yolo-")
+    atexit.register(shutil.rmtree, os.environ["YOLO_CONFIG_DIR"], ignore_errors=True)
 
 from det_train.config import Config, smoke_config
 from det_train.train import TrainResult, train
