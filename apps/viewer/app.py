@@ -37,6 +37,7 @@ from viewer.uploads import (  # noqa: E402
     UploadError,
     read_image,
     read_video,
+    video_settings,
 )
 from wb_common import project_name  # noqa: E402
 
@@ -216,7 +217,6 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
         st.error(f"모델을 불러오지 못했습니다 — the model could not be loaded: {err}")
         return
     video = model_type == "video-classification"
-    clip_seconds = served.card.extra.get("clip_duration")
     limit_mb = (MAX_VIDEO_BYTES if video else MAX_IMAGE_BYTES) // (1024 * 1024)
     uploaded = st.file_uploader(
         "동영상 올리기 · Upload a video" if video else "이미지 올리기 · Upload an image",
@@ -230,9 +230,9 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
     try:
         if uploaded is not None:
             data = uploaded.getvalue()
-            item = read_video(data, clip_seconds) if video else read_image(data)
+            item = read_video(data, *video_settings(served.card)) if video else read_image(data)
         else:
-            item = load_sample(model_type, clip_seconds)
+            item = load_sample(served.card)
     except UploadError as err:
         st.error(str(err))
         return
@@ -246,7 +246,10 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
         if video:
             if uploaded is not None:
                 st.video(uploaded.getvalue())
-            st.caption(f"{len(item.frames)} frames, {item.duration:.1f} s")
+            st.caption(
+                f"{len(item.frames)}프레임 · frames, {item.start:.1f}–{item.end:.1f} s "
+                f"/ {item.duration:.1f} s"
+            )
         else:
             st.image(item, caption="입력 · Input", width="stretch")
     with right:

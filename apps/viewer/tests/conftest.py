@@ -89,19 +89,23 @@ def _seg_artifact(root: Path) -> Path:
 
 
 def _video_artifact(root: Path) -> Path:
-    from torchvision.models.video import r3d_18
+    """video-train's own network and smoke card shape, untrained."""
+    from video_train.config import Config, smoke_config
+    from video_train.model import ARCHITECTURE, build_model
+    from video_train.train import FRAME_SAMPLING, WEIGHTS_FILE
 
+    cfg = smoke_config(Config())
     names = ["ApplyEyeMakeup", "Basketball", "Biking"]
     card = ModelCard(
         model_type="video-classification",
-        architecture="r3d_18",
-        weights_file="model.pth",
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
         class_names=names,
-        input_size=[8, 64, 64],
+        input_size=[cfg.num_frames, cfg.img_size, cfg.img_size],
         normalization={"mean": KINETICS_MEAN, "std": KINETICS_STD},
-        extra={"clip_duration": 1.0},
+        extra={"clip_duration": cfg.clip_duration, "frame_sampling": FRAME_SAMPLING},
     )
-    return _torch_artifact(root, card, r3d_18(weights=None, num_classes=len(names)))
+    return _torch_artifact(root, card, build_model(cfg, num_classes=len(names)))
 
 
 def _det_artifact(root: Path) -> Path:

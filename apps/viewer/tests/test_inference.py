@@ -12,10 +12,17 @@ import pytest
 import torch
 from PIL import Image
 from viewer import uploads
-from viewer.inference import image_tensor, predict
+from viewer.inference import clip_tensor, image_tensor, predict
 from viewer.models import ModelLoadError, load_model
-from viewer.samples import SAMPLE_IMAGE, load_sample, make_image, make_video_frames, write_video
-from viewer.uploads import Clip, UploadError, read_image, read_video
+from viewer.samples import (
+    SAMPLE_IMAGE,
+    SAMPLE_VIDEO,
+    load_sample,
+    make_image,
+    make_video_frames,
+    write_video,
+)
+from viewer.uploads import Clip, UploadError, clip_times, read_image, read_video, video_settings
 
 
 def test_viewer_preprocesses_like_cls_train_evaluation(artifacts):
@@ -77,14 +84,30 @@ def test_detection_draws_labelled_boxes(artifacts):
     assert not np.array_equal(np.asarray(prediction.image), np.asarray(image))  # boxes drawn
 
 
-def test_video_clip_is_sampled_to_the_cards_frames(artifacts):
+def test_video_frames_are_video_train_evaluation_frames(artifacts):
+    """Same frames, same resize, same normalisation as video-train's evaluation input."""
+    from video_train.data import gpu_augment
+    from video_train.video_io import decode_clip
+
     served = load_model(artifacts["video-classification"])
-    clip = load_sample("video-classification", served.card.extra["clip_duration"])
-    assert len(clip.frames) == 24  # 1.0 s at 24 fps, not the whole 2 s sample
+    card = served.card
+    frames, seconds, (height, width) = video_settings(card)
+    clip = load_sample(card)
+    assert clip.frames.shape == (frames, height, width, 3)
+    # the 1 s window in the middle of the 2 s sample, at the centres of 8 slots
+    assert (clip.start, clip.end) == pytest.approx((0.5 + 0.5 / 8, 1.5 - 0.5 / 8))
+    training_clip = decode_clip(SAMPLE_VIDEO, frames, seconds, height)  # (T, 3, H, W) uint8
+    expected = gpu_augment(training_clip[None], height, train=False)
+    torch.testing.assert_close(clip_tensor(clip, card), expected)
     prediction = predict(served, clip)
-    assert {name for name, _ in prediction.top} == set(served.card.class_names)
+    assert {name for name, _ in prediction.top} == set(card.class_names)
     with pytest.raises(TypeError):
         predict(served, make_image())
+
+
+def test_clip_times_follow_the_cards_window():
+    assert clip_times(10.0, 4, 2.0) == pytest.approx([4.25, 4.75, 5.25, 5.75])
+    assert clip_times(1.0, 2, 2.0) == pytest.approx([0.25, 0.75])  # shorter: the whole video
 
 
 def test_a_card_the_viewer_cannot_serve_says_why(artifacts, tmp_path):
@@ -144,18 +167,21 @@ def _video(tmp_path, frames: np.ndarray, fps: int = 24) -> bytes:
 
 
 def test_video_upload_limits(tmp_path, monkeypatch):
-    clip = read_video(_video(tmp_path, make_video_frames(32, 12)))
-    assert isinstance(clip, Clip) and clip.frames.shape == (12, 32, 32, 3)
+    def read(data: bytes) -> Clip:
+        return read_video(data, 4, 1.0, (16, 16))
+
+    clip = read(_video(tmp_path, make_video_frames(32, 12)))
+    assert isinstance(clip, Clip) and clip.frames.shape == (4, 16, 16, 3)
     with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
-        read_video(_png(make_image()))  # an image is not a video
+        read(_png(make_image()))  # an image is not a video
     with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
-        read_video(_video(tmp_path, make_video_frames(32, 12))[:300])  # truncated
+        read(_video(tmp_path, make_video_frames(32, 12))[:300])  # truncated
     with pytest.raises(UploadError, match="동영상이 너무 큽니다"):
-        read_video(b"\0" * (uploads.MAX_VIDEO_BYTES + 1))
+        read(b"\0" * (uploads.MAX_VIDEO_BYTES + 1))
     long_video = _video(tmp_path, make_video_frames(16, 10), fps=1)  # 10 s
     monkeypatch.setattr(uploads, "MAX_VIDEO_SECONDS", 5.0)
     with pytest.raises(UploadError, match="동영상이 너무 깁니다"):
-        read_video(long_video)
+        read(long_video)
     monkeypatch.setattr(uploads, "MAX_VIDEO_PIXELS", 16 * 16 - 1)
     with pytest.raises(UploadError, match="해상도"):
-        read_video(long_video)
+        read(long_video)

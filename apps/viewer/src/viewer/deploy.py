@@ -116,7 +116,7 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
 
     try:
         served = load_model(folder, card)
-        sample = load_sample(card.model_type, card.extra.get("clip_duration"))
+        sample = load_sample(card)
         prediction = predict(served, sample)
     except ModelLoadError as err:
         raise DeployError(f"the model does not load: {err}") from None

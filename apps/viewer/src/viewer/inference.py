@@ -68,12 +68,12 @@ def image_tensor(image: Image.Image, card: ModelCard) -> torch.Tensor:
 
 
 def clip_tensor(clip: Clip, card: ModelCard) -> torch.Tensor:
-    """Frames -> normalised float (1, 3, T, H, W): T frames evenly spread over the clip."""
+    """The card's T frames (already H x W, see uploads.read_video) -> normalised (1, 3, T, H, W)."""
     length, height, width = card.input_size
-    index = np.linspace(0, len(clip.frames) - 1, num=length).round().astype(int)
-    x = torch.from_numpy(clip.frames[index]).permute(0, 3, 1, 2).float().div_(255)  # T,3,h,w
-    x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True)
-    return _normalise(x.permute(1, 0, 2, 3)[None], card, channel_dim=1)
+    if clip.frames.shape[:3] != (length, height, width):
+        raise ValueError(f"clip has shape {clip.frames.shape}, the card wants {card.input_size}")
+    x = torch.from_numpy(clip.frames).permute(3, 0, 1, 2).float().div_(255)  # (3, T, H, W)
+    return _normalise(x[None], card, channel_dim=1)
 
 
 def _top(card: ModelCard, logits: torch.Tensor) -> list[tuple[str, float]]:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from wb_common import ModelCard
 
-from viewer.uploads import Clip, read_image, read_video
+from viewer.uploads import Clip, read_image, read_video, video_settings
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLE_IMAGE = SAMPLES_DIR / "sample.png"
@@ -52,10 +53,10 @@ def write_video(frames: np.ndarray, path: Path, fps: int = VIDEO_FPS) -> None:
         container.mux(stream.encode())  # flush: without it the last frames are lost
 
 
-def load_sample(model_type: str, clip_seconds: float | None = None) -> Image.Image | Clip:
-    """The shipped sample for a model type, decoded exactly like an upload."""
-    if model_type == "video-classification":
-        return read_video(SAMPLE_VIDEO.read_bytes(), max_seconds=clip_seconds)
+def load_sample(card: ModelCard) -> Image.Image | Clip:
+    """The shipped sample for the card's model type, decoded exactly like an upload."""
+    if card.model_type == "video-classification":
+        return read_video(SAMPLE_VIDEO.read_bytes(), *video_settings(card))
     return read_image(SAMPLE_IMAGE.read_bytes())
 
 

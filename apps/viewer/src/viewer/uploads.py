@@ -2,8 +2,8 @@
 
 Limits are checked before anything is decoded: the byte size, then the pixel count the header
 declares (a 100 KB PNG can declare 50,000 x 50,000 pixels: a "decompression bomb"), then the
-full decode (a truncated file fails here). Videos are decoded frame by frame and stop at a frame
-budget, so a two-hour upload costs no more than a short clip.
+full decode (a truncated file fails here). Videos are checked for size, resolution and length
+from their headers, then decoded only up to the few seconds the model looks at.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # 8K x 5K; a phone photo is ~12 MP
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
 MAX_VIDEO_SECONDS = 120.0
 MAX_VIDEO_PIXELS = 1920 * 1080  # per frame
-MAX_DECODED_FRAMES = 300  # 10 s at 30 fps: plenty for one clip of a few seconds
-FRAME_LONG_SIDE = 256  # decoded frames are scaled down to this: models take 112-224 px
+MAX_DECODED_FRAMES = 4000  # frames decoded to reach the clip window (after a seek: a few dozen)
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp"]
 VIDEO_TYPES = ["mp4", "avi", "mov", "mkv", "webm"]
@@ -86,13 +85,50 @@ def read_image(data: bytes) -> Image.Image:
 
 @dataclass
 class Clip:
-    frames: np.ndarray  # (N, H, W, 3) uint8, the decoded frames in order, long side <= 256
-    fps: float
-    duration: float  # seconds covered by `frames`
+    frames: np.ndarray  # (T, H, W, 3) uint8: the model's T frames, already at its H x W
+    duration: float  # seconds, the whole video
+    start: float  # the first and last sampling times, seconds
+    end: float
 
 
-def read_video(data: bytes, max_seconds: float | None = None) -> Clip:
-    """Decoded RGB frames from the first `max_seconds` (default: the whole, bounded) video."""
+def clip_times(duration: float, num_frames: int, clip_duration: float) -> list[float]:
+    """When to take `num_frames` frames: evenly over `clip_duration` seconds in the middle.
+
+    Each frame sits at the centre of its slot; a video shorter than `clip_duration` is sampled
+    over its whole length. This is video-train's rule (`video_io.clip_times`, named in the model
+    card as `frame_sampling`), copied rather than imported: the app imports no task package.
+    """
+    span = min(clip_duration, duration) if duration > 0 else clip_duration
+    start = max(0.0, (duration - span) / 2)
+    step = span / num_frames
+    return [start + (i + 0.5) * step for i in range(num_frames)]
+
+
+DEFAULT_CLIP_SECONDS = 2.0  # for a card without extra.clip_duration: R3D-18's 16 frames at 8 fps
+
+
+def video_settings(card) -> tuple[int, float, tuple[int, int]]:
+    """(num_frames, clip_duration, (H, W)) for `read_video`, from a video model's card."""
+    length, height, width = card.input_size
+    return length, float(card.extra.get("clip_duration", DEFAULT_CLIP_SECONDS)), (height, width)
+
+
+def _seconds(container, stream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        import av
+
+        return container.duration / av.time_base
+    return 0.0  # unknown: clip_times then samples from the start
+
+
+def read_video(data: bytes, num_frames: int, clip_duration: float, size: tuple[int, int]) -> Clip:
+    """The `num_frames` frames a video model sees, decoded and resized like its training data.
+
+    Each sampling time takes the last frame shown at or before it; FFmpeg's scaler resizes the
+    picked frames to `size` (H, W), as video-train's `decode_clip` does.
+    """
     import av
 
     if len(data) > MAX_VIDEO_BYTES:
@@ -104,7 +140,8 @@ def read_video(data: bytes, max_seconds: float | None = None) -> Clip:
         "동영상을 읽을 수 없습니다. MP4(H.264) 등 일반 동영상 파일을 올려 주세요.",
         "The video cannot be decoded; upload a common video file such as MP4 (H.264).",
     )
-    frames: list[np.ndarray] = []
+    height, width = size
+    picked: list = []
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             # FFmpeg also "decodes" a PNG or JPEG as a one-frame stream (format png_pipe, image2)
@@ -118,35 +155,38 @@ def read_video(data: bytes, max_seconds: float | None = None) -> Clip:
                     f"The video resolution ({stream.width}x{stream.height}) is too high; "
                     "upload 1080p or less.",
                 )
-            seconds = (
-                float(stream.duration * stream.time_base)
-                if stream.duration is not None and stream.time_base is not None
-                else None
-            )
-            if seconds is not None and seconds > MAX_VIDEO_SECONDS:
+            duration = _seconds(container, stream)
+            if duration > MAX_VIDEO_SECONDS:
                 raise UploadError(
-                    f"동영상이 너무 깁니다({seconds:.0f}초). {MAX_VIDEO_SECONDS:.0f}초 이하로 "
+                    f"동영상이 너무 깁니다({duration:.0f}초). {MAX_VIDEO_SECONDS:.0f}초 이하로 "
                     "잘라서 올려 주세요.",
-                    f"The video is too long ({seconds:.0f} s); trim it to "
+                    f"The video is too long ({duration:.0f} s); trim it to "
                     f"{MAX_VIDEO_SECONDS:.0f} s or less.",
                 )
+            times = clip_times(duration, num_frames, clip_duration)
+            if times[0] > 1.0 and stream.time_base is not None:
+                container.seek(int(times[0] / stream.time_base), stream=stream)
             fps = float(stream.average_rate or 25)
-            limit = MAX_DECODED_FRAMES
-            if max_seconds is not None:
-                limit = min(limit, max(1, round(max_seconds * fps)))
-            scale = min(1.0, FRAME_LONG_SIDE / max(stream.width, stream.height, 1))
-            size = {"width": max(2, round(stream.width * scale)),
-                    "height": max(2, round(stream.height * scale))}  # fmt: skip
-            for frame in container.decode(stream):
-                if frame.width * frame.height > MAX_VIDEO_PIXELS:  # a stream can change size
-                    raise unreadable
-                frames.append(frame.to_ndarray(format="rgb24", **size))
-                if len(frames) >= limit:
+            current = None
+            for index, frame in enumerate(container.decode(stream)):
+                if frame.width * frame.height > MAX_VIDEO_PIXELS or index >= MAX_DECODED_FRAMES:
+                    raise unreadable  # a stream that changes size, or never reaches the window
+                t = frame.time if frame.time is not None else index / fps
+                while len(picked) < num_frames and t > times[len(picked)]:
+                    picked.append(frame if current is None else current)
+                if len(picked) == num_frames:
                     break
+                current = frame
+            if current is None and not picked:
+                raise unreadable
+            picked += [current] * (num_frames - len(picked))  # the window runs past the end
+            rgb = {
+                id(f): f.reformat(width=width, height=height, format="rgb24").to_ndarray()
+                for f in picked
+            }
+            frames = np.stack([rgb[id(f)] for f in picked])
     except UploadError:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError):
         raise unreadable from None
-    if not frames:
-        raise unreadable
-    return Clip(np.stack(frames), fps, len(frames) / fps)
+    return Clip(frames, duration, times[0], times[-1])
