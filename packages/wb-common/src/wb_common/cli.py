@@ -11,12 +11,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import tyro
 
 from wb_common.pending import pending_actions, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
+from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
 
 
@@ -33,6 +34,38 @@ class Sync:
 
     dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")
     dry_run: bool = False  # print the calls it would make and change nothing
+
+
+@dataclass
+class Registry:
+    """List the model registry: collections, versions, aliases and their card metrics."""
+
+    action: Annotated[Literal["list"], tyro.conf.Positional] = "list"
+
+
+@dataclass
+class Promote:
+    """Give `production` to a version (the deploy webhook fires); keep the old one for rollback."""
+
+    collection: Annotated[str, tyro.conf.Positional]
+    version: Annotated[str, tyro.conf.Positional]  # e.g. v3
+
+
+@dataclass
+class Rollback:
+    """Give `production` back to the version that held it before the last promotion."""
+
+    collection: Annotated[str, tyro.conf.Positional]
+
+
+@dataclass
+class Automation:
+    """Create the W&B Automation: `production` alias added → webhook → GitHub Actions deploy."""
+
+    action: Annotated[Literal["create"], tyro.conf.Positional]
+    entity: str  # the team that owns the webhook integration
+    collection: str  # e.g. cifar10-classifier
+    webhook: str = "github-dispatch"  # the webhook's name in Team settings → Webhooks
 
 
 def summarize(run: RecordedRun) -> str:
@@ -116,8 +149,50 @@ def sync_command(args: Sync) -> int:
     return 0
 
 
+def registry_command(args: Registry | Promote | Rollback | Automation, api: Any = None) -> int:
+    """The commands that need the W&B server; `api` is a `wandb.Api` (tests pass a double)."""
+    if api is None:
+        if not find_api_key():
+            print(
+                "wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr
+            )
+            return 2
+        import wandb
+
+        api = wandb.Api()
+    try:
+        if isinstance(args, Registry):
+            for v in list_versions(api):
+                metrics = " ".join(f"{k}={val:.4g}" for k, val in sorted(v.metrics.items()))
+                aliases = ",".join(v.aliases) or "-"
+                print(f"{v.collection}:{v.version}  [{aliases}]  {metrics}  {v.run_path}")
+        elif isinstance(args, Promote):
+            print(promote(api, args.collection, args.version))
+        elif isinstance(args, Rollback):
+            print(rollback(api, args.collection))
+        else:
+            automation = create_automation(api, args.entity, args.collection, args.webhook)
+            print(f"automation {automation.name!r} is in place for {args.collection}.")
+    except RegistryError as err:
+        print(f"wb-demo: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {
+    "inspect": Inspect,
+    "sync": Sync,
+    "registry": Registry,
+    "promote": Promote,
+    "rollback": Rollback,
+    "automation": Automation,
+}
+
+
 def main() -> None:
-    args = tyro.extras.subcommand_cli_from_dict(
-        {"inspect": Inspect, "sync": Sync}, prog="wb-demo", description=__doc__
-    )
-    sys.exit(inspect_command(args) if isinstance(args, Inspect) else sync_command(args))
+    args = tyro.extras.subcommand_cli_from_dict(COMMANDS, prog="wb-demo", description=__doc__)
+    if isinstance(args, Inspect):
+        sys.exit(inspect_command(args))
+    if isinstance(args, Sync):
+        sys.exit(sync_command(args))
+    sys.exit(registry_command(args))

@@ -116,8 +116,10 @@ def start_run(
         id=run_id,
         resume="allow" if run_id else None,
         dir=dir,
-        # A notebook keeps its training run open while the sweep starts its own runs.
-        reinit="create_new",
+        # One active run at a time, and it is `wandb.run`: integrations that log to the global
+        # run (HF Trainer, Ultralytics) join ours. A notebook's training run is finished when
+        # the sweep starts the first trial's run.
+        reinit="finish_previous",
     )
     if mode != "online" or os.environ.get("WANDB_MODE"):
         run = init(mode=mode)  # offline, disabled, or a mode the user chose: no fallback

@@ -1,0 +1,137 @@
+"""Promote, rollback, list and the Automation, against a test double of the W&B API.
+
+uv run --package wb-common pytest packages/wb-common/tests/test_registry.py
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import wandb
+from wandb.automations.integrations import WebhookIntegration
+from wandb.automations.scopes import _ArtifactPortfolioScope
+from wb_common.cli import Promote, Registry, Rollback, registry_command
+from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS
+from wb_common.registry import RegistryError, create_automation, promote, rollback
+
+
+class FakeVersion:
+    """One registry version: aliases unique within the collection, as on the server."""
+
+    def __init__(self, collection: FakeCollection, version: str, metrics: dict):
+        self.collection, self.version, self.aliases = collection, version, ["latest"]
+        self.name = f"{collection.name}:{version}"
+        self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
+        self.saves = 0
+
+    def save(self):
+        self.saves += 1
+        for other in self.collection.versions:
+            if other is not self:
+                other.aliases = [a for a in other.aliases if a not in self.aliases]
+
+
+class FakeCollection:
+    def __init__(self, name: str, n: int):
+        self.name = name
+        self.versions = [FakeVersion(self, f"v{i}", {"val/acc": 0.5 + i / 10}) for i in range(n)]
+
+    def artifacts(self):
+        return self.versions
+
+
+class FakeApi:
+    """A test double of `wandb.Api`: registry(), artifact(), webhook_integrations(),
+    artifact_collection() and create_automation(), keeping aliases like the server does."""
+
+    def __init__(self, n_versions: int = 3):
+        self.collection = FakeCollection("cifar10-classifier", n_versions)
+        self.created = []
+
+    def registry(self, name):
+        assert name == "model"
+        return SimpleNamespace(collections=lambda: [self.collection])
+
+    def artifact(self, path):
+        prefix = "wandb-registry-model/cifar10-classifier:"
+        if not path.startswith(prefix):
+            raise wandb.errors.CommError(f"no such collection: {path}")
+        wanted = path.removeprefix(prefix)
+        for version in self.collection.versions:
+            if wanted == version.version or wanted in version.aliases:
+                return version
+        raise wandb.errors.CommError(f"artifact {path} not found")
+
+    def webhook_integrations(self, entity=None):
+        hook = "https://api.github.com/repos/o/r/dispatches"
+        return [WebhookIntegration(id="V2ViaG9vazox", name="github-dispatch", url_endpoint=hook)]
+
+    def artifact_collection(self, type_name, name):
+        assert (type_name, name) == ("model", "wandb-registry-model/cifar10-classifier")
+        return _ArtifactPortfolioScope(id="QXJ0aWZhY3RQb3J0Zm9saW86Nw==", name="cifar10-classifier")
+
+    def create_automation(self, obj, *, fetch_existing=False, **kwargs):
+        self.created.append((obj, fetch_existing, kwargs))
+        return SimpleNamespace(name=kwargs["name"])
+
+
+def holders(api, alias):
+    return [v.version for v in api.collection.versions if alias in v.aliases]
+
+
+def test_promote_moves_production_and_remembers_the_previous_holder():
+    api = FakeApi()
+    assert promote(api, "cifar10-classifier", "v1") == "cifar10-classifier:v1 is now production."
+    assert holders(api, "production") == ["v1"]
+    assert "(was v1)" in promote(api, "cifar10-classifier", "v2")
+    assert holders(api, "production") == ["v2"]
+    assert holders(api, "previous-production") == ["v1"]
+    assert "nothing changed" in promote(api, "cifar10-classifier", "v2")
+
+
+def test_rollback_swaps_production_and_previous():
+    api = FakeApi()
+    promote(api, "cifar10-classifier", "v0")
+    promote(api, "cifar10-classifier", "v2")
+    assert rollback(api, "cifar10-classifier") == "cifar10-classifier:v0 is production again."
+    assert holders(api, "production") == ["v0"]
+    assert holders(api, "previous-production") == ["v2"]  # so the rollback can be undone
+
+
+def test_rollback_with_no_history_explains():
+    with pytest.raises(RegistryError, match="nothing to roll back to"):
+        rollback(FakeApi(), "cifar10-classifier")
+
+
+def test_promoting_a_missing_version_is_one_sentence(capsys):
+    assert registry_command(Promote("cifar10-classifier", "v9"), api=FakeApi()) == 1
+    assert "v9 does not exist" in capsys.readouterr().err
+
+
+def test_cli_lists_versions_with_aliases_and_metrics(capsys):
+    api = FakeApi()
+    assert registry_command(Promote("cifar10-classifier", "v1"), api=api) == 0
+    assert registry_command(Rollback("cifar10-classifier"), api=api) == 1  # no previous yet
+    assert registry_command(Registry(), api=api) == 0
+    out = capsys.readouterr().out
+    assert "cifar10-classifier:v1  [production]  val/acc=0.6  team/proj/v1" in out
+    assert "cifar10-classifier:v0  [-]  val/acc=0.5" in out
+
+
+def test_automation_sends_the_dispatch_payload_on_the_production_alias():
+    api = FakeApi()
+    create_automation(api, "team", "cifar10-classifier", "github-dispatch")
+    ((automation, fetch_existing, kwargs),) = api.created
+    assert fetch_existing and kwargs["name"] == "deploy-cifar10-classifier-on-production"
+    assert automation.event.event_type == "ADD_ARTIFACT_ALIAS"
+    assert "production" in str(automation.event.filter)
+    payload = automation.action.request_payload
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    assert payload == {"event_type": DISPATCH_EVENT_TYPE, "client_payload": FIELDS}
+
+
+def test_automation_without_the_webhook_names_the_ui_step():
+    with pytest.raises(RegistryError, match="Team settings → Webhooks"):
+        create_automation(FakeApi(), "team", "cifar10-classifier", "missing-hook")
