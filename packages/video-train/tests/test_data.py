@@ -109,6 +109,14 @@ def test_offline_download_fails_with_one_sentence_naming_smoke(offline_wandb, tm
     assert not (tmp_path / "data" / "UCF101_subset").exists()
 
 
+def test_a_broken_archive_is_removed_so_the_next_run_downloads_again(tmp_path):
+    archive = tmp_path / "UCF101_subset.tar.gz"
+    archive.write_bytes(b"\x1f\x8b" + b"cut off mid-download" * 50)
+    with pytest.raises(DataError, match="--smoke"):
+        download_ucf101_subset(tmp_path)
+    assert not archive.exists()
+
+
 def test_gpu_augment_keeps_frames_together_and_makes_the_model_layout():
     clips = torch.randint(0, 256, (2, 8, 3, 40, 40), dtype=torch.uint8)
     train = gpu_augment(clips, 32, train=True, hflip=True)

@@ -214,7 +214,9 @@ def download_ucf101_subset(data_dir: Path) -> Path:
             tar.extractall(staging, **safe)
         os.replace(staging / UCF101_SUBSET_FOLDER, root)
         shutil.rmtree(staging, ignore_errors=True)
-    except (OSError, tarfile.TarError) as err:  # URLError, timeouts, a truncated archive
+    except (OSError, EOFError, tarfile.TarError) as err:  # URLError, timeouts, a cut download
+        if isinstance(err, EOFError | tarfile.TarError):
+            archive.unlink(missing_ok=True)  # a broken archive: download it afresh next time
         raise DataError(
             f"the UCF-101 subset could not be downloaded to {data_dir} ({type(err).__name__}): "
             f"use --smoke for the built-in synthetic videos, or extract UCF101_subset.tar.gz "
