@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import av
 import numpy as np
 import pytest
 import torch
@@ -22,9 +23,11 @@ from video_train.data import (
 from video_train.video_io import clip_times, decode_clip, write_video
 
 
-def _numbered_frames(count: int, size: int = 32) -> np.ndarray:
-    """Frames whose brightness encodes their index (20, 40, ...): survives H.264 compression."""
-    return np.stack([np.full((size, size, 3), 20 * (i + 1), dtype=np.uint8) for i in range(count)])
+def _numbered_frames(count: int, size: int = 32, step: int = 20) -> np.ndarray:
+    """Flat frames whose brightness encodes their index (20, 40, ...): survives compression."""
+    return np.stack(
+        [np.full((size, size, 3), step * (i + 1), dtype=np.uint8) for i in range(count)]
+    )
 
 
 def _frame_numbers(clip: torch.Tensor) -> list[int]:
@@ -46,6 +49,27 @@ def test_frames_are_sampled_evenly_from_the_middle_window(tmp_path):
     clip = decode_clip(path, num_frames=4, clip_duration=2.0, size=16)
     assert _frame_numbers(clip) == [3, 5, 7, 9]  # frame i is shown from i/4 s
     assert clip.shape == (4, 3, 16, 16)  # resized by FFmpeg's scaler
+
+
+@pytest.mark.parametrize("suffix, codec", [(".avi", "mpeg4"), (".mp4", "libx264")])
+def test_seeking_into_a_long_video_gives_the_frames_a_full_decode_gives(tmp_path, suffix, codec):
+    """UCF-101 ships MPEG-4 part 2 in AVI; a window at 2-4 s makes the loader seek first."""
+    path = tmp_path / f"long{suffix}"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=10)
+        stream.width = stream.height = 32
+        stream.pix_fmt, stream.gop_size = "yuv420p", 12  # keyframes every 1.2 s
+        for frame in _numbered_frames(60, step=4):  # 6 s
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    with av.open(str(path)) as container:
+        every = [
+            f.reformat(width=16, height=16, format="rgb24").to_ndarray()
+            for f in container.decode(video=0)
+        ]
+    # Slot centres 2.25, 2.75, 3.25, 3.75 s at 10 fps: frames 22, 27, 32, 37.
+    expected = torch.from_numpy(np.stack([every[i] for i in (22, 27, 32, 37)])).permute(0, 3, 1, 2)
+    assert torch.equal(decode_clip(path, num_frames=4, clip_duration=2.0, size=16), expected)
 
 
 def test_a_video_shorter_than_the_window_is_sampled_over_its_length(tmp_path):
