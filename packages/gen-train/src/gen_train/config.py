@@ -1,0 +1,128 @@
+"""Every knob of the image-generation demo, with the reason for its default."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # runwayml/stable-diffusion-v1-5 is gone
+NARUTO = "lambdalabs/naruto-blip-captions"  # 1,221 images with BLIP captions, ~700 MB
+TINY_MODEL = "gen-train/tiny-sd"  # the --smoke pipeline, built from configs (model.py)
+DATASETS = ("naruto", "synthetic")
+
+# The ROADMAP's prompts: the same ones, with the same seeds, every `sample_every` steps.
+EVAL_PROMPTS = ["a naruto character with blue hair", "a village scene in anime style"]
+# The final table covers more ground: people, animals, objects, a scene.
+FINAL_PROMPTS = [
+    "a naruto character with blue hair",
+    "a village scene in anime style",
+    "a man with a beard and glasses",
+    "a cat wearing a headband",
+    "a girl with pink hair smiling",
+    "an old man with white hair",
+]
+
+
+class ConfigError(ValueError):
+    """A setting the user can fix; the message is one sentence that says how."""
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: Literal["naruto", "synthetic"] = "naruto"
+    """naruto downloads lambdalabs/naruto-blip-captions from the Hub; synthetic is generated."""
+    base_model: str = SD15  # Hub id or local folder of a diffusers Stable Diffusion 1.x pipeline
+    smoke: bool = False
+    """Tiny pipeline built from configs, synthetic captions, a few steps: no network, no GPU."""
+
+    train_steps: int = 500  # ~6–8 min on a T4 (1–1.5 it/s); the naruto style shows by ~300
+    batch_size: int = 1  # what fits a T4 (16 GB) at 512 px in fp16 with activation checkpointing
+    lr: float = 1e-4  # diffusers' LoRA example value; LoRA tolerates 10x full fine-tuning rates
+    lr_warmup_steps: int = 0  # constant lr, as in diffusers' train_text_to_image_lora.py
+    max_grad_norm: float = 1.0  # clips the rare huge gradient of a high-noise timestep
+    resolution: int = 512  # SD 1.5 was trained at 512 px; smaller images look worse, not faster
+    lora_rank: int = 4  # ~0.8M trainable parameters (0.1% of the UNet); enough for a style
+    gradient_checkpointing: bool = True  # ~30% slower, much less activation memory on a T4
+    use_8bit_adam: bool = False  # bitsandbytes AdamW8bit; LoRA's optimizer state is tiny anyway
+    max_train_samples: int | None = None  # subsample for a shorter demo; None = all 1,221
+    val_samples: int = 16  # held out for val/loss (fixed noise and timesteps: comparable)
+    seed: int = 0
+
+    eval_prompts: list[str] = field(default_factory=lambda: list(EVAL_PROMPTS))
+    final_prompts: list[str] = field(default_factory=lambda: list(FINAL_PROMPTS))
+    sample_every: int = 100  # steps between `generated` images: 6 snapshots over 500 steps
+    num_inference_steps: int = 25  # PNDM at 25 steps: ~3 s an image on a T4
+    guidance_scale: float = 7.5  # SD 1.5's usual classifier-free guidance
+    sample_seed: int = 1234  # the same noise for every snapshot: only the weights change
+    checkpoint_every: int = 100  # steps between resumable checkpoints (LoRA + optimizer, ~10 MB)
+
+    sample_table_size: int = 16  # rows of the dataset-preview Table (image, caption)
+    output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
+    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    registry_collection: str = "sd15-naruto-lora"  # wandb-registry-model/<this>, alias staging
+    group: str | None = None  # W&B run group (sweeps set it)
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset artifact's name: `naruto-blip-captions` or `synthetic-captions`."""
+        return "synthetic-captions" if self.dataset == "synthetic" else "naruto-blip-captions"
+
+    @property
+    def model_name(self) -> str:
+        return f"sd15-lora-{self.dataset_name}"
+
+
+def smoke_config(cfg: Config) -> Config:
+    """The `--smoke` variant: the tiny pipeline on generated shapes at 32 px, a few steps."""
+    default = Config()
+
+    def keep(name: str, smoke_value):  # a value the user changed wins over the smoke value
+        value = getattr(cfg, name)
+        return smoke_value if value == getattr(default, name) else value
+
+    return dataclasses.replace(
+        cfg,
+        smoke=True,
+        dataset="synthetic",
+        base_model=TINY_MODEL,
+        resolution=32,
+        train_steps=keep("train_steps", 30),
+        batch_size=keep("batch_size", 8),
+        lr=keep("lr", 1e-2),  # a random tiny UNet barely moves at 1e-3 in 30 steps (measured)
+        sample_every=keep("sample_every", 15),
+        checkpoint_every=keep("checkpoint_every", 15),
+        num_inference_steps=keep("num_inference_steps", 4),
+        gradient_checkpointing=False,  # nothing to save at 32 px; keeps the CPU run fast
+        eval_prompts=keep("eval_prompts", ["a red circle", "a blue square"]),
+        final_prompts=keep(
+            "final_prompts",
+            ["a red circle", "a blue square", "a green triangle", "a yellow circle"],
+        ),
+        val_samples=keep("val_samples", 8),
+        sample_table_size=min(cfg.sample_table_size, 8),
+    )
+
+
+def check_config(cfg: Config) -> None:
+    """Fail fast, before any download, with one sentence the user can act on."""
+    if cfg.dataset not in DATASETS:
+        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+    if not cfg.lr > 0:
+        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
+    for name in ("train_steps", "batch_size", "lora_rank", "sample_every", "checkpoint_every"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+    if cfg.resolution < 8 or cfg.resolution % 8:
+        raise ConfigError(
+            f"resolution must be a multiple of 8 (the VAE's factor), got {cfg.resolution}."
+        )
+    if cfg.num_inference_steps < 1:
+        raise ConfigError(f"num_inference_steps must be at least 1, got {cfg.num_inference_steps}.")
+    if not cfg.eval_prompts or not cfg.final_prompts:
+        raise ConfigError("eval_prompts and final_prompts need at least one prompt each.")
+    if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
+        raise ConfigError(f"max_train_samples must be at least 1, got {cfg.max_train_samples}.")
+    if cfg.val_samples < 1:
+        raise ConfigError(f"val_samples must be at least 1, got {cfg.val_samples}.")

@@ -1,0 +1,239 @@
+"""Stable Diffusion 1.5 (or the tiny --smoke twin) with LoRA on the UNet's attention projections.
+
+The LoRA recipe is diffusers' own `examples/text_to_image/train_text_to_image_lora.py`: freeze the
+VAE, text encoder and UNet in half precision, add a PEFT LoRA adapter to the UNet's
+`to_q/to_k/to_v/to_out.0`, keep only those adapter weights in fp32, and train them alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from diffusers import (
+    AutoencoderKL,
+    DDPMScheduler,
+    PNDMScheduler,
+    StableDiffusionPipeline,
+    UNet2DConditionModel,
+)
+from diffusers.training_utils import cast_training_params
+from peft import LoraConfig
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from gen_train.config import TINY_MODEL, Config
+
+ARCHITECTURE = "stable-diffusion-1.5-unet-lora"
+LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]  # the attention projections, as in diffusers
+HUB_TIMEOUT_S = 3.0  # an air-gapped box must say so in seconds, not after a 60 s socket timeout
+
+
+class ModelDownloadError(RuntimeError):
+    """The base model could not be loaded; the message says what to do instead."""
+
+
+# ---- precision and optimiser: the choices that depend on the GPU at hand ------------------------
+
+
+def mixed_precision_for(capability: tuple[int, int] | None) -> str:
+    """Accelerate's `mixed_precision` for a CUDA compute capability (None: no GPU).
+
+    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
+    emulates it, slowly: there fp16 with loss scaling is the right choice. CPUs train in fp32.
+    """
+    if capability is None:
+        return "no"
+    return "bf16" if capability >= (8, 0) else "fp16"
+
+
+def device_capability() -> tuple[int, int] | None:
+    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
+
+
+def weight_dtype_for(mixed_precision: str) -> torch.dtype:
+    """The frozen weights' dtype: half precision halves their memory; LoRA stays fp32."""
+    return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(mixed_precision, torch.float32)
+
+
+def optimizer_class(use_8bit_adam: bool, cuda: bool) -> type[torch.optim.Optimizer]:
+    """bitsandbytes' AdamW8bit when asked for and a GPU is there; torch's AdamW otherwise."""
+    if use_8bit_adam and cuda:
+        import bitsandbytes as bnb
+
+        return bnb.optim.AdamW8bit
+    if use_8bit_adam:
+        warnings.warn("8-bit Adam needs a CUDA GPU; using torch.optim.AdamW.", stacklevel=2)
+    return torch.optim.AdamW
+
+
+# ---- the pipeline --------------------------------------------------------------------------------
+
+
+def build_pipeline(cfg: Config, dtype: torch.dtype = torch.float32) -> StableDiffusionPipeline:
+    """The base pipeline (no LoRA yet): SD 1.5 from the Hub or cache, or the tiny smoke twin."""
+    if cfg.base_model == TINY_MODEL:
+        return build_tiny_pipeline(cfg.output_dir / "tiny-tokenizer")
+    local = Path(cfg.base_model).is_dir()
+    offline = not local and not hub_reachable()
+    try:
+        pipe = StableDiffusionPipeline.from_pretrained(
+            cfg.base_model,
+            torch_dtype=dtype,
+            # fp16 weights are half the download (2 GB instead of 4 GB); bf16 casts from them.
+            variant="fp16" if dtype != torch.float32 and not local else None,
+            safety_checker=None,  # not needed for a demo of a cartoon style, and 1.2 GB less
+            requires_safety_checker=False,
+            local_files_only=offline,
+        )
+    except (OSError, ValueError) as err:  # not cached offline, no such repo, a broken download
+        where = (
+            "is not in the local Hugging Face cache and the Hub is not reachable"
+            if offline
+            else (f"could not be loaded ({type(err).__name__})")
+        )
+        raise ModelDownloadError(
+            f"{cfg.base_model} {where}: use --smoke for the built-in tiny pipeline, "
+            "or run once with network to cache it."
+        ) from None
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
+    """Whether the Hugging Face Hub answers now (HF_HUB_OFFLINE=1 counts as no)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_session
+
+    try:
+        get_session().head(constants.ENDPOINT, timeout=timeout)
+    except Exception:  # DNS failure, refused, proxy error, timeout: all mean "not now"
+        return False
+    return True
+
+
+def noise_scheduler_for(pipe: StableDiffusionPipeline) -> DDPMScheduler:
+    """Training adds noise with DDPM on the pipeline's own beta schedule (diffusers' recipe)."""
+    return DDPMScheduler.from_config(pipe.scheduler.config)
+
+
+def add_lora(unet: UNet2DConditionModel, rank: int) -> list[torch.nn.Parameter]:
+    """Freeze the UNet, add the LoRA adapter, and return its parameters (kept in fp32).
+
+    lora_alpha = rank makes the adapter's scale 1, which is also what `load_lora_weights`
+    assumes for a file without alphas; Gaussian init keeps the start equal to the base model.
+    """
+    unet.requires_grad_(False)
+    unet.add_adapter(
+        LoraConfig(
+            r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=LORA_TARGETS
+        )
+    )
+    # fp16 weights cannot be optimised stably: upcast only the trainable (LoRA) parameters.
+    cast_training_params(unet, dtype=torch.float32)
+    return [p for p in unet.parameters() if p.requires_grad]
+
+
+# ---- the tiny twin for --smoke: same classes, configs small enough for a CPU ---------------------
+
+SMOKE_WORDS = [
+    "a", "red", "green", "blue", "yellow", "white", "black", "circle", "square", "triangle",
+    "cross", "on", "the", "with", "naruto", "character", "village", "scene", "in", "anime",
+    "style", "hair", "cat", "man", "girl",
+]  # fmt: skip
+
+
+def write_tiny_tokenizer(folder: Path) -> Path:
+    """A CLIP BPE vocabulary (vocab.json, merges.txt) for the smoke captions, written to `folder`.
+
+    Every byte-level character is in the vocabulary (any text encodes); each smoke word is also
+    one token, built by left-to-right merges, so captions tokenise the way a real BPE would.
+    """
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    chars = sorted(set(bytes_to_unicode().values()))
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for token in chars + [c + "</w>" for c in chars]:
+        vocab.setdefault(token, len(vocab))
+    merges = []
+    for word in SMOKE_WORDS:
+        pieces = [*word[:-1], word[-1] + "</w>"]
+        while len(pieces) > 1:
+            merges.append(f"{pieces[0]} {pieces[1]}")
+            pieces = [pieces[0] + pieces[1], *pieces[2:]]
+            vocab.setdefault(pieces[0], len(vocab))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    unique = list(dict.fromkeys(merges))
+    (folder / "merges.txt").write_text(
+        "#version: 0.2\n" + "\n".join(unique) + "\n", encoding="utf-8"
+    )
+    return folder
+
+
+def build_tiny_pipeline(tokenizer_dir: Path, seed: int = 0) -> StableDiffusionPipeline:
+    """SD 1.5's classes at toy sizes (diffusers' own test configs), random weights.
+
+    Seeded, so two calls build identical base weights: a reloaded LoRA can be compared exactly.
+    """
+    write_tiny_tokenizer(tokenizer_dir)
+    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir, model_max_length=77)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        unet = UNet2DConditionModel(
+            sample_size=16,
+            block_out_channels=(32, 64),
+            layers_per_block=2,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            cross_attention_dim=32,
+        )
+        vae = AutoencoderKL(
+            block_out_channels=[32, 64],
+            in_channels=3,
+            out_channels=3,
+            down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+            up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+            latent_channels=4,
+            sample_size=32,
+        )
+        text_encoder = CLIPTextModel(
+            CLIPTextConfig(
+                vocab_size=len(tokenizer),
+                hidden_size=32,
+                intermediate_size=37,
+                num_attention_heads=4,
+                num_hidden_layers=5,
+                bos_token_id=tokenizer.bos_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id,
+                max_position_embeddings=77,
+            )
+        )
+    # SD 1.5's own scheduler config (scheduler/scheduler_config.json on the Hub).
+    scheduler = PNDMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        skip_prk_steps=True,
+        steps_offset=1,
+        set_alpha_to_one=False,
+    )
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

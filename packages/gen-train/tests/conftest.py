@@ -1,0 +1,41 @@
+"""Shared fixtures: one smoke training run per test session, read back from what W&B recorded.
+
+uv run --package gen-train pytest packages/gen-train
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+from gen_train.config import Config, smoke_config
+from gen_train.train import TrainResult, train
+from wb_common import find_run_dirs, read_run
+from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
+
+# The tiny pipeline's ops are too small for a second intra-op thread to pay off, and CI runs the
+# members' tests side by side on two cores: one thread was ~4x faster here under that load.
+torch.set_num_threads(1)
+
+
+@dataclasses.dataclass
+class SmokeRun:
+    cfg: Config
+    result: TrainResult
+    recorded: object  # wb_common.RecordedRun
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
+    """`gen-train --smoke` once, offline, in its own W&B sandbox."""
+    root = tmp_path_factory.mktemp("smoke")
+    with pytest.MonkeyPatch.context() as mp:
+        runs = isolate_wandb(mp, root)
+        cfg = smoke_config(Config(output_dir=root / "out"))
+        result = train(cfg)
+        (run_dir,) = find_run_dirs(runs)
+        yield SmokeRun(cfg, result, read_run(run_dir), root)
