@@ -37,12 +37,13 @@ class Artifacts:
 
     root: Path
     folders: dict[str, Path]
+    cls_run: Path  # the offline W&B run folder of cls-train's smoke training
 
     def __getitem__(self, model_type: str) -> Path:
         return self.folders[model_type]
 
 
-def _cls_artifact(root: Path) -> Path:
+def _cls_artifact(root: Path) -> tuple[Path, Path]:
     from cls_train.config import Config, smoke_config
     from cls_train.train import train
 
@@ -56,7 +57,8 @@ def _cls_artifact(root: Path) -> Path:
     folder.mkdir()
     shutil.copy2(result.model_path, folder / result.card.weights_file)
     result.card.write(folder)
-    return folder
+    assert result.run_dir is not None
+    return folder, result.run_dir
 
 
 def _torch_artifact(root: Path, card: ModelCard, module: torch.nn.Module) -> Path:
@@ -143,13 +145,14 @@ def yolo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory, yolo_env: None) -> Artifacts:
     root = tmp_path_factory.mktemp("artifacts")
+    cls_folder, cls_run = _cls_artifact(root)
     folders = {
-        "classification": _cls_artifact(root),
+        "classification": cls_folder,
         "segmentation": _seg_artifact(root),
         "detection": _det_artifact(root),
         "video-classification": _video_artifact(root),
     }
-    return Artifacts(root, folders)
+    return Artifacts(root, folders, cls_run)
 
 
 @pytest.fixture
@@ -304,7 +307,7 @@ def fake_api_for(artifacts: Artifacts):
                     folder=folder,
                     metadata={
                         **card.to_dict(),
-                        "metrics": {"val/acc": 0.5 + int(version[1:]) / 10},
+                        "metrics": {"val/acc": int(version[1:]) / 100},
                     },
                     run=run,
                 )

@@ -165,6 +165,33 @@ def test_payload_from_an_environment_variable(
     assert "exactly one of --payload-file" in capsys.readouterr().err
 
 
+def test_deploy_straight_from_an_offline_training_run(
+    artifacts, run_deploy, make_payload, viewer_home
+):
+    """No W&B account: the model artifact cls-train logged offline is deployed as it is."""
+    code, _, err = run_deploy(
+        make_payload("classification"), "--offline-run", str(artifacts.cls_run)
+    )
+    assert code == 0, err
+    deployment = dp.read_deployments(viewer_home)["classification"]
+    assert deployment.files == dp.file_hashes(artifacts["classification"], list(deployment.files))
+    # the same version again: nothing changes; with both sources given: refused
+    assert (
+        "nothing changed"
+        in run_deploy(make_payload("classification"), "--offline-run", str(artifacts.cls_run))[1]
+    )
+    code, _, err = run_deploy(
+        make_payload("classification", "v9"),
+        "--offline-run", str(artifacts.cls_run),
+        "--artifact-dir", str(artifacts["classification"]),
+    )  # fmt: skip
+    assert code == 1 and "not both" in err
+    code, _, err = run_deploy(
+        make_payload("classification", "v9"), "--offline-run", str(viewer_home)
+    )
+    assert code == 1 and "is not a W&B run folder" in err
+
+
 def test_download_path_uses_the_registry_version(
     artifacts, run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
 ):

@@ -62,6 +62,18 @@ def test_normalisation_comes_from_the_card(artifacts):
     assert x[0, 1, 0, 0].item() == pytest.approx((0 - mean[1]) / std[1], abs=1e-4)
 
 
+def test_segmenter_input_is_seg_train_evaluation_input(artifacts):
+    from seg_train.data import gpu_augment
+
+    served = load_model(artifacts["segmentation"])
+    size = served.card.input_size[0]
+    image = make_image(96)
+    pixels = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)[None]
+    masks = torch.zeros(1, 96, 96, dtype=torch.uint8)
+    expected, _ = gpu_augment(pixels.float(), masks, size, train=False)  # its CUDA (float) path
+    torch.testing.assert_close(image_tensor(image, served.card), expected.contiguous())
+
+
 def test_segmentation_mask_covers_the_image_with_a_legend(artifacts):
     served = load_model(artifacts["segmentation"])
     image = make_image(96).resize((120, 90))

@@ -121,3 +121,11 @@ def test_dispatch_body_is_the_template_the_automation_sends():
     assert body["client_payload"] == FIELDS
     # every value is a W&B payload variable, so nothing user-controlled is baked in
     assert all(v.startswith("${") and v.endswith("}") for v in FIELDS.values())
+
+
+def test_the_shipped_local_example_is_a_valid_promotion():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "local-promotion.json"
+    promotion = parse_payload(example.read_text(), {"local"})
+    assert promotion.artifact_path == "local/wandb-registry-model/cifar10-classifier:v0"

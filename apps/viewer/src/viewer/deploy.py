@@ -2,6 +2,8 @@
 
     viewer-deploy --payload-env CLIENT_PAYLOAD --allowed-entity my-team          # the workflow
     viewer-deploy --payload-file promo.json --allowed-entity my-team --artifact-dir ./artifact
+    viewer-deploy --payload-file promo.json --allowed-entity my-team \
+        --offline-run wandb/offline-run-20261126_101010-abcd1234     # no W&B account needed
 
 The payload is data: read from a file or an environment variable and parsed as JSON, never put
 into a shell line. In order, and stopping at the first failure:
@@ -46,6 +48,7 @@ class Args:
     payload_env: str | None = None  # ... or the name of an environment variable holding it
     allowed_entity: tuple[str, ...] = ()  # entities allowed to deploy; + $VIEWER_ALLOWED_ENTITIES
     artifact_dir: Path | None = None  # use these files instead of downloading (local, air-gapped)
+    offline_run: Path | None = None  # ... or the model artifact an offline training run logged
     home: Path | None = None  # the viewer folder holding deployment.json (default: apps/viewer)
 
 
@@ -64,19 +67,47 @@ def read_payload(args: Args) -> str:
         raise DeployError(f"cannot read the payload file {args.payload_file} ({err}).") from None
 
 
-def fetch_artifact(promotion: Promotion, args: Args, staging: Path) -> tuple[Path, str]:
-    """The folder holding the artifact's files, and where they came from."""
-    if args.artifact_dir is not None:
-        if not args.artifact_dir.is_dir():
-            raise DeployError(f"--artifact-dir {args.artifact_dir} is not a folder.")
-        return args.artifact_dir, "local"
+def offline_artifact(run_dir: Path, staging: Path) -> Path:
+    """Copy the model artifact an offline run logged (its staged files) into `staging`."""
+    from wb_common import read_run
+
+    try:
+        run = read_run(run_dir)
+    except (FileNotFoundError, RuntimeError, OSError) as err:
+        raise DeployError(f"--offline-run {run_dir}: {err}.") from None
+    models = [a for a in run.artifacts if a.type == "model"]
+    if not models:
+        raise DeployError(f"the offline run {run_dir} logged no model artifact.")
+    for name, path in models[-1].files.items():
+        if Path(name).name != name:  # a model artifact is flat: weights + model_card.json
+            continue
+        try:
+            shutil.copy2(path, staging / name)
+        except OSError as err:
+            raise DeployError(f"the offline run's file {name} is gone ({err}).") from None
+    return staging
+
+
+def local_folder(args: Args, staging: Path) -> Path | None:
+    """The artifact folder given on the command line (--artifact-dir or --offline-run), if any."""
+    if args.artifact_dir is not None and args.offline_run is not None:
+        raise DeployError("give --artifact-dir or --offline-run, not both.")
+    if args.offline_run is not None:
+        return offline_artifact(args.offline_run, staging)
+    if args.artifact_dir is not None and not args.artifact_dir.is_dir():
+        raise DeployError(f"--artifact-dir {args.artifact_dir} is not a folder.")
+    return args.artifact_dir
+
+
+def fetch_artifact(promotion: Promotion, staging: Path) -> Path:
+    """Download the promoted version into `staging` through wandb.Api."""
     from viewer import wandb_api
 
     api = wandb_api.connect()
     if api is None:
         raise DeployError(
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
-            "use --artifact-dir for local files."
+            "use --artifact-dir or --offline-run for local files."
         )
     try:
         wandb_api.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
@@ -86,7 +117,7 @@ def fetch_artifact(promotion: Promotion, args: Args, staging: Path) -> tuple[Pat
         raise DeployError(
             f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err})."
         ) from None
-    return staging, "wandb"
+    return staging
 
 
 def read_card(folder: Path, promotion: Promotion) -> ModelCard:
@@ -155,15 +186,18 @@ def deploy(args: Args) -> str:
     except dp.DeploymentError as err:
         raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
     previous = current.get(promotion.model_type)
-    if previous is not None and previous.artifact_path == promotion.artifact_path:
-        if args.artifact_dir is None or _same_files(args.artifact_dir, previous):
-            return f"{promotion.artifact_path} is already deployed; nothing changed."
-        raise DeployError(
-            f"{args.artifact_dir} differs from the files deployed as {promotion.artifact_path}."
-        )
-
-    with tempfile.TemporaryDirectory(prefix="viewer-deploy-") as staging:
-        folder, source = fetch_artifact(promotion, args, Path(staging))
+    with tempfile.TemporaryDirectory(prefix="viewer-deploy-") as tmp:
+        staging = Path(tmp)
+        local = local_folder(args, staging)
+        if previous is not None and previous.artifact_path == promotion.artifact_path:
+            # A registry version never changes, so the path says it all; local files must match.
+            if local is None or _same_files(local, previous):
+                return f"{promotion.artifact_path} is already deployed; nothing changed."
+            raise DeployError(
+                f"{local} differs from the files deployed as {promotion.artifact_path}."
+            )
+        folder = local or fetch_artifact(promotion, staging)
+        source = "wandb" if local is None else "local"
         card = read_card(folder, promotion)
         result = smoke_test(folder, card)
         names = [card.weights_file, "model_card.json"]
