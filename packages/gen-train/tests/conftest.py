@@ -39,3 +39,13 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
         result = train(cfg)
         (run_dir,) = find_run_dirs(runs)
         yield SmokeRun(cfg, result, read_run(run_dir), root)
+
+
+@pytest.fixture
+def empty_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Hugging Face cache, so "offline" tests never find a model this machine cached.
+
+    huggingface_hub reads HF_HOME once at import; the cache path is looked up per call.
+    """
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    return tmp_path / "hf-cache"

@@ -138,7 +138,7 @@ def decode(image: Image.Image, resolution: int) -> torch.Tensor:
     image = image.resize((w, h), Image.Resampling.BILINEAR)
     left, top = (w - resolution) // 2, (h - resolution) // 2
     image = image.crop((left, top, left + resolution, top + resolution))
-    return torch.from_numpy(np.asarray(image)).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1).contiguous()
 
 
 # ---- datasets and loaders ------------------------------------------------------------------------

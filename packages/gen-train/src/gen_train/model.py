@@ -81,7 +81,7 @@ def build_pipeline(cfg: Config, dtype: torch.dtype = torch.float32) -> StableDif
     try:
         pipe = StableDiffusionPipeline.from_pretrained(
             cfg.base_model,
-            torch_dtype=dtype,
+            dtype=dtype,
             # fp16 weights are half the download (2 GB instead of 4 GB); bf16 casts from them.
             variant="fp16" if dtype != torch.float32 and not local else None,
             safety_checker=None,  # not needed for a demo of a cartoon style, and 1.2 GB less

@@ -1,0 +1,52 @@
+"""Console entry points: `gen-train` and `gen-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from gen_train.checkpoint import ResumeError
+from gen_train.config import Config, ConfigError, smoke_config
+from gen_train.data import DataError
+from gen_train.model import ModelDownloadError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from gen_train.train import train
+
+    cfg = tyro.cli(
+        Config, prog="gen-train", description="Fine-tune Stable Diffusion 1.5 with LoRA, in W&B."
+    )
+    _run("gen-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 8  # trials; each is a full training run (~3–12 min on a T4)
+    smoke: bool = False  # sweep the smoke setup (tiny pipeline, synthetic captions, CPU)
+
+
+def sweep_main() -> None:
+    from gen_train.sweep import sweep
+
+    args = tyro.cli(SweepArgs, prog="gen-sweep", description="Sweep lr, lora_rank, train_steps.")
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("gen-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":  # `accelerate launch -m gen_train.cli ...`
+    train_main()

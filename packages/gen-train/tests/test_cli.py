@@ -1,0 +1,65 @@
+"""Bad input ends in one clear sentence, before anything is downloaded or recorded.
+
+uv run --package gen-train pytest packages/gen-train/tests/test_cli.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from gen_train.cli import sweep_main, train_main
+
+
+def run_cli(monkeypatch, main, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["gen-train", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    return exit_info.value.code
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "-0.1"], "gen-train: lr must be a positive number, got -0.1.\n"),
+        (["--train-steps", "0"], "gen-train: train_steps must be at least 1, got 0.\n"),
+        (["--resolution", "500"], "resolution must be a multiple of 8"),
+        (["--resume"], "gen-train: nothing to resume: no checkpoint.pt in "),
+    ],
+)
+def test_user_errors_are_one_sentence_before_any_download(
+    offline_wandb, monkeypatch, capsys, args, message
+):
+    code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(offline_wandb.parent / "o"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and err.count("\n") == 1, err
+    assert not (offline_wandb / "wandb").exists()  # no W&B run was created
+
+
+def test_sd15_offline_names_the_smoke_flag_within_seconds(
+    offline_wandb, empty_hf_cache, monkeypatch, capsys
+):
+    """The real from_pretrained of SD 1.5 with the Hub cut off (HF_HUB_OFFLINE, empty cache)."""
+    start = time.monotonic()
+    code = run_cli(monkeypatch, train_main, "--output-dir", str(offline_wandb.parent / "o"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in err and "--smoke" in err, err
+    assert err.count("\n") == 1
+    assert time.monotonic() - start < 30
+    assert not (offline_wandb / "wandb").exists()
+
+
+def test_unknown_dataset_is_refused_by_the_cli(offline_wandb, monkeypatch, capsys):
+    code = run_cli(monkeypatch, train_main, "--dataset", "pokemon")
+    err = " ".join(capsys.readouterr().err.split())  # tyro wraps its message in a box
+    assert code == 2
+    assert "invalid choice 'pokemon'" in err
+
+
+def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
+    code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
+    assert code == 2
+    assert "lr must be a positive number" in capsys.readouterr().err

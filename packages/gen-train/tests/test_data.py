@@ -1,0 +1,84 @@
+"""Captioned images: the synthetic twin, the CLIP tokenizer it needs, decoding, augmentation.
+
+uv run --package gen-train pytest packages/gen-train/tests/test_data.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from gen_train.config import Config, smoke_config
+from gen_train.data import (
+    BACKGROUNDS,
+    COLOURS,
+    DataError,
+    build_dataloaders,
+    decode,
+    gpu_augment,
+    load_naruto,
+    synthetic_captioned_images,
+)
+from gen_train.model import SMOKE_WORDS, build_tiny_pipeline
+from PIL import Image
+
+
+def test_synthetic_captions_say_what_the_image_shows():
+    """Every pixel is the caption's background or the caption's colour, and both are there."""
+    images, captions = synthetic_captioned_images(64, size=32, seed=1)
+    assert images.dtype == torch.uint8 and images.shape == (64, 3, 32, 32)
+    for image, caption in zip(images, captions, strict=True):
+        _, colour, shape, _, background = caption.split()
+        pixels = {tuple(p) for p in image.flatten(1).T.tolist()}
+        assert pixels == {BACKGROUNDS[background], COLOURS[colour]}, caption
+        assert shape in ("circle", "square", "triangle", "cross")
+    assert torch.equal(images, synthetic_captioned_images(64, size=32, seed=1)[0])
+    assert len(set(captions)) > 10
+
+
+def test_tiny_tokenizer_reads_smoke_words_as_single_tokens(tmp_path):
+    tokenizer = build_tiny_pipeline(tmp_path).tokenizer
+    ids = tokenizer("a red circle on white").input_ids
+    assert ids[0] == tokenizer.bos_token_id and ids[-1] == tokenizer.eos_token_id
+    assert len(ids) == 2 + 5  # one token a word
+    assert tokenizer.decode(ids, skip_special_tokens=True) == "a red circle on white"
+    assert len(tokenizer("zebra!").input_ids) > 3  # unknown words still encode, byte by byte
+    assert {"naruto", "village"} <= set(SMOKE_WORDS)
+
+
+def test_loader_batches_images_with_token_ids(tmp_path):
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    train_loader, val_loader = build_dataloaders(cfg, build_tiny_pipeline(tmp_path).tokenizer)
+    images, input_ids = next(iter(train_loader))
+    assert images.shape == (8, 3, 32, 32) and images.dtype == torch.uint8
+    assert input_ids.shape == (8, 77) and input_ids.dtype == torch.int64
+    assert (len(train_loader.dataset), len(val_loader.dataset)) == (256, 8)
+    assert len(train_loader.dataset.captions) == 256  # kept for the preview table
+
+
+def test_decode_resizes_the_short_side_and_centre_crops():
+    image = Image.new("RGB", (300, 100), (0, 0, 255))
+    image.paste((255, 0, 0), (100, 0, 200, 100))  # red centre third
+    out = decode(image, 64)
+    assert out.shape == (3, 64, 64) and out.dtype == torch.uint8
+    assert out[0, 32, 32] > 200 and out[2, 32, 32] < 50  # the centre is what stayed
+
+
+def test_gpu_augment_scales_to_minus_one_one_and_flips_about_half():
+    torch.manual_seed(0)
+    images = torch.zeros((400, 3, 8, 8), dtype=torch.uint8)
+    images[..., :4] = 255  # bright left half
+    out = gpu_augment(images, train=True)
+    assert out.min().item() == -1.0 and out.max().item() == 1.0
+    left_brighter = out[:, 0, :, :2].mean((1, 2)) > out[:, 0, :, -2:].mean((1, 2))
+    assert 0.35 < left_brighter.float().mean().item() < 0.65
+    assert torch.equal(gpu_augment(images, train=False)[:, :, :, :4], torch.ones(400, 3, 8, 4))
+
+
+def test_naruto_offline_names_the_smoke_flag(offline_wandb, empty_hf_cache):
+    """The real Hub download with HF_HUB_OFFLINE=1 and an empty cache: one sentence, at once."""
+    start = time.monotonic()
+    with pytest.raises(DataError, match=r"naruto-blip-captions .*not reachable: use --smoke"):
+        load_naruto(64, max_samples=4)
+    assert time.monotonic() - start < 30
