@@ -1,1 +1,1 @@
-"""Streamlit deployment viewer and the viewer-deploy command (work in progress)."""
+"""Streamlit deployment viewer (app.py) and viewer-deploy: serve the model the Registry promoted."""
