@@ -97,7 +97,7 @@ def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
     try:
         return wandb_api.model_info(api, artifact_path), ""
     except Exception as err:
-        return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({err})."
+        return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({short(err)})."
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -108,7 +108,7 @@ def cached_versions(entity: str, collection: str) -> tuple[list | None, str]:
     try:
         return wandb_api.registry_versions(api, entity, collection), ""
     except Exception as err:
-        return None, f"Registry 버전을 가져오지 못했습니다 — registry lookup failed ({err})."
+        return None, f"Registry 버전을 가져오지 못했습니다 — registry lookup failed ({short(err)})."
 
 
 @st.cache_resource(show_spinner="모델을 불러오는 중… Loading the model…")
@@ -117,13 +117,27 @@ def cached_model(home_dir: str, artifact_path: str, _deployment: dp.Deployment) 
     return load_deployed(Path(home_dir), _deployment)
 
 
-def project_link(deployment: dp.Deployment) -> tuple[str, str]:
-    """(project name, its URL): the producing run's entity when known, else the registry's."""
+def project_link(deployment: dp.Deployment, info: dict | None) -> tuple[str, str | None]:
+    """(project name, its URL or None): the producing run's entity, else the registry's.
+
+    A model trained offline and deployed from local files has no entity on the server: no link
+    is better than a link to a page that does not exist, in front of an audience.
+    """
     project = project_name(TASKS[deployment.model_type])
+    if info and info.get("run"):  # the server knows the run: its entity and project
+        entity, project = info["run"]["path"].split("/")[:2]
+        return project, f"https://wandb.ai/{entity}/{project}"
     run_path = deployment.model_card.run_path.split("/")
     entity = run_path[0] if len(run_path) == 3 and run_path[0] else ""
-    entity = entity or deployment.artifact_path.split("/")[0]
-    return project, f"https://wandb.ai/{entity}/{project}"
+    if not entity and deployment.source == "wandb":
+        entity = deployment.artifact_path.split("/")[0]
+    return project, f"https://wandb.ai/{entity}/{project}" if entity else None
+
+
+def short(err: Exception) -> str:
+    """The first line of an error, bounded: GraphQL errors can run to pages."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def show_status(deployment: dp.Deployment) -> None:
@@ -239,7 +253,7 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
     try:
         prediction = predict(served, item)
     except Exception as err:  # a model that breaks on this input must not take the app down
-        st.error(f"추론에 실패했습니다 — inference failed ({type(err).__name__}: {err}).")
+        st.error(f"추론에 실패했습니다 — inference failed ({type(err).__name__}: {short(err)}).")
         return
     left, right = st.columns(2)
     with left:
@@ -266,7 +280,7 @@ def show_samples(deployment: dp.Deployment) -> None:
     try:
         images = wandb_api.sample_generations(api, deployment.artifact_path, folder)
     except Exception as err:
-        st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({err}).")
+        st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({short(err)}).")
         return
     if images:
         st.image([str(p) for p in images], width=256)
@@ -319,8 +333,11 @@ def main() -> None:
             "모델 유형 · Model type", list(deployments), format_func=lambda t: LABELS.get(t, t)
         )
         deployment = deployments[model_type]
-        project, url = project_link(deployment)
-        st.link_button(f"W&B 프로젝트 · {project}", url)
+        project, url = project_link(deployment, cached_model_info(deployment.artifact_path)[0])
+        if url:
+            st.link_button(f"W&B 프로젝트 · {project}", url)
+        else:
+            st.caption(f"W&B 프로젝트 · project: `{project}` (로컬 배포 · local files)")
         api, why = server()
         st.caption("W&B: 연결됨 · online" if api is not None else why)
     status, info, inference, versions = st.tabs(

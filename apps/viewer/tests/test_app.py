@@ -59,8 +59,10 @@ def test_classification_pages_offline(app, run_deploy, make_payload, artifacts):
     _deploy(run_deploy, make_payload, artifacts, "classification")
     at = app()
     assert not at.exception
-    # sidebar: model type and the W&B project
+    # sidebar: model type and the W&B project (trained offline: no entity, so no link)
     assert at.sidebar.radio[0].options == ["이미지 분류 · Classification"]
+    assert not at.sidebar.get("link_button")
+    assert "`wandb-e2e-demo-image-classification` (로컬 배포 · local files)" in _texts(at)
     # deployment status
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["모델 · Model"] == "cifar10-classifier" and metrics["버전 · Version"] == "v3"
@@ -172,6 +174,8 @@ def test_online_pages_use_the_wandb_api(
     assert not at.exception and not at.error, [e.value for e in at.error]
     texts = _texts(at)
     assert "W&B: 연결됨 · online" in texts
+    (link,) = at.sidebar.get("link_button")
+    assert link.proto.url == "https://wandb.ai/demo-team/wandb-e2e-demo-image-classification"
     assert "[brisk-river-7](https://wandb.ai/demo-team/" in texts  # the training run
     assert "synthetic-cifar10:v0" in texts and "cifar10-classifier:v3" in texts  # lineage
     metrics = {m.label: m.value for m in at.metric}
