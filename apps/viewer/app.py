@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from pathlib import Path
 
 import streamlit as st
@@ -58,6 +59,9 @@ TASKS = {  # model_type -> the W&B project's task suffix (wb_common.project_name
     "diffusion-lora": "image-generation",
 }
 
+# How long the first page view waits for W&B before showing the offline view.
+WANDB_WAIT_S = float(os.environ.get("VIEWER_WANDB_WAIT_S", "5"))
+
 st.set_page_config(page_title="W&B 모델 배포 뷰어", page_icon="🚀", layout="wide")
 
 
@@ -78,10 +82,25 @@ def share_streamlit_secret() -> None:
 
 
 @st.cache_resource(show_spinner=False)
+def _connection() -> Future:
+    """One W&B connection attempt per app process, in the background.
+
+    `wandb.Api` verifies the key with the server and retries: with a key but no network that
+    takes ~20 s, which must not freeze the page in front of an audience.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-connect").submit(
+        wandb_api.connect
+    )
+
+
 def server() -> tuple[object | None, str]:
-    """(wandb.Api or None, why not); one connection per app process."""
+    """(wandb.Api or None, why not). Waits a few seconds once per session, then never again."""
+    wait_s = 0.0 if st.session_state.get("wandb_waited") else WANDB_WAIT_S
+    st.session_state["wandb_waited"] = True
     try:
-        api = wandb_api.connect()
+        api = _connection().result(timeout=wait_s)
+    except TimeoutError:
+        return None, "W&B 서버 응답이 없어 오프라인으로 표시합니다 — W&B is not answering: offline."
     except Exception as err:  # no network, a revoked key: the app still serves
         return None, f"W&B 서버에 연결하지 못했습니다 — could not reach W&B ({type(err).__name__})."
     if api is None:
@@ -89,7 +108,7 @@ def server() -> tuple[object | None, str]:
     return api, ""
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=60, show_spinner=False)
 def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
     api, why = server()
     if api is None:
@@ -100,7 +119,7 @@ def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
         return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({short(err)})."
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=60, show_spinner=False)
 def cached_versions(entity: str, collection: str) -> tuple[list | None, str]:
     api, why = server()
     if api is None:

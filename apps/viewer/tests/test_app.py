@@ -204,3 +204,29 @@ def test_lora_models_show_their_card_and_say_why(app, run_deploy, make_payload, 
     at = app()
     assert not at.exception and not at.file_uploader
     assert any("CPU 서버에서 실시간 생성하지 않습니다" in i.value for i in at.info)
+
+
+def test_a_slow_wandb_server_does_not_freeze_the_page(
+    app, run_deploy, make_payload, artifacts, monkeypatch
+):
+    """Uses a stand-in for viewer.wandb_api.connect that hangs like wandb.Api does offline."""
+    import threading
+    import time
+
+    from viewer import wandb_api
+
+    release = threading.Event()
+
+    def hanging_connect(timeout: int = 15) -> None:
+        release.wait(30)  # wandb.Api with a key and no network: ~20 s of retries
+
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    monkeypatch.setattr(wandb_api, "connect", hanging_connect)
+    monkeypatch.setenv("VIEWER_WANDB_WAIT_S", "0.5")
+    start = time.monotonic()
+    at = app()
+    release.set()
+    assert time.monotonic() - start < 20
+    assert not at.exception and not at.error
+    assert "W&B 서버 응답이 없어 오프라인으로 표시합니다" in _texts(at)
+    assert {m.label: m.value for m in at.metric}["버전 · Version"] == "v3"
