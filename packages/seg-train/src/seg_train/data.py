@@ -132,7 +132,7 @@ def synthetic_pets(n: int, size: int = 64, seed: int = 0) -> tuple[torch.Tensor,
 
     # Pet: a rotated ellipse (body) plus a circle (head) at one end of it.
     centre = torch.rand(n, 2, generator=g) * 0.3 + 0.35
-    axes = torch.rand(n, 2, generator=g) * 0.12 + torch.tensor([0.22, 0.14])
+    axes = torch.rand(n, 2, generator=g) * 0.12 + torch.tensor([0.30, 0.21])
     theta = torch.rand(n, generator=g) * math.pi
     cos, sin = theta.cos()[:, None, None], theta.sin()[:, None, None]
     dx, dy = xx - centre[:, 0, None, None], yy - centre[:, 1, None, None]
@@ -266,27 +266,36 @@ def gpu_augment(
     """uint8 images `(B, 3, h, w)` and masks `(B, h, w)` on the device -> model input and target.
 
     Returns normalised float images `(B, 3, size, size)` (channels_last) and long masks
-    `(B, size, size)`. Training: one random zoom-and-shift crop (scale 0.75-1) and horizontal flip
-    per sample, applied by the same `affine_grid` to image (bilinear) and mask (nearest), so the
-    labels stay on their pixels; evaluation: a plain resize, if any.
+    `(B, size, size)`. Runs on whatever device the batch is on: the GPU when there is one.
+    Training: a random square crop (0.75-1 of the side, anywhere in the image) scaled to `size`
+    and a horizontal flip per sample, as one index gather shared by image and mask — nearest
+    sampling, so every label stays exactly on its pixel and no float copy of the batch is made
+    before the crop. Evaluation: a plain resize (bilinear image, nearest mask), if any.
     """
-    x = images.float().div_(255)
-    y = masks[:, None].float()
-    n = x.shape[0]
+    n, _, h, w = images.shape
+    device = images.device
     if train:
-        scale = torch.empty(n, device=x.device).uniform_(0.75, 1.0)
-        shift = (torch.rand(n, 2, device=x.device) * 2 - 1) * (1 - scale)[:, None]
-        flip = torch.where(torch.rand(n, device=x.device) < 0.5, -1.0, 1.0)
-        theta = torch.zeros(n, 2, 3, device=x.device)
-        theta[:, 0, 0], theta[:, 1, 1] = scale * flip, scale
-        theta[:, :, 2] = shift
-        grid = F.affine_grid(theta, [n, 3, size, size], align_corners=False)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-        y = F.grid_sample(y, grid, mode="nearest", padding_mode="reflection", align_corners=False)
-    elif x.shape[-2:] != (size, size):
-        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
-        y = F.interpolate(y, size=(size, size), mode="nearest")
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
-    return x, y[:, 0].long()
+        crop = torch.empty(n, 1, device=device).uniform_(0.75, 1.0)
+        top = torch.rand(n, 1, device=device) * (1 - crop) * h
+        left = torch.rand(n, 1, device=device) * (1 - crop) * w
+        steps = (torch.arange(size, device=device) + 0.5) / size  # pixel centres in the crop
+        rows = (top + steps * crop * h).long().clamp_(0, h - 1)  # (n, size)
+        cols = (left + steps * crop * w).long().clamp_(0, w - 1)
+        flip = torch.rand(n, 1, device=device) < 0.5
+        cols = torch.where(flip, cols.flip(1), cols)
+        batch = torch.arange(n, device=device)[:, None, None]
+        masks = masks[batch, rows[:, :, None], cols[:, None, :]]
+        images = images[batch[:, None], torch.arange(3, device=device)[None, :, None, None],
+                        rows[:, None, :, None], cols[:, None, None, :]]  # fmt: skip
+    elif (h, w) != (size, size):
+        # CPUs resize uint8 directly (a fast vectorised kernel); CUDA interpolates floats only.
+        source = images if device.type == "cpu" else images.float()
+        images = F.interpolate(
+            source, size=(size, size), mode="bilinear", antialias=size < h, align_corners=False
+        )
+        masks = F.interpolate(masks[:, None], size=(size, size), mode="nearest")[:, 0]
+    images = images.contiguous(memory_format=torch.channels_last)  # cheaper on uint8 than float
+    # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
+    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+    return torch.addcmul(-mean / std, images.float(), 1 / (255 * std)), masks.long()

@@ -43,6 +43,12 @@ def build_model(cfg: Config, num_classes: int) -> nn.Module:
         model = deeplabv3_mobilenet_v3_large(
             weights=None, weights_backbone=None, num_classes=num_classes, aux_loss=False
         )
+        # torchvision's MobileNetV3 uses BatchNorm momentum 0.01, made for long ImageNet runs.
+        # From scratch in a few dozen steps (--smoke) the running statistics would still sit
+        # near their initial values, and eval-mode masks would be noise: use PyTorch's 0.1.
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.1
     # No auxiliary head: the loss is on the main output only, so the saved weights are exactly
     # the aux_loss=False network the viewer builds.
     model.aux_classifier = None
