@@ -10,15 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from gen_train.config import Config, smoke_config
 from gen_train.train import TrainResult, train
 from wb_common import find_run_dirs, read_run
 from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
-
-# The tiny pipeline's ops are too small for a second intra-op thread to pay off, and CI runs the
-# members' tests side by side on two cores: one thread was ~4x faster here under that load.
-torch.set_num_threads(1)
 
 
 @dataclasses.dataclass
@@ -49,3 +44,13 @@ def empty_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     return tmp_path / "hf-cache"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _restore_torch_threads() -> Iterator[None]:
+    """The tiny pipeline sets torch to one thread; later members' tests get theirs back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -10,12 +10,13 @@ import time
 
 import pytest
 import torch
-from gen_train.config import Config
+from gen_train.config import Config, smoke_config
 from gen_train.model import (
     ModelDownloadError,
     add_lora,
     build_pipeline,
     build_tiny_pipeline,
+    load_tokenizer,
     mixed_precision_for,
     optimizer_class,
     weight_dtype_for,
@@ -68,7 +69,17 @@ def test_sd15_offline_names_the_way_out(offline_wandb, empty_hf_cache):
     start = time.monotonic()
     with pytest.raises(ModelDownloadError, match="not reachable: use --smoke"):
         build_pipeline(cfg, dtype=torch.float16)
+    with pytest.raises(ModelDownloadError, match="not reachable: use --smoke"):
+        load_tokenizer(cfg)
     assert time.monotonic() - start < 30
+
+
+def test_tokenizer_alone_is_the_pipeline_tokenizer(tmp_path):
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    caption = "a naruto character with blue hair"
+    assert (
+        load_tokenizer(cfg)(caption).input_ids == build_pipeline(cfg).tokenizer(caption).input_ids
+    )
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

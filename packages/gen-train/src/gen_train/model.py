@@ -21,6 +21,7 @@ from diffusers import (
     UNet2DConditionModel,
 )
 from diffusers.training_utils import cast_training_params
+from huggingface_hub import snapshot_download
 from peft import LoraConfig
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
@@ -77,9 +78,9 @@ def build_pipeline(cfg: Config, dtype: torch.dtype = torch.float32) -> StableDif
     if cfg.base_model == TINY_MODEL:
         return build_tiny_pipeline(cfg.output_dir / "tiny-tokenizer")
     local = Path(cfg.base_model).is_dir()
-    offline = not local and not hub_reachable()
-    try:
-        pipe = StableDiffusionPipeline.from_pretrained(
+    pipe = _from_hub(
+        cfg.base_model,
+        lambda offline: StableDiffusionPipeline.from_pretrained(
             cfg.base_model,
             dtype=dtype,
             # fp16 weights are half the download (2 GB instead of 4 GB); bf16 casts from them.
@@ -87,19 +88,51 @@ def build_pipeline(cfg: Config, dtype: torch.dtype = torch.float32) -> StableDif
             safety_checker=None,  # not needed for a demo of a cartoon style, and 1.2 GB less
             requires_safety_checker=False,
             local_files_only=offline,
-        )
+        ),
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def load_tokenizer(cfg: Config) -> CLIPTokenizer:
+    """The base model's CLIP tokenizer alone (a few MB), for tokenising captions before the
+    pipeline is loaded; `build_pipeline(cfg).tokenizer` is the same tokenizer."""
+    if cfg.base_model == TINY_MODEL:
+        return _tiny_tokenizer(cfg.output_dir / "tiny-tokenizer")
+
+    def load(offline: bool) -> CLIPTokenizer:
+        # Fetch the files first: transformers 5 quietly builds an empty 2-token CLIPTokenizer
+        # when they are missing, which would train on nothing but <|endoftext|>.
+        folder = Path(cfg.base_model)
+        if not folder.is_dir():
+            folder = Path(
+                snapshot_download(
+                    cfg.base_model, allow_patterns=["tokenizer/*"], local_files_only=offline
+                )
+            )
+        tokenizer = CLIPTokenizer.from_pretrained(folder / "tokenizer")
+        if len(tokenizer) < 1000:
+            raise OSError(f"no CLIP vocabulary in {folder / 'tokenizer'}")
+        return tokenizer
+
+    return _from_hub(cfg.base_model, load)
+
+
+def _from_hub(model_id: str, load):
+    """`load(offline)` with the Hub checked first: offline means the cache only, in seconds."""
+    offline = not Path(model_id).is_dir() and not hub_reachable()
+    try:
+        return load(offline)
     except (OSError, ValueError) as err:  # not cached offline, no such repo, a broken download
         where = (
             "is not in the local Hugging Face cache and the Hub is not reachable"
             if offline
-            else (f"could not be loaded ({type(err).__name__})")
+            else f"could not be loaded ({type(err).__name__})"
         )
         raise ModelDownloadError(
-            f"{cfg.base_model} {where}: use --smoke for the built-in tiny pipeline, "
+            f"{model_id} {where}: use --smoke for the built-in tiny pipeline, "
             "or run once with network to cache it."
         ) from None
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
@@ -175,13 +208,19 @@ def write_tiny_tokenizer(folder: Path) -> Path:
     return folder
 
 
+def _tiny_tokenizer(folder: Path) -> CLIPTokenizer:
+    return CLIPTokenizer.from_pretrained(write_tiny_tokenizer(folder), model_max_length=77)
+
+
 def build_tiny_pipeline(tokenizer_dir: Path, seed: int = 0) -> StableDiffusionPipeline:
     """SD 1.5's classes at toy sizes (diffusers' own test configs), random weights.
 
     Seeded, so two calls build identical base weights: a reloaded LoRA can be compared exactly.
+    Also sets torch to one CPU thread: this model's ops take microseconds, and with two threads
+    each op waits on a hand-off, 4-8x slower on a busy 2-core machine (measured on CI's box).
     """
-    write_tiny_tokenizer(tokenizer_dir)
-    tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir, model_max_length=77)
+    torch.set_num_threads(1)
+    tokenizer = _tiny_tokenizer(tokenizer_dir)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         unet = UNet2DConditionModel(
