@@ -1,0 +1,52 @@
+"""Console entry points: `llm-train` and `llm-sweep`. Every Config field is a flag."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tyro
+
+from llm_train.checkpoint import ResumeError
+from llm_train.config import Config, ConfigError, smoke_config
+from llm_train.data import DataError
+from llm_train.model import ModelDownloadError
+
+# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
+USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError)
+
+
+def _run(prog: str, fn, *args) -> None:
+    try:
+        fn(*args)
+    except USER_ERRORS as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def train_main() -> None:
+    from llm_train.train import train
+
+    cfg = tyro.cli(Config, prog="llm-train", description="QLoRA-tune Qwen3-4B with W&B tracking.")
+    _run("llm-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Config = field(default_factory=Config)
+    count: int = 4  # trials; each is a full QLoRA run (~15 min on a T4 at the defaults)
+    smoke: bool = False  # sweep the smoke setup (tiny Qwen3, bundled pairs, CPU)
+
+
+def sweep_main() -> None:
+    from llm_train.sweep import sweep
+
+    args = tyro.cli(
+        SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
+    )
+    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
+    _run("llm-sweep", sweep, base, args.count)
+
+
+if __name__ == "__main__":  # `accelerate launch -m llm_train.cli ...`
+    train_main()

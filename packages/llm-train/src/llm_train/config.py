@@ -1,0 +1,131 @@
+"""Every knob of the Korean instruction-tuning demo, with the reason for its default."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_MODEL = "Qwen/Qwen3-4B"
+DATASET_ID = "beomi/KoAlpaca-v1.1a"
+SMOKE_BASE_MODEL = (
+    "tiny-qwen3-smoke"  # the `--smoke` stand-in: built from a config, never downloaded
+)
+
+# Asked before and after fine-tuning, by the base model and by the adapter (the comparison Table).
+SAMPLE_PROMPTS = (
+    "대한민국의 수도는 어디인가요?",
+    "김치는 어떤 음식인가요?",
+    "머신러닝이 무엇인가요?",
+    "LoRA가 무엇인가요?",
+    "감사 인사를 해 주세요.",
+)
+
+
+class ConfigError(ValueError):
+    """A setting the user can fix; the message is one sentence that says how."""
+
+
+@dataclass(frozen=True)
+class Config:
+    base_model: str = BASE_MODEL  # a Hub id or a local folder; Qwen3's chat template is required
+    dataset: str = DATASET_ID  # a Hub dataset with `instruction` / `output` columns
+    smoke: bool = False
+    """Tiny Qwen3 from a config, in-memory tokenizer, bundled Korean pairs: CPU, under a minute."""
+
+    max_train_samples: int = 1000  # ~15-25 min for one epoch on a Colab T4 (README: an estimate)
+    eval_samples: int = 100  # held-out pairs for eval/loss and eval/perplexity (~30 s per eval)
+    max_seq_len: int = 512  # covers most KoAlpaca pairs; longer ones are cut at the end
+    epochs: int = 1  # one pass over 1000 pairs fits a demo slot; ROADMAP's 3 epochs take ~1 h
+    lr: float = 2e-4  # the QLoRA paper's rate for 7B-class models with r=16 adapters
+    batch_size: int = 4  # per device; 4 x 512 tokens of a 4-bit 4B model fits a T4's 15 GB
+    grad_accum: int = 4  # effective batch 16 (QLoRA paper), without the memory of batch 16
+    warmup_ratio: float = 0.03  # a few warm-up steps keep the fresh adapters from a bad first step
+    lora_r: int = 16  # adapter rank; 8-64 all work, 16 is the QLoRA paper's default
+    lora_alpha: int = 32  # scale alpha/r = 2, the usual choice with r=16
+    lora_dropout: float = 0.05  # the QLoRA paper's value for models under 13B
+    lora_target_modules: tuple[str, ...] = (
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    )  # every linear layer: the QLoRA paper found attention-only adapters fall short
+    load_in_4bit: bool = True  # NF4 + double quantisation: 4B weights in ~2.5 GB instead of 8 GB
+    gradient_checkpointing: bool = True  # recompute activations: 512-token batches fit a T4
+    logging_steps: int = 5  # train/loss points: a smooth curve on ~60 optimizer steps
+    eval_steps: int = 20  # three evaluations in one epoch of 1000 pairs, plus one before training
+    save_steps: int = 20  # a checkpoint for --resume at most 20 steps (~5 min on a T4) behind
+    max_new_tokens: int = 128  # answer length in the before/after Table; longer is slow on a T4
+    seed: int = 0
+
+    output_dir: Path = Path("outputs/llm-train")  # checkpoints and the final adapter
+    resume: bool = False  # continue from the last checkpoint in output_dir (same W&B run id)
+    registry_collection: str = "qwen3-4b-ko-lora"  # wandb-registry-model/<this>, alias staging
+    group: str | None = None  # W&B run group (sweeps set it)
+    sample_prompts: tuple[str, ...] = field(default=SAMPLE_PROMPTS)
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset artifact's name: `koalpaca-v1.1a` or `ko-instructions-smoke`."""
+        if self.smoke:
+            return "ko-instructions-smoke"
+        return self.dataset.split("/")[-1].lower()
+
+    @property
+    def model_name(self) -> str:
+        """The adapter artifact's name, `<model>-<dataset>` (DESIGN.md)."""
+        base = "tiny-qwen3" if self.smoke else self.base_model.rstrip("/").split("/")[-1].lower()
+        return f"{base}-lora-{self.dataset_name}"
+
+
+def smoke_config(cfg: Config) -> Config:
+    """The `--smoke` variant: the bundled pairs, a tiny Qwen3, a few CPU steps."""
+
+    def keep_or(name: str, smoke_value):  # a flag the user set explicitly still wins
+        value = getattr(cfg, name)
+        return smoke_value if value == getattr(Config, name) else value
+
+    return dataclasses.replace(
+        cfg,
+        smoke=True,
+        base_model=SMOKE_BASE_MODEL,
+        max_train_samples=keep_or("max_train_samples", 34),
+        eval_samples=keep_or("eval_samples", 8),
+        max_seq_len=keep_or("max_seq_len", 128),
+        epochs=keep_or("epochs", 2),  # 2 x 5 steps: loss visibly falls, the test stays short
+        lr=keep_or("lr", 1e-2),  # a random tiny model needs big steps to move in 10 steps
+        batch_size=keep_or("batch_size", 8),
+        grad_accum=keep_or("grad_accum", 1),
+        logging_steps=keep_or("logging_steps", 2),
+        eval_steps=keep_or("eval_steps", 5),
+        save_steps=keep_or("save_steps", 5),
+        max_new_tokens=keep_or("max_new_tokens", 12),
+        sample_prompts=cfg.sample_prompts[:3],
+    )
+
+
+def check_config(cfg: Config) -> None:
+    """Fail fast, before any download, with one sentence the user can act on."""
+    if not cfg.lr > 0:
+        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
+    for name in ("epochs", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_new_tokens"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+    for name in ("logging_steps", "eval_steps", "save_steps", "max_train_samples"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+    if cfg.eval_samples < 1:
+        raise ConfigError(f"eval_samples must be at least 1, got {cfg.eval_samples}.")
+    if cfg.max_seq_len < 32:
+        raise ConfigError(f"max_seq_len must be at least 32 tokens, got {cfg.max_seq_len}.")
+    if not 0 <= cfg.lora_dropout < 1:
+        raise ConfigError(f"lora_dropout must be in [0, 1), got {cfg.lora_dropout}.")
+    if not cfg.lora_target_modules:
+        raise ConfigError("lora_target_modules must name at least one layer, e.g. q_proj.")
+    if not cfg.sample_prompts:
+        raise ConfigError(
+            "sample_prompts must hold at least one prompt for the before/after Table."
+        )

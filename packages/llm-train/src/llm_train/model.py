@@ -1,0 +1,211 @@
+"""Qwen3 in 4-bit NF4 with LoRA adapters (QLoRA), its tokenizer, and the compute-dtype choice.
+
+`--smoke` builds the same thing small: a 2-layer Qwen3 from a config and a byte-level BPE tokenizer
+trained in memory on the bundled pairs, given Qwen3's own chat template. It is saved to a folder
+and loaded back through `from_pretrained`, so the smoke run takes the real loading path, 4-bit
+quantisation included (bitsandbytes quantises on the CPU too).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from llm_train.config import Config
+from llm_train.data import SMOKE_FILE, read_pairs
+from llm_train.hub import hub_offline
+
+ARCHITECTURE = "qwen3"
+SMOKE_BASE_DIR = "smoke-base"  # under output_dir: the tiny base model the smoke adapter belongs to
+
+
+class ModelDownloadError(RuntimeError):
+    """The base model could not be fetched; the message says what to do instead."""
+
+
+def compute_dtype_for(capability: tuple[int, int] | None) -> torch.dtype:
+    """The dtype for the model's matmuls and bitsandbytes' 4-bit compute (None: no GPU).
+
+    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
+    emulates it, slowly: fp16 there. CPUs compute in fp32.
+    """
+    if capability is None:
+        return torch.float32
+    return torch.bfloat16 if capability >= (8, 0) else torch.float16
+
+
+def device_capability() -> tuple[int, int] | None:
+    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
+
+
+def precision_flags(dtype: torch.dtype) -> dict[str, bool]:
+    """SFTConfig's bf16/fp16 for a compute dtype; both explicit: TRL's bf16=True fails on a CPU."""
+    return {"bf16": dtype == torch.bfloat16, "fp16": dtype == torch.float16}
+
+
+@functools.cache
+def bitsandbytes_usable() -> bool:
+    """bitsandbytes imports and quantises here (it can fail on an unusual CUDA or CPU setup)."""
+    try:
+        import bitsandbytes.functional as bnbf
+
+        bnbf.quantize_4bit(torch.ones(64, device="cuda" if torch.cuda.is_available() else "cpu"))
+        return True
+    except Exception as err:
+        print(
+            f"[llm-train] bitsandbytes unusable here ({type(err).__name__}): loading unquantised."
+        )
+        return False
+
+
+def lora_config(cfg: Config) -> LoraConfig:
+    """LoRA on every projection of every layer (QLoRA paper, https://arxiv.org/abs/2305.14314)."""
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=list(cfg.lora_target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _hub_error(what: str, err: Exception) -> ModelDownloadError:
+    return ModelDownloadError(
+        f"{what} could not be loaded from the Hugging Face Hub or its local cache "
+        f"({type(err).__name__}): use --smoke for the tiny stand-in, or check the network."
+    )
+
+
+def base_model_path(cfg: Config) -> str:
+    """Where the base model loads from: a Hub id, or (smoke) the tiny model's folder."""
+    return str(cfg.output_dir / SMOKE_BASE_DIR) if cfg.smoke else cfg.base_model
+
+
+def build_tokenizer(cfg: Config) -> PreTrainedTokenizerBase:
+    """Qwen3's tokenizer and chat template (smoke: the in-memory stand-in, saved for reloading)."""
+    if cfg.smoke:
+        path = cfg.output_dir / SMOKE_BASE_DIR
+        if not (path / "tokenizer.json").is_file():
+            smoke_tokenizer().save_pretrained(path)
+        return AutoTokenizer.from_pretrained(path)
+    try:
+        return AutoTokenizer.from_pretrained(cfg.base_model, local_files_only=hub_offline())
+    except (OSError, ValueError) as err:  # not cached while offline, a wrong id
+        raise _hub_error(cfg.base_model, err) from None
+
+
+def build_model(
+    cfg: Config, tokenizer: PreTrainedTokenizerBase, dtype: torch.dtype | None = None
+) -> PeftModel:
+    """The base model (4-bit NF4 when possible) with fresh LoRA adapters; only they train."""
+    dtype = dtype or compute_dtype_for(device_capability())
+    if cfg.smoke and not (cfg.output_dir / SMOKE_BASE_DIR / "config.json").is_file():
+        smoke_base_model(tokenizer).save_pretrained(cfg.output_dir / SMOKE_BASE_DIR)
+    base = load_base_model(cfg, dtype)
+    return get_peft_model(base, lora_config(cfg))
+
+
+def load_base_model(cfg: Config, dtype: torch.dtype) -> PreTrainedModel:
+    kwargs = {"dtype": dtype, "attn_implementation": "sdpa"}
+    if cfg.load_in_4bit and bitsandbytes_usable():
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",  # NF4: the 4-bit grid fitted to normally distributed weights
+            bnb_4bit_use_double_quant=True,  # quantise the quant. constants: ~0.4 bit/param
+            bnb_4bit_compute_dtype=dtype,
+        )
+    if torch.cuda.is_available():
+        from accelerate import PartialState
+
+        # One full copy per GPU under `accelerate launch` (DDP); "auto" would split layers instead.
+        kwargs["device_map"] = {"": PartialState().local_process_index}
+    if not cfg.smoke:
+        offline = hub_offline()
+        kwargs["local_files_only"] = offline
+        # transformers 5.24 looks for adapter_config.json without local_files_only (auto_factory):
+        # pass it there too, or an offline load retries the Hub for ~25 s.
+        kwargs["adapter_kwargs"] = {"local_files_only": offline}
+    try:
+        return AutoModelForCausalLM.from_pretrained(base_model_path(cfg), **kwargs)
+    except OSError as err:  # not cached while offline, a wrong id
+        raise _hub_error(cfg.base_model, err) from None
+
+
+def keep_adapters_in(model: torch.nn.Module, dtype: torch.dtype) -> None:
+    """Cast the trainable (LoRA) parameters to `dtype`.
+
+    TRL stores QLoRA adapters in bf16. With fp16 compute (a T4) the grad scaler wants fp32 master
+    weights and bf16 is only emulated, so there the adapters go back to fp32.
+    """
+    for param in model.parameters():
+        if param.requires_grad:
+            param.data = param.data.to(dtype)
+
+
+def trainable_parameters(model: PeftModel) -> tuple[int, int]:
+    """(trainable, total) parameter counts; 4-bit weights are counted unpacked, like PEFT does."""
+    return model.get_nb_trainable_parameters()
+
+
+def smoke_tokenizer(vocab_size: int = 800) -> PreTrainedTokenizerBase:
+    """A byte-level BPE tokenizer trained in memory on the bundled pairs, with Qwen3's template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+    from trl.chat_template_utils import qwen3_chat_template
+
+    special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    texts = [f"{p['instruction']}\n{p['output']}" for p in read_pairs(SMOKE_FILE)]
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # any text encodes, even unseen
+    )
+    bpe.train_from_iterator([*texts, "user\nassistant\n"], trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        eos_token="<|im_end|>",  # as in Qwen3-4B: generation stops at the end of the turn
+        pad_token="<|endoftext|>",
+        chat_template=qwen3_chat_template,  # Qwen3's own template, as TRL ships it
+        model_max_length=512,
+    )
+
+
+def smoke_base_model(tokenizer: PreTrainedTokenizerBase, seed: int = 0) -> PreTrainedModel:
+    """A 2-layer Qwen3 (hidden 64) with random weights: Qwen3-4B's architecture, 4000x smaller."""
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    return Qwen3ForCausalLM(config)
+
+
+def load_adapter(adapter_dir: str | Path, base_model: str, dtype: torch.dtype) -> PeftModel:
+    """A saved adapter on its (unquantised) base model: how a viewer or notebook serves it."""
+    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
+    return PeftModel.from_pretrained(base, str(adapter_dir))

@@ -1,0 +1,295 @@
+"""QLoRA fine-tuning of Qwen3-4B on Korean instructions with TRL, recorded in W&B.
+
+    uv run --package llm-train llm-train --smoke          # tiny Qwen3, bundled pairs, CPU, < 1 min
+    uv run --package llm-train llm-train                  # Qwen3-4B, 1000 KoAlpaca pairs, Colab T4
+    accelerate launch -m llm_train.cli                    # several GPUs (DDP, one 4-bit copy each)
+
+We start the W&B run; TRL's SFTTrainer (`report_to="wandb"`) joins it and logs `train/loss` and
+`eval/loss`; a callback here adds `eval/perplexity`. The other W&B calls a demo audience should
+see are in this file too: the dataset preview and before/after `wandb.Table`s, the trainable
+parameter count, and the adapter artifact linked into the Registry. Plumbing (online/offline,
+model card, queued links) is in wb_common.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import wandb
+from accelerate import PartialState
+from datasets import Dataset
+from peft import PeftModel
+from transformers import PreTrainedTokenizerBase, TrainerCallback, set_seed
+from trl import SFTConfig, SFTTrainer
+from wb_common import (
+    ModelCard,
+    link_to_registry,
+    log_dataset_artifact,
+    log_model_artifact,
+    start_run,
+)
+
+from llm_train.checkpoint import checkpoint_dir, last_checkpoint, save_run_id
+from llm_train.config import Config, check_config
+from llm_train.data import build_datasets, dataset_files
+from llm_train.model import (
+    ARCHITECTURE,
+    bitsandbytes_usable,
+    build_model,
+    build_tokenizer,
+    compute_dtype_for,
+    device_capability,
+    keep_adapters_in,
+    precision_flags,
+    trainable_parameters,
+)
+
+TASK = "llm-finetuning"
+WEIGHTS_FILE = "adapter_model.safetensors"
+ADAPTER_DIR = "adapter"  # under output_dir: the final adapter and tokenizer, as uploaded
+SAMPLE_TABLE_SIZE = 20  # rows of the dataset-preview Table
+
+
+@dataclass
+class TrainResult:
+    metrics: dict[str, float]  # the final evaluation: {"eval/loss": ..., "eval/perplexity": ...}
+    run_id: str
+    run_dir: Path | None  # the local W&B run folder (None when W&B is disabled)
+    adapter_dir: Path  # adapter_model.safetensors, adapter_config.json, tokenizer files
+    card: ModelCard
+    trainable_params: int
+
+
+class PerplexityCallback(TrainerCallback):
+    """Adds eval/perplexity = exp(eval/loss) to every evaluation the Trainer runs."""
+
+    def __init__(self, run: wandb.Run):
+        self.run = run
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        perplexity = math.exp(min(metrics["eval_loss"], 50.0))  # 50: no overflow on a bad start
+        metrics["eval_perplexity"] = perplexity
+        # train/global_step: the x-axis of the Trainer's W&B logging; epoch: the reports' x-axis.
+        self.run.log(
+            {
+                "eval/perplexity": perplexity,
+                "epoch": state.epoch,
+                "train/global_step": state.global_step,
+            }
+        )
+
+
+def sft_config(cfg: Config, dtype: torch.dtype, *, resuming: bool) -> SFTConfig:
+    """TRL's settings, all explicit: TRL's defaults (bf16=True, max_length=1024) do not fit here."""
+    return SFTConfig(
+        output_dir=str(checkpoint_dir(cfg.output_dir)),
+        num_train_epochs=cfg.epochs,
+        learning_rate=cfg.lr,
+        lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        max_length=cfg.max_seq_len,
+        assistant_only_loss=True,  # TRL swaps in Qwen3's training template ({% generation %})
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        **precision_flags(dtype),
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps",
+        eval_steps=cfg.eval_steps,
+        eval_on_start=not resuming,  # eval/perplexity of the untouched base model: the baseline
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,  # adapters are small, optimizer states are not: keep the last two
+        report_to="wandb",  # joins the run we started (transformers 5 defaults to "none")
+        seed=cfg.seed,
+        dataloader_num_workers=0,  # tokenised text batches are cheap; workers only cost memory
+    )
+
+
+@torch.no_grad()
+def generate_answers(
+    model: PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[str],
+    max_new_tokens: int,
+) -> list[str]:
+    """Greedy answers to `prompts` in one left-padded batch, Qwen3's thinking turned off."""
+    chats = [[{"role": "user", "content": prompt}] for prompt in prompts]
+    texts = tokenizer.apply_chat_template(
+        chats, tokenize=False, add_generation_prompt=True, enable_thinking=False
+    )
+    inputs = tokenizer(
+        texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False
+    ).to(model.device)
+    was_training = model.training
+    model.eval()
+    output = model.generate(
+        **inputs,
+        max_new_tokens=max_new_tokens,
+        do_sample=False,  # greedy: before and after differ because of the adapter, not by chance
+        temperature=None,
+        top_p=None,
+        top_k=None,
+        use_cache=True,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model.train(was_training)
+    answers = output[:, inputs["input_ids"].shape[1] :]
+    return [a.strip() for a in tokenizer.batch_decode(answers, skip_special_tokens=True)]
+
+
+def comparison_table(model: PeftModel, tokenizer: PreTrainedTokenizerBase, cfg: Config):
+    """The same prompts answered by the base model (adapter off) and the fine-tuned adapter."""
+    prompts = list(cfg.sample_prompts)
+    with (
+        model.disable_adapter()
+    ):  # the frozen base weights alone: exactly the model we started from
+        before = generate_answers(model, tokenizer, prompts, cfg.max_new_tokens)
+    after = generate_answers(model, tokenizer, prompts, cfg.max_new_tokens)
+    table = wandb.Table(columns=["prompt", "before", "after"])
+    for row in zip(prompts, before, after, strict=True):
+        table.add_data(*row)
+    return table
+
+
+def sample_table(train_data: Dataset, n: int = SAMPLE_TABLE_SIZE) -> wandb.Table:
+    """Dataset preview: the first `n` training pairs as the model sees them (user, assistant)."""
+    table = wandb.Table(columns=["instruction", "response"])
+    for row in train_data.select(range(min(n, len(train_data)))):
+        user, assistant = row["messages"]
+        table.add_data(user["content"], assistant["content"])
+    return table
+
+
+def final_eval_metrics(trainer: SFTTrainer) -> dict[str, float]:
+    """eval/loss and eval/perplexity at the last step (evaluating once more only if needed)."""
+    evals = [h for h in trainer.state.log_history if "eval_loss" in h]
+    if evals and evals[-1].get("step") == trainer.state.global_step:
+        loss = evals[-1]["eval_loss"]
+    else:
+        loss = trainer.evaluate()["eval_loss"]
+    return {"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50.0))}
+
+
+def adapter_files(adapter_dir: Path) -> list[Path]:
+    """What ships beside the weights: adapter_config.json and the tokenizer (chat template too)."""
+    skip = {WEIGHTS_FILE, "README.md", "training_args.bin"}
+    return sorted(p for p in adapter_dir.iterdir() if p.is_file() and p.name not in skip)
+
+
+def train(cfg: Config) -> TrainResult:
+    """Fine-tune, compare before/after, then version the adapter and link it to the Registry."""
+    check_config(cfg)  # before any download: a bad flag costs nothing
+    resume_from, resume_run_id = last_checkpoint(cfg.output_dir) if cfg.resume else (None, None)
+    dtype = compute_dtype_for(device_capability())
+    set_seed(cfg.seed)
+
+    # Hub downloads come first: offline, they fail with one sentence before a W&B run exists.
+    tokenizer = build_tokenizer(cfg)
+    train_data, eval_data = build_datasets(cfg)
+    model = build_model(cfg, tokenizer, dtype)
+
+    # One W&B run, on the main process only; the others get a disabled run with the same methods.
+    state = PartialState()
+    run = start_run(
+        TASK,
+        cfg,
+        group=cfg.group,
+        tags=["smoke"] if cfg.smoke else [cfg.dataset_name],
+        run_id=resume_run_id,
+        disabled=not state.is_main_process,
+    )
+    if state.is_main_process:
+        save_run_id(cfg.output_dir, run.id)
+    trainable, total = trainable_parameters(model)
+    run.config.update(
+        {
+            "model/trainable_params": trainable,
+            "model/total_params": total,
+            "model/trainable_percent": round(100 * trainable / total, 4),
+            "model/quantization": "nf4-double-quant" if is_4bit(model) else "none",
+            "model/compute_dtype": str(dtype).removeprefix("torch."),
+        },
+        allow_val_change=True,
+    )
+    state.print(
+        f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)"
+    )
+
+    if resume_from is None:  # a resumed run already recorded its data
+        log_dataset_artifact(
+            run,
+            cfg.dataset_name,
+            path=dataset_files(train_data, eval_data, cfg.output_dir / "data"),
+            metadata={
+                "source": "bundled smoke pairs" if cfg.smoke else cfg.dataset,
+                "train_size": len(train_data),
+                "eval_size": len(eval_data),
+                "seed": cfg.seed,
+                "format": "JSON lines of instruction/output pairs",
+            },
+        )
+        run.log({"dataset/samples": sample_table(train_data)})
+
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_config(cfg, dtype, resuming=resume_from is not None),
+        train_dataset=train_data,
+        eval_dataset=eval_data,
+        processing_class=tokenizer,
+        callbacks=[PerplexityCallback(run)],
+    )
+    if dtype == torch.float16:
+        keep_adapters_in(model, torch.float32)
+    trainer.train(resume_from_checkpoint=resume_from)
+    metrics = final_eval_metrics(trainer)
+
+    run.log({"eval/generations": comparison_table(model, tokenizer, cfg)})
+
+    adapter_dir = cfg.output_dir / ADAPTER_DIR
+    trainer.save_model(str(adapter_dir))  # adapter weights + config, and the tokenizer
+    card = ModelCard(
+        model_type="llm-lora",
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        metrics={k: round(v, 4) for k, v in metrics.items()},
+        run_path="" if run.disabled else run.path,
+        dataset_artifact=f"{cfg.dataset_name}:latest",
+        extra={
+            "base_model": cfg.base_model,
+            "max_seq_len": cfg.max_seq_len,
+            "chat_template": "qwen3, thinking off",
+            "sample_prompts": list(cfg.sample_prompts),
+            "quantization": "nf4-double-quant" if is_4bit(model) else "none",
+            "lora_r": cfg.lora_r,
+            "lora_alpha": cfg.lora_alpha,
+            "target_modules": list(cfg.lora_target_modules),
+        },
+    )
+    if state.is_main_process:
+        artifact = log_model_artifact(
+            run,
+            cfg.model_name,
+            adapter_dir / WEIGHTS_FILE,
+            card,
+            extra_files=adapter_files(adapter_dir),
+        )
+        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+    result = TrainResult(
+        metrics=metrics,
+        run_id=run.id,
+        run_dir=None if run.disabled else Path(run.sync_dir),
+        adapter_dir=adapter_dir,
+        card=card,
+        trainable_params=trainable,
+    )
+    run.finish()
+    return result
+
+
+def is_4bit(model: torch.nn.Module) -> bool:
+    return bool(getattr(model, "is_loaded_in_4bit", False)) and bitsandbytes_usable()

@@ -1,0 +1,47 @@
+"""Bad input ends in one clear sentence, before anything is downloaded or recorded.
+
+uv run --package llm-train pytest packages/llm-train/tests/test_cli.py
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from llm_train.cli import sweep_main, train_main
+
+
+def run_cli(monkeypatch, main, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["llm-train", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    return exit_info.value.code
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "-0.1"], "llm-train: lr must be a positive number, got -0.1.\n"),
+        (["--lora-r", "0"], "llm-train: lora_r must be at least 1, got 0.\n"),
+        (["--resume"], "llm-train: nothing to resume: no checkpoint-<step> folder in "),
+        ([], "llm-train: Qwen/Qwen3-4B could not be loaded from the Hugging Face Hub"),
+    ],
+)
+def test_user_errors_are_one_sentence(offline_hub, monkeypatch, capsys, args, message):
+    out = offline_hub.parent / "out"
+    code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and err.count("\n") == 1, err
+    assert not (offline_hub / "wandb").exists()  # no W&B run was created
+
+
+def test_offline_error_names_the_smoke_flag(offline_hub, monkeypatch, capsys):
+    code = run_cli(monkeypatch, train_main, "--output-dir", str(offline_hub.parent / "out"))
+    assert code == 2 and "use --smoke" in capsys.readouterr().err
+
+
+def test_sweep_refuses_a_bad_base_config(offline_hub, monkeypatch, capsys):
+    code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
+    assert code == 2
+    assert "lr must be a positive number" in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""The compute-dtype choice, the chat template's loss mask, and offline loading of Qwen3-4B.
+
+uv run --package llm-train pytest packages/llm-train/tests/test_model.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from llm_train.config import Config, smoke_config
+from llm_train.model import (
+    ModelDownloadError,
+    bitsandbytes_usable,
+    build_model,
+    build_tokenizer,
+    compute_dtype_for,
+    device_capability,
+    load_base_model,
+    precision_flags,
+    smoke_tokenizer,
+)
+from trl.chat_template_utils import get_training_chat_template
+
+
+@pytest.mark.parametrize(
+    ("capability", "dtype", "flags"),
+    [
+        (None, torch.float32, {"bf16": False, "fp16": False}),
+        ((7, 5), torch.float16, {"bf16": False, "fp16": True}),  # Colab T4
+        ((8, 0), torch.bfloat16, {"bf16": True, "fp16": False}),  # A100
+        ((9, 0), torch.bfloat16, {"bf16": True, "fp16": False}),  # H100
+    ],
+)
+def test_compute_dtype_follows_the_gpu(capability, dtype, flags):
+    """A T4 (7.5) only emulates bf16: fp16 there; Ampere (8.0) and newer: bf16; CPU: fp32."""
+    assert compute_dtype_for(capability) == dtype
+    assert precision_flags(dtype) == flags
+
+
+def test_chat_template_is_qwen3_with_thinking_off():
+    tokenizer = smoke_tokenizer()
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "안녕?"}],
+        tokenize=False,
+        add_generation_prompt=True,
+        enable_thinking=False,
+    )
+    assert (
+        prompt
+        == "<|im_start|>user\n안녕?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    )
+
+
+def test_loss_mask_covers_the_assistant_turn_only():
+    """TRL's Qwen3 training template marks the answer (and its end of turn) for the loss."""
+    tokenizer = smoke_tokenizer()
+    chat = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": "대답입니다."}]
+    encoded = tokenizer.apply_chat_template(
+        chat,
+        chat_template=get_training_chat_template(tokenizer),
+        return_assistant_tokens_mask=True,
+        return_dict=True,
+    )
+    ids, mask = encoded["input_ids"], encoded["assistant_masks"]
+    trained = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if m])
+    ignored = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if not m])
+    assert trained == "<think>\n\n</think>\n\n대답입니다.<|im_end|>\n"
+    assert "질문" in ignored and "대답" not in ignored
+
+
+@pytest.mark.parametrize("hf_hub_offline", ["1", None], ids=["HF_HUB_OFFLINE", "network-cut"])
+def test_real_model_offline_fails_fast_naming_smoke(offline_hub, monkeypatch, hf_hub_offline):
+    """Qwen/Qwen3-4B with an empty cache, offline by flag or by a dead network: one sentence.
+
+    Without the reachability probe, huggingface_hub's retries took 47 s here to fail.
+    """
+    if hf_hub_offline is None:
+        monkeypatch.delenv("HF_HUB_OFFLINE")  # only the unreachable proxy stands in the way
+    bitsandbytes_usable()  # its first import is slow on a busy machine; not what is timed here
+    start = time.monotonic()
+    with pytest.raises(ModelDownloadError, match=r"Qwen/Qwen3-4B could not be loaded.*--smoke"):
+        build_tokenizer(Config())
+    with pytest.raises(ModelDownloadError, match="--smoke"):
+        load_base_model(Config(), torch.float32)
+    assert time.monotonic() - start < 15
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_4bit_model_computes_in_the_gpu_dtype(tmp_path):
+    """On a GPU: NF4 weights on the device, compute dtype by capability, one backward pass."""
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    dtype = compute_dtype_for(device_capability())
+    model = build_model(cfg, build_tokenizer(cfg), dtype)
+    layer = model.base_model.model.model.layers[0].self_attn.q_proj.base_layer
+    assert type(layer).__name__ == "Linear4bit" and layer.compute_dtype == dtype
+    assert layer.weight.device.type == "cuda"
+    ids = torch.tensor([[1, 50, 60, 2]], device="cuda")
+    model(input_ids=ids, labels=ids).loss.backward()
