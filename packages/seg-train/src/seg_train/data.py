@@ -1,10 +1,10 @@
 """Data for the segmentation demo: Oxford-IIIT Pet trimaps, or a generated twin for `--smoke`.
 
-Colab gives two vCPUs, and per-sample PIL transforms of an image *and* its mask cannot keep a T4
-busy. So each source is decoded and resized once into uint8 tensors (images `(N, 3, S, S)`,
-trimaps `(N, S, S)`), cached on disk, and batches are sliced out of memory without a per-sample
-Python step; augmentation and normalisation run on whole batches on the training device
-(`gpu_augment`), the mask through the same geometric transform as its image.
+Colab gives two vCPUs, and per-sample PIL transforms of an image *and* its mask, every epoch, put
+all the input work on them. So each source is decoded and resized once into uint8 tensors
+(images `(N, 3, S, S)`, trimaps `(N, S, S)`), cached on disk, and batches are sliced out of
+memory without a per-sample Python step; augmentation and normalisation run on whole batches on
+the training device (`gpu_augment`), the mask through the same geometric transform as its image.
 `bench/seg_input_pipeline.py` measures the gain.
 """
 
