@@ -133,6 +133,9 @@ def test_each_model_type_serves_its_sample(
     assert expect in _texts(at)
     if model_type == "segmentation":
         assert at.image, "the mask overlay is shown"
+    if model_type == "detection":  # boxes drawn, and listed with their confidence
+        assert at.image
+        assert "신뢰도 · Confidence" in at.dataframe[0].value.columns
 
 
 def test_missing_model_files_without_a_key_is_one_message(
