@@ -92,7 +92,7 @@ def test_4bit_model_computes_in_the_gpu_dtype(tmp_path):
     """On a GPU: NF4 weights on the device, compute dtype by capability, one backward pass."""
     cfg = smoke_config(Config(output_dir=tmp_path))
     dtype = compute_dtype_for(device_capability())
-    model = build_model(cfg, build_tokenizer(cfg), dtype)
+    model = build_model(cfg, dtype)
     layer = model.base_model.model.model.layers[0].self_attn.q_proj.base_layer
     assert type(layer).__name__ == "Linear4bit" and layer.compute_dtype == dtype
     assert layer.weight.device.type == "cuda"

@@ -105,18 +105,16 @@ def build_tokenizer(cfg: Config) -> PreTrainedTokenizerBase:
         raise _hub_error(cfg.base_model, err) from None
 
 
-def build_model(
-    cfg: Config, tokenizer: PreTrainedTokenizerBase, dtype: torch.dtype | None = None
-) -> PeftModel:
+def build_model(cfg: Config, dtype: torch.dtype | None = None) -> PeftModel:
     """The base model (4-bit NF4 when possible) with fresh LoRA adapters; only they train."""
     dtype = dtype or compute_dtype_for(device_capability())
-    if cfg.smoke and not (cfg.output_dir / SMOKE_BASE_DIR / "config.json").is_file():
-        smoke_base_model(tokenizer).save_pretrained(cfg.output_dir / SMOKE_BASE_DIR)
-    base = load_base_model(cfg, dtype)
-    return get_peft_model(base, lora_config(cfg))
+    return get_peft_model(load_base_model(cfg, dtype), lora_config(cfg))
 
 
 def load_base_model(cfg: Config, dtype: torch.dtype) -> PreTrainedModel:
+    """Qwen3 through `from_pretrained`: NF4 with double quantisation, SDPA attention."""
+    if cfg.smoke:
+        save_smoke_base(cfg)
     kwargs = {"dtype": dtype, "attn_implementation": "sdpa"}
     if cfg.load_in_4bit and bitsandbytes_usable():
         kwargs["quantization_config"] = BitsAndBytesConfig(
@@ -140,6 +138,13 @@ def load_base_model(cfg: Config, dtype: torch.dtype) -> PreTrainedModel:
         return AutoModelForCausalLM.from_pretrained(base_model_path(cfg), **kwargs)
     except OSError as err:  # not cached while offline, a wrong id
         raise _hub_error(cfg.base_model, err) from None
+
+
+def save_smoke_base(cfg: Config) -> None:
+    """Write the tiny Qwen3 and its tokenizer once, so they load like a downloaded model."""
+    path = cfg.output_dir / SMOKE_BASE_DIR
+    if not (path / "config.json").is_file():
+        smoke_base_model(build_tokenizer(cfg)).save_pretrained(path)
 
 
 def keep_adapters_in(model: torch.nn.Module, dtype: torch.dtype) -> None:

@@ -191,7 +191,7 @@ def train(cfg: Config) -> TrainResult:
     # Hub downloads come first: offline, they fail with one sentence before a W&B run exists.
     tokenizer = build_tokenizer(cfg)
     train_data, eval_data = build_datasets(cfg)
-    model = build_model(cfg, tokenizer, dtype)
+    model = build_model(cfg, dtype)
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
     state = PartialState()
