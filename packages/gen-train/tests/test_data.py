@@ -82,3 +82,27 @@ def test_naruto_offline_names_the_smoke_flag(offline_wandb, empty_hf_cache):
     with pytest.raises(DataError, match=r"naruto-blip-captions .*not reachable: use --smoke"):
         load_naruto(64, max_samples=4)
     assert time.monotonic() - start < 30
+
+
+def test_naruto_loader_reads_a_hub_snapshot(tmp_path, monkeypatch):
+    """The real load path (datasets on a snapshot folder, decode, captions) on a 3-row parquet
+    laid out like lambdalabs/naruto-blip-captions: data/train-*.parquet, columns image, text."""
+    import datasets
+    import huggingface_hub
+
+    rows = {
+        "image": [Image.new("RGB", (96, 64), colour) for colour in ("red", "green", "blue")],
+        "text": ["a man with red hair", "a green frog", "a blue sky"],
+    }
+    snapshot = tmp_path / "snapshot"
+    (snapshot / "data").mkdir(parents=True)
+    ds = datasets.Dataset.from_dict(rows).cast_column("image", datasets.Image())
+    ds.to_parquet(snapshot / "data" / "train-00000-of-00001.parquet")
+    monkeypatch.setattr("gen_train.data.hub_reachable", lambda: True)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: str(snapshot))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
+
+    images, captions = load_naruto(32, max_samples=2)
+    assert captions == rows["text"][:2]
+    assert images.shape == (2, 3, 32, 32) and images.dtype == torch.uint8
+    assert images[0, :, 16, 16].tolist() == [255, 0, 0]

@@ -108,3 +108,31 @@ def test_one_mixed_precision_step_with_8bit_adam_on_the_gpu(tmp_path):
     )  # fmt: skip
     assert torch.isfinite(loss)
     assert any(not torch.equal(a, b) for a, b in zip(before, params, strict=True))
+
+
+def test_a_checkpointed_step_trains_the_lora(tmp_path):
+    """Activation checkpointing (use_reentrant=False in diffusers) still reaches the adapters,
+    whose inputs come from frozen layers; the frozen weights stay as they were."""
+    from accelerate import Accelerator
+    from diffusers.optimization import get_scheduler
+    from gen_train.model import noise_scheduler_for
+    from gen_train.train import training_step
+
+    accelerator = Accelerator(mixed_precision="no")
+    pipe = build_tiny_pipeline(tmp_path)
+    params = add_lora(pipe.unet, rank=4)
+    pipe.unet.enable_gradient_checkpointing()
+    frozen = {n: p.detach().clone() for n, p in pipe.unet.named_parameters() if not p.requires_grad}
+    lora_b = {n: p for n, p in pipe.unet.named_parameters() if ".lora_B." in n}
+    before = {n: p.detach().clone() for n, p in lora_b.items()}
+    optimizer = optimizer_class(False, cuda=False)(params, lr=1e-2)
+    scheduler = get_scheduler("constant", optimizer)
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    ids = pipe.tokenizer(["a red circle"] * 2, padding="max_length", return_tensors="pt").input_ids
+    training_step(
+        (images, ids), pipe, pipe.unet, noise_scheduler_for(pipe), optimizer, scheduler,
+        accelerator, 1.0,
+    )  # fmt: skip
+    # lora_B starts at zero (so the adapter starts as a no-op); each one must have moved.
+    assert lora_b and all(not torch.equal(p, before[n]) for n, p in lora_b.items())
+    assert all(torch.equal(p, frozen[n]) for n, p in pipe.unet.named_parameters() if n in frozen)
