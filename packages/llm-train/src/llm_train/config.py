@@ -54,7 +54,7 @@ class Config:
         "down_proj",
     )  # every linear layer: the QLoRA paper found attention-only adapters fall short
     load_in_4bit: bool = True  # NF4 + double quantisation: 4B weights in ~2.5 GB instead of 8 GB
-    gradient_checkpointing: bool = True  # recompute activations: 512-token batches fit a T4
+    activation_checkpointing: bool = True  # recompute activations: 512-token batches fit a T4
     logging_steps: int = 5  # train/loss points: a smooth curve on ~60 optimizer steps
     eval_steps: int = 20  # three evaluations in one epoch of 1000 pairs, plus one before training
     save_steps: int = 20  # a checkpoint for --resume at most 20 steps (~5 min on a T4) behind

@@ -37,7 +37,6 @@ from llm_train.config import Config, check_config
 from llm_train.data import build_datasets, dataset_files
 from llm_train.model import (
     ARCHITECTURE,
-    bitsandbytes_usable,
     build_model,
     build_tokenizer,
     compute_dtype_for,
@@ -95,7 +94,7 @@ def sft_config(cfg: Config, dtype: torch.dtype, *, resuming: bool) -> SFTConfig:
         gradient_accumulation_steps=cfg.grad_accum,
         max_length=cfg.max_seq_len,
         assistant_only_loss=True,  # TRL swaps in Qwen3's training template ({% generation %})
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        activation_checkpointing=cfg.activation_checkpointing,  # TRL + transformers 5 name
         **precision_flags(dtype),
         logging_steps=cfg.logging_steps,
         eval_strategy="steps",
@@ -179,6 +178,11 @@ def adapter_files(adapter_dir: Path) -> list[Path]:
     """What ships beside the weights: adapter_config.json and the tokenizer (chat template too)."""
     skip = {WEIGHTS_FILE, "README.md", "training_args.bin"}
     return sorted(p for p in adapter_dir.iterdir() if p.is_file() and p.name not in skip)
+
+
+def is_4bit(model: torch.nn.Module) -> bool:
+    """Whether the base weights are NF4 (a PeftModel forwards the attribute to its base)."""
+    return bool(getattr(model, "is_loaded_in_4bit", False))
 
 
 def train(cfg: Config) -> TrainResult:
@@ -289,7 +293,3 @@ def train(cfg: Config) -> TrainResult:
     )
     run.finish()
     return result
-
-
-def is_4bit(model: torch.nn.Module) -> bool:
-    return bool(getattr(model, "is_loaded_in_4bit", False)) and bitsandbytes_usable()
