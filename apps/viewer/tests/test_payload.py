@@ -129,3 +129,23 @@ def test_the_shipped_local_example_is_a_valid_promotion():
     example = Path(__file__).resolve().parents[1] / "examples" / "local-promotion.json"
     promotion = parse_payload(example.read_text(), {"local"})
     assert promotion.artifact_path == "local/wandb-registry-model/cifar10-classifier:v0"
+
+
+def test_manual_deploy_payload_passes_the_same_validation(monkeypatch, capsys):
+    """workflow_dispatch inputs become a payload through the environment, then the same parser."""
+    from viewer.payload import main, manual_payload
+
+    env = {"COLLECTION": "cifar10-classifier", "VERSION": "v4", "ENTITY": "team", "ACTOR": "kim"}
+    promotion = parse_payload(json.dumps(manual_payload(env)), {"team"})
+    assert (promotion.collection, promotion.version, promotion.author) == (
+        "cifar10-classifier", "v4", "kim"
+    )  # fmt: skip
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert main(["manual"]) == 0
+    assert json.loads(capsys.readouterr().out) == manual_payload(env)
+    with pytest.raises(PayloadError, match="payload field 'artifact_version_string'"):
+        parse_payload(json.dumps(manual_payload({**env, "VERSION": "v4; rm -rf /"})), {"team"})
+    monkeypatch.delenv("VERSION")
+    assert main(["manual"]) == 1
+    assert "VERSION" in capsys.readouterr().err

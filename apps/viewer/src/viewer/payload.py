@@ -5,7 +5,7 @@ turns it into a `repository_dispatch` event, and the deploy workflow hands its `
 to `viewer-deploy` as data (a file or an environment variable, never spliced into a shell line).
 The automation template, the workflow and the deploy command all read the field names from here:
 
-    from viewer.payload import dispatch_body
+    from wb_common.payload import dispatch_body  # re-exported here as viewer.payload.dispatch_body
     SendWebhook.from_integration(hook, payload=dispatch_body())
 
 Every value is checked against a strict pattern and an allow-list before anything is downloaded,
@@ -20,22 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# The repository_dispatch event type the workflow listens for (`on.repository_dispatch.types`).
-DISPATCH_EVENT_TYPE = "wandb-model-promoted"
+from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
 
-# client_payload field -> the W&B automation payload variable that fills it.
-FIELDS: dict[str, str] = {
-    "event_type": "${event_type}",
-    "event_author": "${event_author}",
-    "alias": "${alias}",
-    "entity_name": "${entity_name}",
-    "project_name": "${project_name}",
-    "artifact_collection_name": "${artifact_collection_name}",
-    "artifact_version_string": "${artifact_version_string}",
-}
-
+__all__ = ["DISPATCH_EVENT_TYPE", "FIELDS", "dispatch_body"]  # re-exported for the viewer
+# The field names, the template W&B fills and the dispatch event type live in wb_common.payload,
+# shared with `wb-demo automation create` and the deploy workflow.
 # The only W&B event that deploys: an alias added to a version in a registry collection.
-EVENT_TYPES = ("ADD_ARTIFACT_ALIAS",)
+EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", "MANUAL_DEPLOY")
 ALLOWED_ALIASES = ("production",)
 ALLOWED_REGISTRIES = ("model",)  # the new Registry: project `wandb-registry-model`
 # Registry collection -> the model_type its model card must declare (DESIGN.md "Registry").
@@ -47,6 +38,8 @@ COLLECTIONS: dict[str, str] = {
     "qwen3-4b-ko-lora": "llm-lora",
     "sd15-naruto-lora": "diffusion-lora",
 }
+# Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
+MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
 
 MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes
@@ -78,11 +71,6 @@ class Promotion:
     @property
     def model_type(self) -> str:
         return COLLECTIONS[self.collection]
-
-
-def dispatch_body() -> dict[str, Any]:
-    """The JSON body the W&B webhook posts to GitHub's `/dispatches` endpoint."""
-    return {"event_type": DISPATCH_EVENT_TYPE, "client_payload": dict(FIELDS)}
 
 
 def allowed_entities(cli_values: Iterable[str] = (), env: dict[str, str] | None = None) -> set[str]:
@@ -167,3 +155,46 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         f"'{entity}/{project}/{collection}:v<N>'",
     )
     return Promotion(entity, registry, collection, version, alias, author)
+
+
+def manual_payload(env: dict[str, str]) -> dict[str, str]:
+    """The payload of a manual deploy or rollback (the workflow's `workflow_dispatch` inputs).
+
+    Built from COLLECTION, VERSION, ENTITY and ACTOR in the environment, so the workflow never
+    splices an input into a shell line; it then goes through `parse_payload` like any other.
+    """
+    missing = [k for k in ("COLLECTION", "VERSION", "ENTITY", "ACTOR") if not env.get(k)]
+    if missing:
+        raise PayloadError(f"manual deploy needs the environment variable {missing[0]}.")
+    project = f"wandb-registry-{ALLOWED_REGISTRIES[0]}"
+    version = f"{env['ENTITY']}/{project}/{env['COLLECTION']}:{env['VERSION']}"
+    return {
+        "event_type": MANUAL_EVENT_TYPE,
+        "event_author": env["ACTOR"],
+        "alias": ALLOWED_ALIASES[0],
+        "entity_name": env["ENTITY"],
+        "project_name": project,
+        "artifact_collection_name": env["COLLECTION"],
+        "artifact_version_string": version,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m viewer.payload manual` prints the manual payload JSON (see manual_payload)."""
+    import os
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["manual"]:
+        print("usage: python -m viewer.payload manual", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(manual_payload(dict(os.environ))))
+    except PayloadError as err:
+        print(f"viewer.payload: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
