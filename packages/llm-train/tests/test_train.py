@@ -95,6 +95,9 @@ def test_adapter_artifact_holds_weights_tokenizer_and_card(smoke_run):
     assert card.run_path.endswith(run.run_id)
     assert card.dataset_artifact == "ko-instructions-smoke:latest"
     assert artifact.read_json("adapter_config.json")["r"] == 16
+    # The inference template ships (thinking switch, no training-only {% generation %} markers).
+    template = artifact.read_text("chat_template.jinja")
+    assert "enable_thinking" in template and "generation %}" not in template
 
 
 def test_registry_link_is_queued_offline(smoke_run):
