@@ -37,7 +37,7 @@ class Config:
     smoke: bool = False
     """Tiny pipeline built from configs, synthetic captions, a few steps: no network, no GPU."""
 
-    train_steps: int = 500  # ~6–8 min on a T4 (1–1.5 it/s); the naruto style shows by ~300
+    train_steps: int = 500  # ~6–8 min on a T4 at the published 1–1.5 it/s: a demo slot
     batch_size: int = 1  # what fits a T4 (16 GB) at 512 px in fp16 with activation checkpointing
     lr: float = 1e-4  # diffusers' LoRA example value; LoRA tolerates 10x full fine-tuning rates
     lr_warmup_steps: int = 0  # constant lr, as in diffusers' train_text_to_image_lora.py
@@ -53,7 +53,7 @@ class Config:
     eval_prompts: list[str] = field(default_factory=lambda: list(EVAL_PROMPTS))
     final_prompts: list[str] = field(default_factory=lambda: list(FINAL_PROMPTS))
     sample_every: int = 100  # steps between `generated` images: 6 snapshots over 500 steps
-    num_inference_steps: int = 25  # PNDM at 25 steps: ~3 s an image on a T4
+    num_inference_steps: int = 25  # SD 1.5's PNDM is good at 25; a few s an image on a T4
     guidance_scale: float = 7.5  # SD 1.5's usual classifier-free guidance
     sample_seed: int = 1234  # the same noise for every snapshot: only the weights change
     checkpoint_every: int = 100  # steps between resumable checkpoints (LoRA + optimizer, ~10 MB)
