@@ -63,3 +63,16 @@ def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
     assert code == 2
     assert "lr must be a positive number" in capsys.readouterr().err
+
+
+def test_smoke_flag_reaches_train_as_the_smoke_config(monkeypatch):
+    """`gen-train --smoke --lr 0.5`: the tiny pipeline and synthetic data, the user's lr kept."""
+    import gen_train.train
+
+    seen = []
+    monkeypatch.setattr(gen_train.train, "train", seen.append)
+    monkeypatch.setattr(sys, "argv", ["gen-train", "--smoke", "--lr", "0.5"])
+    train_main()
+    (cfg,) = seen
+    assert (cfg.smoke, cfg.dataset, cfg.base_model) == (True, "synthetic", "gen-train/tiny-sd")
+    assert (cfg.resolution, cfg.train_steps, cfg.lr) == (32, 30, 0.5)
