@@ -81,7 +81,8 @@ def sweep(base: Config, count: int, sweep_config: dict[str, Any] | None = None) 
         ),
         metric=sweep_config["metric"]["name"],
         params=list(sweep_config["parameters"]),
-        line_metrics=["train/loss", "val/loss"],  # wb_common plots them against `epoch`
+        line_metrics=["train/loss", "val/loss"],
+        x_axis="train/step",
         group=result.group,
     )
     best = result.best

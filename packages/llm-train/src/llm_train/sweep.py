@@ -68,6 +68,7 @@ def sweep(base: Config, count: int, sweep_config: dict[str, Any] = SWEEP_CONFIG)
         metric=sweep_config["metric"]["name"],
         params=list(sweep_config["parameters"]),
         line_metrics=["eval/perplexity", "eval/loss", "train/loss"],
+        x_axis="train/global_step",  # TRL logs by optimizer step
         group=result.group,
     )
     best = result.best

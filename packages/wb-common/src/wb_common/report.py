@@ -24,8 +24,12 @@ def report_spec(
     params: list[str],
     line_metrics: list[str],
     group: str | None = None,
+    x_axis: str = "epoch",
 ) -> dict[str, Any]:
-    """What the report shows: runs of `group` (all runs when None), compared on `metric`."""
+    """What the report shows: runs of `group` (all runs when None), compared on `metric`.
+
+    `line_metrics` are plotted against `x_axis` (e.g. "train/global_step" for TRL runs).
+    """
     return {
         "entity": os.environ.get("WANDB_ENTITY"),
         "project": project_name(task),
@@ -35,6 +39,7 @@ def report_spec(
         "params": list(params),
         "line_metrics": list(line_metrics),
         "group": group,
+        "x_axis": x_axis,
     }
 
 
@@ -47,7 +52,10 @@ def build_report(spec: dict[str, Any], wr: Any) -> Any:
         filters=f"Metric('Group') == '{spec['group']}'" if spec["group"] else "",
     )
     panels = [
-        *(wr.LinePlot(title=key, x="epoch", y=[key]) for key in spec["line_metrics"]),
+        *(
+            wr.LinePlot(title=key, x=spec.get("x_axis", "epoch"), y=[key])
+            for key in spec["line_metrics"]
+        ),
         wr.ParallelCoordinatesPlot(
             columns=[wr.ParallelCoordinatesPlotColumn(metric=wr.Config(p)) for p in spec["params"]]
             + [wr.ParallelCoordinatesPlotColumn(metric=wr.SummaryMetric(spec["metric"]))]
