@@ -1,0 +1,195 @@
+"""`viewer-rehearse`: the whole promotion → deploy → serve → rollback chain, locally, in one go.
+
+    uv run --all-packages viewer-rehearse                 # in a temporary folder
+    uv run --all-packages viewer-rehearse --workdir /tmp/rehearsal --keep-serving
+
+No W&B account, no GitHub, no network: what the server side would do is stood in for honestly.
+1. Train two classifier versions with `cls-train --smoke` (offline W&B runs).
+2. Promote v0, then v1: each time, fill the Automation's payload template (wb_common.payload)
+   the way W&B fills it and hand it to `viewer-deploy --payload-file`, exactly the command the
+   GitHub workflow runs, with the model taken from the offline run instead of a download.
+3. Start the viewer (`streamlit run app.py`), wait until it answers, and render the page to check
+   it serves v1.
+4. Roll back with the workflow's manual payload (`python -m viewer.payload manual`) to v0 and
+   check the page again.
+The training runs through its console script, so this app still imports no task package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import tyro
+from wb_common.payload import FIELDS
+
+from viewer import deployment as dp
+from viewer.payload import manual_payload
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+ENTITY = "local"  # the allow-listed entity of a local rehearsal
+COLLECTION = "cifar10-classifier"
+
+
+class RehearsalError(RuntimeError):
+    """A step of the chain failed; the message names the step."""
+
+
+@dataclass
+class Args:
+    """Rehearse promotion → deploy → serve → rollback with two smoke-trained classifiers."""
+
+    workdir: Path | None = None  # keep everything here (default: a temporary folder)
+    keep_serving: bool = False  # leave the viewer running at the end (Ctrl-C to stop)
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment (uv puts every member's scripts beside python)."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if not found:
+        raise RehearsalError(f"`{name}` is not installed: run `uv sync --all-packages` first.")
+    return found
+
+
+def _run(step: str, command: list[str], env: dict[str, str]) -> str:
+    print(f"[rehearse] {step}: {Path(command[0]).name} {' '.join(command[1:])}")
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
+        raise RehearsalError(f"{step} failed: {tail[0]}")
+    return proc.stdout
+
+
+def webhook_payload(version: str) -> dict[str, str]:
+    """The automation's template with its `${...}` variables filled as W&B fills them."""
+    values = {
+        "${event_type}": "ADD_ARTIFACT_ALIAS",
+        "${event_author}": "rehearsal",
+        "${alias}": "production",
+        "${entity_name}": ENTITY,
+        "${project_name}": "wandb-registry-model",
+        "${artifact_collection_name}": COLLECTION,
+        "${artifact_version_string}": f"{ENTITY}/wandb-registry-model/{COLLECTION}:{version}",
+    }
+    return {field: values[template] for field, template in FIELDS.items()}
+
+
+def train_version(index: int, workdir: Path, env: dict[str, str]) -> Path:
+    """One smoke-trained classifier; returns its offline W&B run folder."""
+    out = workdir / f"train-v{index}"
+    before = set((workdir / "wandb").glob("offline-run-*"))
+    _run(f"train v{index}", [_bin("cls-train"), "--smoke", "--epochs", "1",
+                            "--max-train-samples", "256", "--seed", str(index),
+                            "--output-dir", str(out)], env)  # fmt: skip
+    (run_dir,) = set((workdir / "wandb").glob("offline-run-*")) - before
+    return run_dir
+
+
+def deploy(step: str, payload: dict, run_dir: Path, home: Path, env: dict[str, str]) -> str:
+    payload_file = home.parent / f"payload-{step.replace(' ', '-')}.json"
+    payload_file.write_text(json.dumps(payload), encoding="utf-8")
+    return _run(step, [_bin("viewer-deploy"), "--payload-file", str(payload_file),
+                       "--offline-run", str(run_dir), "--allowed-entity", ENTITY,
+                       "--home", str(home)], env).strip()  # fmt: skip
+
+
+def served_version(home: Path) -> str:
+    """Render the app as a browser session would and read the version it shows."""
+    from streamlit.testing.v1 import AppTest
+
+    previous = os.environ.get(dp.HOME_ENV)
+    os.environ[dp.HOME_ENV] = str(home)  # the app reads its folder from here
+    try:
+        page = AppTest.from_file(str(APP), default_timeout=120).run()
+    finally:
+        if previous is None:
+            del os.environ[dp.HOME_ENV]
+        else:
+            os.environ[dp.HOME_ENV] = previous
+    if page.exception:
+        raise RehearsalError(f"the viewer raised {page.exception[0].value}")
+    metrics = {m.label: m.value for m in page.metric}
+    return metrics.get("버전 · Version", "")
+
+
+def start_viewer(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1",
+         "--browser.gatherUsageStats=false"],
+        env={**env, dp.HOME_ENV: str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RehearsalError(f"the viewer exited with code {server.returncode}")
+        try:
+            if opener.open(f"{url}/_stcore/health", timeout=2).status == 200:
+                return server, url
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise RehearsalError(f"the viewer did not answer on {url} within 90 s")
+
+
+def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
+    """Run the chain; returns the versions the viewer served after each step."""
+    home = workdir / "viewer"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(workdir),
+           "WANDB_SILENT": "true"}  # fmt: skip
+    runs = [train_version(i, workdir, env) for i in (0, 1)]
+    served = []
+    for index, run_dir in enumerate(runs):
+        deploy(f"promote v{index}", webhook_payload(f"v{index}"), run_dir, home, env)
+    server, url = start_viewer(home, env)
+    try:
+        served.append(served_version(home))
+        print(f"[rehearse] the viewer at {url} serves {COLLECTION}:{served[-1]}")
+        rollback = manual_payload({"COLLECTION": COLLECTION, "VERSION": "v0",
+                                   "ENTITY": ENTITY, "ACTOR": "rehearsal"})  # fmt: skip
+        deploy("roll back to v0", rollback, runs[0], home, env)
+        served.append(served_version(home))
+        print(f"[rehearse] after the rollback it serves {COLLECTION}:{served[-1]}")
+        if served != ["v1", "v0"]:
+            raise RehearsalError(f"the viewer served {served}, expected ['v1', 'v0']")
+        if keep_serving:
+            print(f"[rehearse] serving at {url} — Ctrl-C to stop")
+            server.wait()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return served
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wb-demo-rehearsal-"))
+    try:
+        rehearse(workdir, args.keep_serving)
+    except RehearsalError as err:
+        print(f"viewer-rehearse: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    print(f"[rehearse] promotion → deploy → serve → rollback all worked; files in {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
