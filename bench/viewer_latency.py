@@ -1,7 +1,7 @@
 """Cold start to first prediction, and warm p50/p95 latency, per model type, on the CPU.
 
-    .venv/bin/python apps/viewer/bench/viewer_latency.py            # all four types, ~3 min
-    .venv/bin/python apps/viewer/bench/viewer_latency.py --runs 50 --types detection
+    .venv/bin/python bench/viewer_latency.py            # all four types, ~3 min
+    .venv/bin/python bench/viewer_latency.py --runs 50 --types detection
 
 Each model is built with the task packages' production settings (cls 224 px, seg 128 px,
 det 640 px, video 16 x 112 x 112; untrained weights: latency does not depend on their values),
