@@ -25,6 +25,9 @@ from huggingface_hub import snapshot_download
 from peft import LoraConfig
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
+# Re-exported: train.py and the notebook take the precision choice from this module.
+from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+
 from gen_train.config import TINY_MODEL, Config
 
 ARCHITECTURE = "stable-diffusion-1.5-unet-lora"
@@ -37,21 +40,6 @@ class ModelDownloadError(RuntimeError):
 
 
 # ---- precision and optimiser: the choices that depend on the GPU at hand ------------------------
-
-
-def mixed_precision_for(capability: tuple[int, int] | None) -> str:
-    """Accelerate's `mixed_precision` for a CUDA compute capability (None: no GPU).
-
-    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
-    emulates it, slowly: there fp16 with loss scaling is the right choice. CPUs train in fp32.
-    """
-    if capability is None:
-        return "no"
-    return "bf16" if capability >= (8, 0) else "fp16"
-
-
-def device_capability() -> tuple[int, int] | None:
-    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
 
 
 def weight_dtype_for(mixed_precision: str) -> torch.dtype:

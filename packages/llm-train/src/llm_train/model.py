@@ -20,6 +20,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from wb_common.precision import device_capability, mixed_precision_for
 
 from llm_train.config import Config
 from llm_train.data import SMOKE_FILE, read_pairs
@@ -36,16 +37,11 @@ class ModelDownloadError(RuntimeError):
 def compute_dtype_for(capability: tuple[int, int] | None) -> torch.dtype:
     """The dtype for the model's matmuls and bitsandbytes' 4-bit compute (None: no GPU).
 
-    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
-    emulates it, slowly: fp16 there. CPUs compute in fp32.
+    The same rule as every task (wb_common.precision): bf16 from 8.0, fp16 on a T4, fp32 on CPU.
     """
-    if capability is None:
-        return torch.float32
-    return torch.bfloat16 if capability >= (8, 0) else torch.float16
-
-
-def device_capability() -> tuple[int, int] | None:
-    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "no": torch.float32}[
+        mixed_precision_for(capability)
+    ]
 
 
 def precision_flags(dtype: torch.dtype) -> dict[str, bool]:

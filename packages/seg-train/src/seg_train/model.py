@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 from torchvision.models.segmentation import (
     DeepLabV3_MobileNet_V3_Large_Weights,
     deeplabv3_mobilenet_v3_large,
 )
+
+# Re-exported: train.py and the notebook take the precision choice from this module.
+from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
 
 from seg_train.config import Config
 
@@ -71,18 +73,3 @@ def set_train_mode(model: nn.Module) -> None:
     inner = getattr(model, "module", model)  # under DistributedDataParallel the net is .module
     if backbone_frozen(inner):
         inner.backbone.eval()
-
-
-def mixed_precision_for(capability: tuple[int, int] | None) -> str:
-    """Accelerate's `mixed_precision` for a CUDA compute capability (None: no GPU).
-
-    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
-    emulates it, slowly: there fp16 with loss scaling is the right choice. CPUs train in fp32.
-    """
-    if capability is None:
-        return "no"
-    return "bf16" if capability >= (8, 0) else "fp16"
-
-
-def device_capability() -> tuple[int, int] | None:
-    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 from torchvision.models.video import R3D_18_Weights, r3d_18
+
+# Re-exported: train.py and the notebook take the precision choice from this module.
+from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
 
 from video_train.config import Config
 
@@ -32,18 +34,3 @@ def build_model(cfg: Config, num_classes: int) -> nn.Module:
     # Only the 400-class Kinetics layer is replaced; every other layer keeps its weights.
     model.fc = nn.Linear(model.fc.in_features, num_classes)
     return model
-
-
-def mixed_precision_for(capability: tuple[int, int] | None) -> str:
-    """Accelerate's `mixed_precision` for a CUDA compute capability (None: no GPU).
-
-    bf16 needs Ampere (8.0) or newer. A T4 (7.5) reports `is_bf16_supported()` True but only
-    emulates it, slowly: there fp16 with loss scaling is the right choice. CPUs train in fp32.
-    """
-    if capability is None:
-        return "no"
-    return "bf16" if capability >= (8, 0) else "fp16"
-
-
-def device_capability() -> tuple[int, int] | None:
-    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None

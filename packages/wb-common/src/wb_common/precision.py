@@ -1,0 +1,22 @@
+"""Which mixed precision to train in, decided once for every task package.
+
+bf16 needs Ampere (compute capability 8.0) or newer. A T4 (7.5, Colab's free GPU) reports
+`torch.cuda.is_bf16_supported()` True but only emulates it, slowly: there fp16 with loss scaling
+is the right choice. CPUs train in fp32.
+"""
+
+from __future__ import annotations
+
+
+def mixed_precision_for(capability: tuple[int, int] | None) -> str:
+    """Accelerate's `mixed_precision` ("bf16" | "fp16" | "no") for a CUDA compute capability."""
+    if capability is None:
+        return "no"
+    return "bf16" if capability >= (8, 0) else "fp16"
+
+
+def device_capability() -> tuple[int, int] | None:
+    """The current CUDA device's compute capability, or None without a GPU."""
+    import torch  # every task package has torch; wb-common itself does not need it
+
+    return torch.cuda.get_device_capability() if torch.cuda.is_available() else None
