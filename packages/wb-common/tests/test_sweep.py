@@ -97,3 +97,9 @@ def test_online_sweep_uses_wandb_sweep_and_agent(offline_wandb, monkeypatch, tmp
     assert [t.params for t in result.trials] == [{"lr": 0.01}, {"lr": 0.001}]
     assert result.sweep_id == "abc123"
     assert result.best.params == {"lr": 0.001}
+
+
+def test_params_slug_names_a_trial_folder():
+    from wb_common.sweep import params_slug
+
+    assert params_slug({"lr": 0.0003, "batch_size": 64}) == "lr=3.00e-04-batch_size=64"

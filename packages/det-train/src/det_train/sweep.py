@@ -16,6 +16,7 @@ from difflib import get_close_matches
 from typing import Any
 
 from wb_common import SweepResult, create_report, report_spec, run_sweep
+from wb_common.sweep import params_slug
 
 from det_train.config import ULTRALYTICS_FIELDS, Config, ConfigError, check_config
 from det_train.train import TASK, TrainResult, train
@@ -97,12 +98,6 @@ def run_trial(base: Config, params: dict[str, Any], group: str) -> TrainResult:
         resume=False,
     )
     return train(cfg)
-
-
-def params_slug(params: dict[str, Any]) -> str:
-    return "-".join(
-        f"{k}={v:.2e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-    )
 
 
 def sweep(base: Config, count: int, sweep_config: dict[str, Any] | None = None) -> SweepResult:

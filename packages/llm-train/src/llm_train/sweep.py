@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from wb_common import SweepResult, create_report, report_spec, run_sweep
+from wb_common.sweep import params_slug
 
 from llm_train.config import Config, check_config
 from llm_train.train import TASK, TrainResult, train
@@ -38,12 +39,6 @@ def run_trial(base: Config, params: dict[str, Any], group: str) -> TrainResult:
         resume=False,
     )
     return train(cfg)
-
-
-def params_slug(params: dict[str, Any]) -> str:
-    return "-".join(
-        f"{k}={v:.2e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
-    )
 
 
 def sweep(base: Config, count: int, sweep_config: dict[str, Any] = SWEEP_CONFIG) -> SweepResult:

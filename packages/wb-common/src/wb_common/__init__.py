@@ -9,7 +9,7 @@ from wb_common.artifacts import (
 from wb_common.card import ModelCard, ModelCardError
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.report import create_report, publish_report, report_spec
-from wb_common.run import find_api_key, project_name, resolve_mode, run_dir, start_run
+from wb_common.run import find_api_key, project_name, resolve_mode, start_run
 from wb_common.sweep import SweepResult, Trial, run_sweep
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "registry_path",
     "report_spec",
     "resolve_mode",
-    "run_dir",
     "run_sweep",
     "start_run",
 ]

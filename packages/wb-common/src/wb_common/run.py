@@ -140,8 +140,3 @@ def start_run(
             f"upload it later with `uv run wb-demo sync {Path(run.sync_dir).parent}`."
         )
     return run
-
-
-def run_dir(run: wandb.Run) -> Path:
-    """The local folder of a run (`.../wandb/offline-run-*` or `.../wandb/run-*`)."""
-    return Path(run.sync_dir)

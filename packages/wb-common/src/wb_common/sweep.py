@@ -66,6 +66,13 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def params_slug(params: dict[str, Any]) -> str:
+    """A trial's parameters as a folder name: `lr=3.00e-04-batch_size=64`."""
+    return "-".join(
+        f"{k}={v:.2e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+
+
 def check_sweep_config(sweep_config: dict[str, Any], fields: Iterable[str] | None = None) -> None:
     """Fail with one sentence on a config W&B would reject or that names unknown fields."""
     for key in ("method", "metric", "parameters"):
