@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import wandb
 
+from wb_common.hints import sync_command
+
 # Task name -> the suffix of its W&B project, `wandb-e2e-demo-<task>`.
 TASKS = (
     "image-classification",
@@ -137,6 +139,6 @@ def start_run(
     if run.offline and not run.disabled:
         print(
             f"[wb-demo] W&B offline: this run is saved in {run.sync_dir} — "
-            f"upload it later with `uv run wb-demo sync {Path(run.sync_dir).parent}`."
+            f"upload it later with `{sync_command(Path(run.sync_dir).parent)}`."
         )
     return run
