@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from viewer import deployment as dp
 from viewer.samples import SAMPLE_IMAGE, SAMPLE_VIDEO
+from viewer.ui import APP  # the app inside the package, as a pip-installed viewer runs it
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+SHIM = Path(__file__).resolve().parents[1] / "app.py"  # Streamlit Community Cloud's main file
 
 
 @pytest.fixture
@@ -233,3 +235,24 @@ def test_a_slow_wandb_server_does_not_freeze_the_page(
     assert not at.exception and not at.error
     assert "W&B 서버 응답이 없어 오프라인으로 표시합니다" in _texts(at)
     assert {m.label: m.value for m in at.metric}["버전 · Version"] == "v3"
+
+
+def test_cloud_main_file_runs_the_packaged_app(app, run_deploy, make_payload, artifacts):
+    """apps/viewer/app.py (Streamlit Cloud's main file) renders the same page as the package."""
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    assert len(SHIM.read_text().splitlines()) < 25, "the shim stays a shim"
+    at = AppTest.from_file(str(SHIM), default_timeout=120).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert {m.label: m.value for m in at.metric}["버전 · Version"] == "v3"
+
+
+def test_when_streamlit_cannot_start_its_own_message_reaches_the_user(tmp_path, monkeypatch):
+    """Before, Streamlit's output went to DEVNULL and the user read only "exited with code 2"."""
+    from viewer import rehearse
+
+    monkeypatch.setattr(rehearse, "APP", tmp_path / "no-such-app.py")
+    with pytest.raises(rehearse.RehearsalError) as caught:
+        rehearse.start_viewer(tmp_path, dict(os.environ))
+    message = str(caught.value)
+    assert "exited with code" in message
+    assert "does not exist" in message  # Streamlit's own words

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 from viewer.samples import SAMPLE_IMAGE
+from viewer.ui import APP
 
 CHROMIUM = Path("/usr/bin/chromium")
-APP = Path(__file__).resolve().parents[1] / "app.py"
 OUTPUT = Path(__file__).resolve().parents[1] / ".test-output"
 CHROMIUM_ARGS = [
     "--headless",

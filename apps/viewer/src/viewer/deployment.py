@@ -58,11 +58,25 @@ class Deployment:
         return asdict(self)
 
 
-def default_home() -> Path:
-    """apps/viewer in this repository, or $VIEWER_HOME."""
+INSTALLED_HOME = "wb-demo-viewer"  # under the current folder, for a pip-installed viewer
+
+
+def default_home(package_file: str | Path = __file__) -> Path:
+    """Where deployment.json lives: $VIEWER_HOME, else apps/viewer in a checkout of the repo.
+
+    A checkout (the workflow's `uv sync`, an editable install, Streamlit Cloud's source path)
+    keeps the package in `apps/viewer/src/viewer/`, beside the committed deployment.json. A
+    pip-installed wheel sits in site-packages, where nothing may be written and no manifest
+    ships: there it is `./wb-demo-viewer` under the current folder (notebook 07 and
+    `viewer-rehearse` pass their own folder anyway).
+    """
     if home := os.environ.get(HOME_ENV):
         return Path(home)
-    return Path(__file__).resolve().parents[2]
+    package = Path(package_file).resolve().parent
+    project = package.parents[1]
+    if package.parent.name == "src" and (project / "pyproject.toml").is_file():
+        return project
+    return Path.cwd() / INSTALLED_HOME
 
 
 def sha256_file(path: Path) -> str:

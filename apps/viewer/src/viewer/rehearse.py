@@ -8,8 +8,8 @@ No W&B account, no GitHub, no network: what the server side would do is stood in
 2. Promote v0, then v1: each time, fill the Automation's payload template (wb_common.payload)
    the way W&B fills it and hand it to `viewer-deploy --payload-file`, exactly the command the
    GitHub workflow runs, with the model taken from the offline run instead of a download.
-3. Start the viewer (`streamlit run app.py`), wait until it answers, and render the page to check
-   it serves v1.
+3. Start the viewer (`streamlit run` on the app inside the package, viewer.ui.APP), wait
+   until it answers, and render the page to check it serves v1.
 4. Roll back with the workflow's manual payload (`python -m viewer.payload manual`) to v0 and
    check the page again.
 The training runs through its console script, so this app still imports no task package.
@@ -34,8 +34,8 @@ from wb_common.payload import FIELDS
 
 from viewer import deployment as dp
 from viewer.payload import manual_payload
+from viewer.ui import APP  # inside the package: a pip-installed viewer has it too
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
 ENTITY = "local"  # the allow-listed entity of a local rehearsal
 COLLECTION = "cifar10-classifier"
 
@@ -122,29 +122,49 @@ def served_version(home: Path) -> str:
     return metrics.get("버전 · Version", "")
 
 
+def _tail(log: Path, lines: int = 12) -> str:
+    """The end of Streamlit's own output: its error says why it stopped (a port, an import)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return "(no output)"
+    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+
 def start_viewer(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`streamlit run` the packaged app on a free local port; returns (process, URL).
+
+    Streamlit's stdout and stderr go to a log file: when it stops before answering, the error
+    carries the log's last lines, so the user reads Streamlit's own message.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        env={**env, dp.HOME_ENV: str(home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    fd, log_name = tempfile.mkstemp(prefix="viewer-streamlit-", suffix=".log")
+    log = Path(log_name)
+    with os.fdopen(fd, "wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
+             f"--server.port={port}", "--server.address=127.0.0.1",
+             "--browser.gatherUsageStats=false", "--client.toolbarMode=viewer"],
+            env={**env, dp.HOME_ENV: str(home)}, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RehearsalError(f"the viewer exited with code {server.returncode}")
+            raise RehearsalError(
+                f"the viewer exited with code {server.returncode}; Streamlit said "
+                f"(full log: {log}):\n{_tail(log)}"
+            )
         try:
             if opener.open(f"{url}/_stcore/health", timeout=2).status == 200:
                 return server, url
         except OSError:
             time.sleep(0.5)
     server.terminate()
-    raise RehearsalError(f"the viewer did not answer on {url} within 90 s")
+    raise RehearsalError(f"the viewer did not answer on {url} within 90 s; log: {log}")
 
 
 def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:

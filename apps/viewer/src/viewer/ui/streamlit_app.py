@@ -1,6 +1,12 @@
 """W&B 모델 배포 뷰어 — serves the model version the W&B Registry promoted to `production`.
 
     uv run --package viewer streamlit run apps/viewer/app.py      # http://localhost:8501
+    streamlit run "$(python -c 'import viewer.ui; print(viewer.ui.APP)')"   # a pip-installed viewer
+
+The app ships inside the viewer package (a wheel holds only what is under `src/`);
+`apps/viewer/app.py` is the two-line entry Streamlit Community Cloud runs. This file sits alone in
+its folder because Streamlit puts the script's folder first on sys.path: next to `viewer/` modules
+such as `models.py` or `payload.py` it would shadow any library's top-level module of that name.
 
 What is served comes from deployment.json (written only by `viewer-deploy`) and each model's card.
 With a W&B API key (environment, ~/.netrc, or WANDB_API_KEY in Streamlit secrets) the app also
@@ -12,25 +18,19 @@ from __future__ import annotations
 
 import html
 import os
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from pathlib import Path
 
 import streamlit as st
+from wb_common import project_name
 
-HERE = Path(__file__).resolve().parent
-try:
-    import viewer  # noqa: F401  (installed by uv: `uv sync --package viewer`)
-except ModuleNotFoundError:  # Streamlit Cloud installs requirements.txt, not the workspace
-    sys.path[:0] = [str(HERE / "src"), str(HERE.parents[1] / "packages" / "wb-common" / "src")]
-
-from viewer import deployment as dp  # noqa: E402
-from viewer import wandb_api  # noqa: E402
-from viewer.inference import Prediction, predict  # noqa: E402
-from viewer.models import NOT_SERVED, ModelLoadError, ServedModel  # noqa: E402
-from viewer.samples import load_sample  # noqa: E402
-from viewer.serving import load_deployed  # noqa: E402
-from viewer.uploads import (  # noqa: E402
+from viewer import deployment as dp
+from viewer import wandb_api
+from viewer.inference import Prediction, predict
+from viewer.models import NOT_SERVED, ModelLoadError, ServedModel
+from viewer.samples import load_sample
+from viewer.serving import load_deployed
+from viewer.uploads import (
     IMAGE_TYPES,
     MAX_IMAGE_BYTES,
     MAX_VIDEO_BYTES,
@@ -40,7 +40,6 @@ from viewer.uploads import (  # noqa: E402
     read_video,
     video_settings,
 )
-from wb_common import project_name  # noqa: E402
 
 LABELS = {
     "classification": "이미지 분류 · Classification",
@@ -66,7 +65,8 @@ st.set_page_config(page_title="W&B 모델 배포 뷰어", page_icon="🚀", layo
 
 
 def home() -> Path:
-    return Path(os.environ[dp.HOME_ENV]) if os.environ.get(dp.HOME_ENV) else HERE
+    """The folder holding deployment.json: $VIEWER_HOME, apps/viewer in a checkout (see dp)."""
+    return dp.default_home()
 
 
 def share_streamlit_secret() -> None:
