@@ -1,0 +1,100 @@
+"""Kill a training run with `kill -9` after its first checkpoint, resume it, read both files back.
+
+Every task's `tests/test_resume.py` uses this, offline, with W&B isolated by
+`wb_common.testing.offline_wandb` (the subprocesses inherit that environment):
+
+    killed = kill_after_checkpoint_then_resume(
+        [sys.executable, "-m", "cls_train.cli", "--smoke", "--output-dir", str(out)],
+        checkpoint=out / "checkpoint.pt",
+        resume=lambda: train(dataclasses.replace(cfg, resume=True)),
+        runs_root=offline_wandb,
+    )
+    assert killed.steps == sorted(set(killed.steps))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wb_common.readback import RecordedRun, find_run_dirs, read_run
+
+
+@dataclass
+class KilledAndResumed:
+    files: list[RecordedRun]  # the run's files, oldest first: the killed one, then the resumed
+    killed_output: str  # what the killed process printed
+    seconds: float  # wall time of the whole cycle
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """Every history row of every file, in the order `wandb sync` uploads them."""
+        return [row for recorded in self.files for row in recorded.history]
+
+    @property
+    def steps(self) -> list[int]:
+        return [row["_step"] for row in self.history]
+
+    def metric(self, key: str) -> list[Any]:
+        return [row[key] for row in self.history if key in row]
+
+    @property
+    def run_ids(self) -> set[str]:
+        return {recorded.run_id for recorded in self.files}
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    # The training process first, as `kill -9 <pid>` does; then whatever it started (wandb's
+    # service), as a lost VM does, so nothing is left running after the test.
+    for kill in (lambda: os.kill(proc.pid, signal.SIGKILL), lambda: os.killpg(proc.pid, 9)):
+        with contextlib.suppress(ProcessLookupError):
+            kill()
+        time.sleep(0.2)
+    proc.wait(timeout=30)
+
+
+def kill_after_checkpoint_then_resume(
+    command: Sequence[str],
+    *,
+    checkpoint: Path | Callable[[], bool],
+    resume: Callable[[], object],
+    runs_root: Path,
+    timeout: float = 300,
+) -> KilledAndResumed:
+    """Start `command`, `kill -9` it once `checkpoint` exists, then call `resume()`.
+
+    `checkpoint` is the file to wait for, or a function that says when the first checkpoint is
+    complete. `resume` continues the run (the task's `train(cfg)` with `resume=True`, in this
+    process: one interpreter start less than a second subprocess). Raises AssertionError with
+    the program's output when it ends before a checkpoint exists.
+    """
+    ready = checkpoint if callable(checkpoint) else checkpoint.is_file
+    start = time.monotonic()
+    log_path = Path(runs_root) / "killed-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            list(command), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            while not ready():
+                if proc.poll() is not None or time.monotonic() - start > timeout:
+                    break
+                time.sleep(0.05)
+        finally:
+            finished_early = proc.poll() is not None
+            _kill_group(proc)
+    killed_output = log_path.read_text(errors="replace")
+    assert not finished_early, (
+        f"the run ended before its first checkpoint:\n{killed_output[-3000:]}"
+    )
+    resume()
+    files = [read_run(d) for d in find_run_dirs(runs_root)]
+    return KilledAndResumed(files, killed_output, time.monotonic() - start)
