@@ -77,7 +77,7 @@ def test_sample_and_prediction_tables(smoke_run):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/cifar10-classifier"
+    assert link["target"] == "wandb-registry-model/cifar10-classifier-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "resnet18-synthetic-cifar10"
 

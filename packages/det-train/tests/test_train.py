@@ -150,7 +150,7 @@ def test_model_artifact_holds_best_pt_and_card(smoke_run, tmp_path):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/coco128-detector"
+    assert link["target"] == "wandb-registry-model/coco128-detector-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "yolov8n-synthetic-shapes"
 

@@ -124,7 +124,7 @@ def test_dataset_artifact_and_preview_table(smoke_run):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/sd15-naruto-lora"
+    assert link["target"] == "wandb-registry-model/sd15-naruto-lora-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "sd15-lora-synthetic-captions"
 

@@ -103,7 +103,7 @@ def test_adapter_artifact_holds_weights_tokenizer_and_card(smoke_run):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/qwen3-4b-ko-lora"
+    assert link["target"] == "wandb-registry-model/qwen3-4b-ko-lora-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "tiny-qwen3-lora-ko-instructions-smoke"
 

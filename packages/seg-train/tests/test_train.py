@@ -128,7 +128,7 @@ def test_dataset_artifact_versions_the_generated_data(smoke_run):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/pet-segmenter"
+    assert link["target"] == "wandb-registry-model/pet-segmenter-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "deeplabv3-mobilenet-v3-synthetic-pets"
 

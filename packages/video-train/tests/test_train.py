@@ -107,7 +107,7 @@ def test_dataset_artifact_versions_the_mp4_files(smoke_run):
 def test_registry_link_is_queued_offline(smoke_run):
     (link,) = pending_actions(smoke_run.recorded.path)
     assert link["action"] == "link"
-    assert link["target"] == "wandb-registry-model/ucf101-classifier"
+    assert link["target"] == "wandb-registry-model/ucf101-classifier-smoke"
     assert link["aliases"] == ["staging"]
     assert link["artifact"] == "r3d18-synthetic-motion"
 

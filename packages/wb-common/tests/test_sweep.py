@@ -79,7 +79,7 @@ def test_online_sweep_uses_wandb_sweep_and_agent(offline_wandb, monkeypatch, tmp
         calls["sweep"] = (config, project)
         return "abc123"
 
-    def fake_agent(sweep_id, function=None, count=None, project=None):
+    def fake_agent(sweep_id, function=None, count=None, project=None, entity=None):
         calls["agent"] = (sweep_id, count, project)
         for i in range(count):
             path = tmp_path / f"config-{i}.yaml"

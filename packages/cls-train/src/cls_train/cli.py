@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.sweep import SweepError
 
 from cls_train.checkpoint import ResumeError
 from cls_train.config import Config, ConfigError, smoke_config
@@ -13,7 +14,7 @@ from cls_train.data import DataError
 from cls_train.model import WeightsDownloadError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError)
+USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
 def _run(prog: str, fn, *args) -> None:
@@ -36,6 +37,9 @@ class SweepArgs:
     config: Config = field(default_factory=Config)
     count: int = 10  # trials; bayes needs ~10 to beat random search
     smoke: bool = False  # sweep the smoke setup (synthetic data, CPU)
+    sweep_id: str | None = None
+    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
@@ -43,7 +47,7 @@ def sweep_main() -> None:
 
     args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("cls-sweep", sweep, base, args.count)
+    _run("cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
 
 
 if __name__ == "__main__":  # `accelerate launch -m cls_train.cli ...`

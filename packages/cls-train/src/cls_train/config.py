@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wb_common.artifacts import collection_for, data_collection
+
 OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("cifar10", "imagefolder", "synthetic")
 
@@ -37,8 +39,23 @@ class Config:
     val_table_size: int = 100  # rows of the validation Table: enough to browse, cheap to upload
     output_dir: Path = Path("outputs/cls-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
-    registry_collection: str = "cifar10-classifier"  # wandb-registry-model/<this>, alias staging
+    registry_collection: str | None = None
+    """wandb-registry-model/<this>, alias staging. None follows the data: cifar10-classifier,
+    or `<folder>-classifier` for --dataset imagefolder (your images never land in CIFAR's)."""
+    sweep_trial: bool = False
+    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
+
+    @property
+    def collection(self) -> str:
+        """Where the model links: the data's collection, `<collection>-smoke` for toy models."""
+        if self.registry_collection:
+            base = self.registry_collection
+        elif self.dataset == "imagefolder":
+            base = data_collection(self.data_dir, "classifier")
+        else:
+            base = "cifar10-classifier"
+        return collection_for(base, smoke=self.smoke or self.dataset == "synthetic")
 
     @property
     def dataset_name(self) -> str:
@@ -66,6 +83,29 @@ def smoke_config(cfg: Config) -> Config:
         sample_table_size=min(cfg.sample_table_size, 20),
         val_table_size=min(cfg.val_table_size, 32),
     )
+
+
+# Demo mode: what the notebook runs by default, sized for a live slot on a Colab T4 (the minutes
+# are estimates from published numbers, not measured on a GPU here; see the notebook's first cell).
+# FULL_RUN = True in the notebook (or the CLI without these presets) runs Config() as it is.
+DEMO_SWEEP_TRIALS = 3  # live trials on stage; run the full sweep beforehand (cls-sweep --count 10)
+
+
+def demo_config(cfg: Config) -> Config:
+    """The notebook's demo run: 10k of CIFAR-10's 50k images, 2 epochs (~1 min of training)."""
+    return dataclasses.replace(cfg, max_train_samples=10_000, epochs=2)
+
+
+def demo_trial_config(cfg: Config) -> Config:
+    """One live sweep trial: a fifth of the demo run's budget (smoke: a CPU-sized trial)."""
+    if cfg.smoke:
+        return dataclasses.replace(cfg, epochs=1, max_train_samples=256)
+    return dataclasses.replace(cfg, max_train_samples=5_000, epochs=1)
+
+
+def demo_sweep_config(sweep_config: dict) -> dict:
+    """The live sweep searches the full space: every trial is already short."""
+    return sweep_config
 
 
 def check_config(cfg: Config) -> None:

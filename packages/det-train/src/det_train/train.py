@@ -345,7 +345,7 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
             extra={"imgsz": cfg.imgsz, "conf": cfg.conf},
         )
         artifact = log_model_artifact(run, cfg.model_name, model_path, card)
-        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
         result = TrainResult(
             metrics=metrics,
             run_id=run.id,

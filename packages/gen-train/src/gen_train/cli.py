@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.sweep import SweepError
 
 from gen_train.checkpoint import ResumeError
 from gen_train.config import Config, ConfigError, smoke_config
@@ -13,7 +14,7 @@ from gen_train.data import DataError
 from gen_train.model import ModelDownloadError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError)
+USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
 def _run(prog: str, fn, *args) -> None:
@@ -38,6 +39,9 @@ class SweepArgs:
     config: Config = field(default_factory=Config)
     count: int = 8  # trials; each is a full training run (~3–12 min on a T4)
     smoke: bool = False  # sweep the smoke setup (tiny pipeline, synthetic captions, CPU)
+    sweep_id: str | None = None
+    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
@@ -45,7 +49,7 @@ def sweep_main() -> None:
 
     args = tyro.cli(SweepArgs, prog="gen-sweep", description="Sweep lr, lora_rank, train_steps.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("gen-sweep", sweep, base, args.count)
+    _run("gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
 
 
 if __name__ == "__main__":  # `accelerate launch -m gen_train.cli ...`

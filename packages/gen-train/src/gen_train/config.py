@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wb_common.artifacts import collection_for
+
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # runwayml/stable-diffusion-v1-5 is gone
 NARUTO = "lambdalabs/naruto-blip-captions"  # 1,221 images with BLIP captions, ~700 MB
 TINY_MODEL = "gen-train/tiny-sd"  # the --smoke pipeline, built from configs (model.py)
@@ -62,7 +64,14 @@ class Config:
     output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
     registry_collection: str = "sd15-naruto-lora"  # wandb-registry-model/<this>, alias staging
+    sweep_trial: bool = False
+    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
+
+    @property
+    def collection(self) -> str:
+        """Where the model links: `registry_collection`, or `<it>-smoke` for smoke runs."""
+        return collection_for(self.registry_collection, smoke=self.smoke)
 
     @property
     def dataset_name(self) -> str:
@@ -103,6 +112,35 @@ def smoke_config(cfg: Config) -> Config:
         val_samples=keep("val_samples", 8),
         sample_table_size=min(cfg.sample_table_size, 8),
     )
+
+
+# Demo mode: what the notebook runs by default, sized for a live slot on a Colab T4 (the minutes
+# are estimates from published numbers, not measured on a GPU here; see the notebook's first cell).
+# FULL_RUN = True in the notebook (or the CLI without these presets) runs Config() as it is.
+DEMO_SWEEP_TRIALS = 2  # live trials on stage; run the full sweep beforehand (gen-sweep --count 4)
+
+
+def demo_config(cfg: Config) -> Config:
+    """The notebook's demo run: 200 steps (~2.5-3.5 min at the published 1-1.5 it/s on a T4)."""
+    return dataclasses.replace(cfg, train_steps=200, sample_every=50, max_train_samples=400)
+
+
+def demo_trial_config(cfg: Config) -> Config:
+    """One live sweep trial: 60 steps, one final prompt (smoke: 32 images, one final prompt)."""
+    if cfg.smoke:
+        return dataclasses.replace(cfg, max_train_samples=32, final_prompts=cfg.final_prompts[:1])
+    return dataclasses.replace(
+        cfg, train_steps=60, sample_every=30, max_train_samples=200,
+        final_prompts=cfg.final_prompts[:1],
+    )  # fmt: skip
+
+
+def demo_sweep_config(sweep_config: dict) -> dict:
+    """Live, every trial trains 60 steps: the full sweep's 200-1000 steps take 3-15 min each."""
+    return {
+        **sweep_config,
+        "parameters": {**sweep_config["parameters"], "train_steps": {"value": 60}},
+    }
 
 
 def check_config(cfg: Config) -> None:

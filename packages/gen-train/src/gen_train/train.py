@@ -362,7 +362,7 @@ def train(cfg: Config) -> TrainResult:
     if accelerator.is_main_process:
         weights = save_lora(accelerator.unwrap_model(unet), lora_dir)
         artifact = log_model_artifact(run, cfg.model_name, weights, card)
-        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
     result = TrainResult(
         metrics=metrics,
         run_id=run.id,

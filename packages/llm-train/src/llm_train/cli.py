@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.sweep import SweepError
 
 from llm_train.checkpoint import ResumeError
 from llm_train.config import Config, ConfigError, smoke_config
@@ -13,7 +14,7 @@ from llm_train.data import DataError
 from llm_train.model import ModelDownloadError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError)
+USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
 def _run(prog: str, fn, *args) -> None:
@@ -36,6 +37,9 @@ class SweepArgs:
     config: Config = field(default_factory=Config)
     count: int = 4  # trials; each is a full QLoRA run (~15 min on a T4 at the defaults)
     smoke: bool = False  # sweep the smoke setup (tiny Qwen3, bundled pairs, CPU)
+    sweep_id: str | None = None
+    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
@@ -45,7 +49,7 @@ def sweep_main() -> None:
         SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
     )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("llm-sweep", sweep, base, args.count)
+    _run("llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
 
 
 if __name__ == "__main__":  # `accelerate launch -m llm_train.cli ...`

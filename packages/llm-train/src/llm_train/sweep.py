@@ -7,10 +7,12 @@ uv run --package llm-train llm-sweep --count 4             # online: wandb.sweep
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
-from wb_common import SweepResult, create_report, report_spec, run_sweep
-from wb_common.sweep import params_slug
+from wb_common import SweepResult, create_report, run_sweep
+from wb_common.report import sweep_report_spec
+from wb_common.sweep import TrialFn, params_slug
 
 from llm_train.config import Config, check_config
 from llm_train.train import TASK, TrainResult, train
@@ -37,35 +39,60 @@ def run_trial(base: Config, params: dict[str, Any], group: str) -> TrainResult:
         group=group,
         output_dir=base.output_dir / group / f"trial-{params_slug(params)}",
         resume=False,
+        sweep_trial=True,  # no link per trial: only the best trial's model, after the sweep
     )
     return train(cfg)
 
 
-def sweep(base: Config, count: int, sweep_config: dict[str, Any] = SWEEP_CONFIG) -> SweepResult:
-    """Run `count` trials, then publish (online) or queue (offline) the comparison Report."""
+def sweep_config_for(cfg: Config) -> dict[str, Any]:
+    """The sweep config for `cfg`: SWEEP_CONFIG (its smoke runs are already CPU-sized)."""
+    return SWEEP_CONFIG
+
+
+def trial_fn(base: Config) -> TrialFn:
+    """`trial_fn(params, group)`: one trial of `base`, for `agent_trial` and `run_sweep`."""
+    return functools.partial(run_trial, base)
+
+
+def report_spec_for(
+    group: str | None, sweep_config: dict[str, Any] = SWEEP_CONFIG, n_trials: int | None = None
+) -> dict[str, Any]:
+    """The comparison report's spec: the same for `llm-sweep` and the notebook (REPORT_FACTS)."""
+    return sweep_report_spec(
+        TASK,
+        group=group,
+        params=list(sweep_config["parameters"]),
+        n_trials=n_trials,
+        metric=sweep_config["metric"]["name"],
+    )
+
+
+def sweep(
+    base: Config,
+    count: int,
+    sweep_config: dict[str, Any] | None = None,
+    *,
+    sweep_id: str | None = None,
+) -> SweepResult:
+    """Run `count` trials, link the best trial's model, then publish or queue the Report.
+
+    Without `sweep_config`: `sweep_config_for(base)`. With `sweep_id` (ENTITY/PROJECT/ID) this
+    machine joins a sweep on the server as one more agent; `wb-demo report --sweep` then makes
+    the report and the one registry link when every agent is done.
+    """
+    sweep_config = sweep_config or sweep_config_for(base)
     check_config(base)
     result = run_sweep(
         sweep_config,
-        lambda params, group: run_trial(base, params, group),
+        trial_fn(base),
         task=TASK,
         count=count,
         fields=[f.name for f in dataclasses.fields(Config)],
+        sweep_id=sweep_id,
+        smoke=base.smoke,
     )
-    spec = report_spec(
-        TASK,
-        title="Qwen3-4B 한국어 QLoRA: 하이퍼파라미터 스윕 비교",
-        description=(
-            f"스윕 그룹 {result.group}의 실험 {len(result.trials)}개를 "
-            "eval/perplexity 기준으로 비교합니다. "
-            "Compares the sweep's trials on eval/perplexity: loss curves, parallel coordinates, "
-            "parameter importance."
-        ),
-        metric=sweep_config["metric"]["name"],
-        params=list(sweep_config["parameters"]),
-        line_metrics=["eval/perplexity", "eval/loss", "train/loss"],
-        x_axis="train/global_step",  # TRL logs by optimizer step
-        group=result.group,
-    )
-    best = result.best
-    create_report(spec, run_dir=best.run_dir if best else None)
+    if sweep_id is None:
+        best = result.best
+        spec = report_spec_for(result.group, sweep_config, len(result.trials))
+        create_report(spec, run_dir=best.run_dir if best else None)
     return result

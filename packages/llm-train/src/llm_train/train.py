@@ -282,7 +282,7 @@ def train(cfg: Config) -> TrainResult:
             card,
             extra_files=adapter_files(adapter_dir),
         )
-        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
     result = TrainResult(
         metrics=metrics,
         run_id=run.id,

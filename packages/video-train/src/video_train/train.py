@@ -291,7 +291,7 @@ def train(cfg: Config) -> TrainResult:
     if accelerator.is_main_process:
         torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
         artifact = log_model_artifact(run, cfg.model_name, model_path, card)
-        link_to_registry(run, artifact, cfg.registry_collection, aliases=["staging"])
+        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
     result = TrainResult(
         metrics=metrics,
         run_id=run.id,

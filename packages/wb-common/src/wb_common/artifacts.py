@@ -3,10 +3,17 @@
 Names follow DESIGN.md: dataset `<dataset>` (type dataset), model `<model>-<dataset>` (type model)
 with the model card inside and as metadata, linked to `wandb-registry-model/<collection>` with the
 alias `staging`. Only a person gives `production` (notebook 07 or `wb-demo promote`).
+
+Registry hygiene (DESIGN.md "Registry"): smoke models link into `<collection>-smoke`, never into
+the real collection (`collection_for`); a sweep trial does not link its model at all — it leaves a
+note in its run folder (`MODEL_NOTE`), and after the sweep only the best trial's model is linked,
+once (`link_noted_model`, called by `wb_common.sweep`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,9 +22,29 @@ from typing import Any
 import wandb
 
 from wb_common.card import CARD_FILE, ModelCard
-from wb_common.pending import queue_action
+from wb_common.hints import sync_command
+from wb_common.pending import pending_actions, queue_action, replay
 
 REGISTRY = "model"  # the new W&B Registry's model registry: `wandb-registry-model/...`
+SMOKE_SUFFIX = "-smoke"  # toy models from --smoke / WB_DEMO_SMOKE=1 land in `<collection>-smoke`
+MODEL_NOTE = "wb_demo_model.json"  # a sweep trial's unlinked model: linked later if it wins
+
+
+def collection_for(collection: str, *, smoke: bool) -> str:
+    """The collection a model links into: `<collection>-smoke` for smoke runs, else unchanged."""
+    if smoke and not collection.endswith(SMOKE_SUFFIX):
+        return collection + SMOKE_SUFFIX
+    return collection
+
+
+def data_collection(data_dir: str | Path, kind: str) -> str:
+    """A collection named after the user's data folder: `flowers/` -> `flowers-classifier`.
+
+    A model trained on someone's own images must not land in `cifar10-classifier`.
+    Registry names allow letters, digits, `-`, `_` and `.`; anything else becomes `-`.
+    """
+    slug = re.sub(r"[^a-z0-9_.]+", "-", Path(data_dir).resolve().name.lower()).strip("-.")
+    return f"{slug or 'imagefolder'}-{kind}"
 
 
 def registry_path(collection: str, registry: str = REGISTRY) -> str:
@@ -70,36 +97,87 @@ def log_model_artifact(
     return artifact
 
 
+def _run_path(run: wandb.Run) -> str:
+    return f"{run.entity or ''}/{run.project}/{run.id}"
+
+
 def link_to_registry(
     run: wandb.Run,
     artifact: wandb.Artifact,
     collection: str,
     aliases: Iterable[str] = ("staging",),
+    *,
+    defer: bool = False,
 ) -> str:
     """Link a logged model artifact into the Registry; offline, queue the link for `wb-demo sync`.
 
-    Returns "linked", "queued" or "skipped" (W&B disabled).
+    `defer=True` (a sweep trial) links nothing: it notes the model in the run folder and in the
+    run's config (`registry_target`), and the sweep links only its best trial afterwards.
+    Returns "linked", "queued", "deferred" or "skipped" (W&B disabled); prints where it went.
     """
     target = registry_path(collection)
     aliases = list(aliases)
     if run.disabled:
         return "skipped"
+    link = {
+        "action": "link",
+        "run_path": _run_path(run),
+        "artifact": artifact.name.split(":")[0],
+        "digest": artifact.digest,
+        "target": target,
+        "aliases": aliases,
+    }
+    if defer:
+        note = {**link, "offline": bool(run.offline)}
+        (Path(run.sync_dir) / MODEL_NOTE).write_text(json.dumps(note, indent=1), encoding="utf-8")
+        # Recorded on the run too, so `wb-demo report --sweep` finds the target on any machine.
+        run.config.update({"registry_target": target}, allow_val_change=True)
+        print(
+            f"[wb-demo] sweep trial: {link['artifact']} is not linked; after the sweep only the "
+            f"best trial's model is linked to {target} {aliases}."
+        )
+        return "deferred"
     if not run.offline:
         run.link_artifact(artifact, target, aliases=aliases)
+        print(f"[wb-demo] Registry: {link['artifact']} linked to {target} {aliases}.")
         return "linked"
-    queue_action(
-        run.sync_dir,
-        {
-            "action": "link",
-            "run_path": f"{run.entity or ''}/{run.project}/{run.id}",
-            "artifact": artifact.name.split(":")[0],
-            "digest": artifact.digest,
-            "target": target,
-            "aliases": aliases,
-        },
-    )
+    queue_action(run.sync_dir, link)
     print(
         f"[wb-demo] Registry link to {target} {aliases} queued (offline); "
-        "`wb-demo sync` makes it after the upload."
+        f"`{sync_command()}` makes it after the upload."
     )
     return "queued"
+
+
+def noted_model(run_dir: str | Path) -> dict[str, Any] | None:
+    """The model a sweep trial noted in its run folder (see `link_to_registry(defer=True)`)."""
+    path = Path(run_dir) / MODEL_NOTE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
+    """Link the model a sweep trial noted: online now (through `api`), offline into the queue.
+
+    Returns "linked", "queued", "already linked" or "no model" and prints where it went.
+    """
+    note = noted_model(run_dir)
+    if note is None:
+        print(f"[wb-demo] {run_dir} noted no model; nothing to link.")
+        return "no model"
+    link = {k: v for k, v in note.items() if k != "offline"}
+    if link not in pending_actions(run_dir):  # a second call queues nothing twice
+        queue_action(run_dir, link)  # offline: `wb-demo sync` links it; online: replayed below
+    if note["offline"]:
+        print(
+            f"[wb-demo] Registry link of the best trial ({link['artifact']}) to {link['target']} "
+            f"{link['aliases']} queued (offline); `{sync_command()}` makes it after the upload."
+        )
+        return "queued"
+    lines = replay(run_dir, api or wandb.Api())
+    if not lines:  # replayed before: the queue marks what it did, so nothing links twice
+        return "already linked"
+    print(
+        f"[wb-demo] Registry: the best trial's {link['artifact']} linked to {link['target']} "
+        f"{link['aliases']}."
+    )
+    return "linked"

@@ -3,16 +3,60 @@
 A report is described first as a plain, JSON-able *spec* (`report_spec`). Online, `publish_report`
 turns the spec into a `wr.Report` and saves it. Offline — where even building a Report with a
 Runset needs the server — the spec is queued beside a run and `wb-demo sync` publishes it later.
+
+What each task's sweep report shows — title, the metric, the curves and their x-axis — is written
+once, in `REPORT_FACTS`; `sweep_report_spec` reads it for the CLI (`<task>-sweep`, `wb-demo report
+--sweep`) and for the notebooks, so the two can never plot against different axes again.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wb_common.hints import sync_command
 from wb_common.pending import queue_action
 from wb_common.run import project_name, resolve_mode
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What a task's sweep comparison report shows."""
+
+    title: str  # Korean first: the report is read by the audience
+    metric: str  # the sweep metric, e.g. "val/acc"
+    line_metrics: tuple[str, ...]  # curves, plotted against `x_axis`
+    x_axis: str  # the step key the task's runs log by (a wrong one gives empty charts)
+
+
+REPORT_FACTS: dict[str, ReportFacts] = {
+    "image-classification": ReportFacts(
+        "CIFAR-10 분류: 하이퍼파라미터 스윕 비교", "val/acc",
+        ("val/acc", "val/loss", "train/loss"), "epoch",
+    ),
+    "image-segmentation": ReportFacts(
+        "Oxford-IIIT Pet 세그멘테이션: 하이퍼파라미터 스윕 비교", "val/mean_iou",
+        ("val/mean_iou", "val/dice", "val/pixel_acc", "val/loss", "train/loss"), "epoch",
+    ),
+    "image-detection": ReportFacts(
+        "YOLOv8n 객체 탐지: 하이퍼파라미터 스윕 비교", "val/mAP50",
+        ("val/mAP50", "val/mAP50-95", "train/box_loss"), "epoch",
+    ),
+    "video-classification": ReportFacts(
+        "UCF-101 비디오 분류: 하이퍼파라미터 스윕 비교", "val/acc",
+        ("val/acc", "val/top5_acc", "val/loss", "train/loss"), "epoch",
+    ),
+    "llm-finetuning": ReportFacts(  # TRL logs by optimizer step
+        "Qwen3-4B 한국어 QLoRA: 하이퍼파라미터 스윕 비교", "eval/perplexity",
+        ("eval/perplexity", "eval/loss", "train/loss"), "train/global_step",
+    ),
+    "image-generation": ReportFacts(  # diffusers loop: one point per optimizer step
+        "SD 1.5 LoRA (나루토 스타일): 하이퍼파라미터 스윕 비교", "val/loss",
+        ("train/loss", "val/loss"), "train/step",
+    ),
+}  # fmt: skip
 
 
 def report_spec(
@@ -41,6 +85,39 @@ def report_spec(
         "group": group,
         "x_axis": x_axis,
     }
+
+
+def sweep_report_spec(
+    task: str,
+    *,
+    group: str | None,
+    params: list[str],
+    n_trials: int | None = None,
+    metric: str | None = None,
+) -> dict[str, Any]:
+    """The spec of a sweep's comparison report, from the task's `REPORT_FACTS`.
+
+    `params` are the swept parameters (the sweep config's `parameters`); `metric` overrides the
+    task's when a sweep optimises another key.
+    """
+    facts = REPORT_FACTS[task]
+    metric = metric or facts.metric
+    trials = f"실험 {n_trials}개" if n_trials is not None else "실험들"
+    return report_spec(
+        task,
+        title=facts.title,
+        description=(
+            f"스윕 그룹 {group or '전체'}의 {trials}을 {metric} 기준으로 비교합니다: 학습 곡선"
+            f"(x축 {facts.x_axis}), 병렬 좌표, 파라미터 중요도. "
+            f"Compares the sweep's runs on {metric}: curves over {facts.x_axis}, parallel "
+            "coordinates, parameter importance."
+        ),
+        metric=metric,
+        params=list(params),
+        line_metrics=list(facts.line_metrics),
+        group=group,
+        x_axis=facts.x_axis,
+    )
 
 
 def build_report(spec: dict[str, Any], wr: Any) -> Any:
@@ -101,5 +178,5 @@ def create_report(spec: dict[str, Any], *, run_dir: str | Path | None) -> str:
     if run_dir is None:
         raise ValueError("an offline report needs a run directory to be queued beside")
     path = queue_action(run_dir, {"action": "report", "spec": spec})
-    print(f"[wb-demo] report queued (offline) in {path}; `wb-demo sync` publishes it.")
+    print(f"[wb-demo] report queued (offline) in {path}; `{sync_command()}` publishes it.")
     return str(path)

@@ -2,8 +2,13 @@
 
 The rule (DESIGN.md "Modes"): `WANDB_MODE` set by the user always wins; otherwise the run is online
 when an API key can be found (environment, ~/.netrc, Colab secret) and offline when not, with one
-line that says where the run went and how to upload it. Nothing here ever prompts for a login, so
-a headless run or a notebook executed in CI can never hang on `wandb.login()`.
+line that says where the run went and how to upload it. The CLI never prompts for a login, so a
+headless run or a notebook executed in CI can never hang on `wandb.login()`.
+
+One exception, on stage: a live (non-smoke) run on Colab with no key would record offline into a
+runtime that vanishes with the run. There it asks (`wb_common.colab.ask_for_key`: a hidden prompt
+that explains the Colab secret and its notebook-access switch) and stops with one sentence when no
+key comes. Smoke mode (`--smoke`, `WB_DEMO_SMOKE=1`) keeps the offline fallback.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import dataclasses
 import functools
 import netrc
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from urllib.parse import urlparse
 
 import wandb
 
+from wb_common.colab import ask_for_key, colab_secret, on_colab
 from wb_common.hints import sync_command
 
 # Task name -> the suffix of its W&B project, `wandb-e2e-demo-<task>`.
@@ -41,18 +46,6 @@ def project_name(task: str) -> str:
     return f"{PROJECT_PREFIX}-{task}"
 
 
-def _colab_secret(name: str) -> str | None:
-    """A secret from Colab's `userdata`, or None outside Colab or when it is not granted."""
-    if "google.colab" not in sys.modules:
-        return None
-    try:
-        from google.colab import userdata  # type: ignore[import-not-found]
-
-        return userdata.get(name)
-    except Exception:  # SecretNotFoundError, NotebookAccessError, ... all mean "no key here"
-        return None
-
-
 def find_api_key() -> str | None:
     """The W&B API key from the environment, ~/.netrc or a Colab secret, without prompting."""
     if key := os.environ.get("WANDB_API_KEY"):
@@ -66,17 +59,31 @@ def find_api_key() -> str | None:
             auth = None
         if auth and auth[2]:
             return auth[2]
-    if key := _colab_secret("WANDB_API_KEY"):
+    if key := colab_secret("WANDB_API_KEY"):
         os.environ["WANDB_API_KEY"] = key  # so wandb.init and wandb.Api find it too
         return key
     return None
 
 
-def resolve_mode() -> str:
-    """`WANDB_MODE` when the user set it, else online with an API key and offline without."""
+def smoke_requested() -> bool:
+    """True when `WB_DEMO_SMOKE=1` switches the notebooks to smoke mode."""
+    return os.environ.get("WB_DEMO_SMOKE", "") not in ("", "0")
+
+
+def resolve_mode(*, smoke: bool = False) -> str:
+    """`WANDB_MODE` when the user set it, else online with an API key and offline without.
+
+    On Colab a live run (neither `smoke` nor WB_DEMO_SMOKE=1) with no key asks for one and raises
+    `LoginRequired` when none is given, instead of recording offline into the runtime.
+    """
     if mode := os.environ.get("WANDB_MODE"):
         return mode
-    return "online" if find_api_key() else "offline"
+    if find_api_key():
+        return "online"
+    if on_colab() and not (smoke or smoke_requested()):
+        ask_for_key()
+        return "online"
+    return "offline"
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
@@ -103,7 +110,8 @@ def start_run(
     (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
     nothing recorded, so the training loop never branches on "is logging on".
     """
-    mode = "disabled" if disabled else resolve_mode()
+    smoke = bool(_config_dict(config).get("smoke"))
+    mode = "disabled" if disabled else resolve_mode(smoke=smoke)
     if dir is not None:
         Path(dir).mkdir(parents=True, exist_ok=True)
     init = functools.partial(

@@ -1,25 +1,37 @@
 """Hyperparameter sweeps that run with a W&B server and without one.
 
 Online, this is plain W&B: `wandb.sweep(config)` registers the sweep and `wandb.agent` calls the
-trial function once per suggestion. With no server (offline, air-gapped, CI) the same config runs
-on `sweeps`, the engine the W&B server itself uses (https://github.com/wandb/sweeps): the same
-grid/random/bayes suggestions, each trial its own offline run in one group, ready to `wandb sync`.
+trial function once per suggestion; `--sweep-id ENTITY/PROJECT/ID` joins a sweep that already
+exists, so agents on several GPUs or machines share it (the server is the controller). With no
+server (offline, air-gapped, CI) the same config runs on `sweeps`, the engine the W&B server
+itself uses (https://github.com/wandb/sweeps): `local_agent` hands out the same grid/random/bayes
+suggestions the way `wandb.agent` does, each trial its own offline run in one group.
+
+Registry hygiene (DESIGN.md): a trial never links its model; after the sweep only the best
+trial's model is linked, once, with `staging` (`finish_sweep`). A sweep that many agents share is
+closed by `close_server_sweep` (`wb-demo report --sweep …`) once every agent is done.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import wandb
 import yaml
 
+from wb_common.artifacts import link_noted_model
 from wb_common.run import project_name, resolve_mode
+
+
+class SweepError(ValueError):
+    """A sweep that cannot run or be closed; the message says why and what to do."""
 
 
 class TrialOutcome(Protocol):
@@ -47,18 +59,24 @@ class SweepResult:
     metric: str
     goal: str
     trials: list[Trial]
+    link: str | None = None  # what became of the best model: linked, queued, … (None: not tried)
 
     @property
     def best(self) -> Trial | None:
-        scored = [t for t in self.trials if _finite(t.metrics.get(self.metric))]
-        if not scored:
-            return None
-        pick = max if self.goal == "maximize" else min
-        return pick(scored, key=lambda t: t.metrics[self.metric])
+        return best_trial(self.trials, self.metric, self.goal)
 
 
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def best_trial(trials: Iterable[Trial], metric: str, goal: str) -> Trial | None:
+    """The trial with the best finite `metric` (None when no trial has one)."""
+    scored = [t for t in trials if _finite(t.metrics.get(metric))]
+    if not scored:
+        return None
+    pick = max if goal == "maximize" else min
+    return pick(scored, key=lambda t: t.metrics[metric])
 
 
 def _plain(value: Any) -> Any:
@@ -71,6 +89,17 @@ def params_slug(params: dict[str, Any]) -> str:
     return "-".join(
         f"{k}={v:.2e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
     )
+
+
+def parse_sweep_path(path: str) -> tuple[str, str, str]:
+    """`ENTITY/PROJECT/ID` (as the sweep's page shows it) -> (entity, project, id)."""
+    parts = path.strip().strip("/").split("/")
+    if len(parts) != 3 or not all(parts):
+        raise SweepError(
+            f"스윕 경로는 ENTITY/PROJECT/ID 형식이어야 합니다 (받은 값: {path!r}). "
+            f"A sweep path is ENTITY/PROJECT/ID, got {path!r}."
+        )
+    return parts[0], parts[1], parts[2]
 
 
 def check_sweep_config(sweep_config: dict[str, Any], fields: Iterable[str] | None = None) -> None:
@@ -93,6 +122,103 @@ def check_sweep_config(sweep_config: dict[str, Any], fields: Iterable[str] | Non
             )
 
 
+def agent_params() -> dict[str, Any]:
+    """The parameters the agent suggested for the trial running now.
+
+    `wandb.agent` (and `local_agent`) write them to the file named by WANDB_SWEEP_PARAM_PATH
+    before calling the trial function (wandb/agents/pyagent.py, `_run_job`): {name: {"value": v}}.
+    """
+    with open(os.environ["WANDB_SWEEP_PARAM_PATH"], encoding="utf-8") as f:
+        raw = yaml.safe_load(f) or {}
+    return {k: _plain(v["value"]) for k, v in raw.items() if isinstance(v, dict) and "value" in v}
+
+
+def agent_trial(
+    trial_fn: TrialFn, group: str, trials: list[Trial] | None = None
+) -> Callable[[], Trial]:
+    """The function to pass to `wandb.agent(sweep_id, function=...)` or `local_agent`.
+
+    Each call reads the suggested parameters, trains once with `trial_fn(params, group)`, appends
+    the trial to `trials` and returns it. The trial's run is its own: the agent tears W&B down
+    before each trial (pyagent calls `wandb.teardown()`), so no run started before the sweep may
+    be used after it.
+    """
+
+    def one_trial() -> Trial:
+        params = agent_params()
+        outcome = trial_fn(params, group)
+        trial = Trial(params, dict(outcome.metrics), outcome.run_dir)
+        if trials is not None:
+            trials.append(trial)
+        return trial
+
+    return one_trial
+
+
+def local_agent(sweep_config: dict[str, Any], function: Callable[[], Any], count: int) -> list[Any]:
+    """`wandb.agent` without a server: W&B's own `sweeps` engine suggests, `function` trains.
+
+    Same contract as `wandb.agent(function=...)`: the suggestion is in WANDB_SWEEP_PARAM_PATH and
+    W&B is torn down before each trial, as pyagent does — so a notebook that touches a run from
+    before the sweep fails here too, not only on stage. `function` returns the trial's outcome
+    (anything with `.metrics`), which tells the bayes engine how the trial scored.
+    Returns what each call returned. Errors propagate (pyagent would only log them).
+    """
+    import sweeps  # W&B's engine; imported here because it pulls in scikit-learn
+
+    history: list[Any] = []  # sweeps.SweepRun
+    outcomes: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="wb-demo-sweep-") as tmp:
+        for i in range(count):
+            suggestion = sweeps.next_run(sweep_config, history)
+            if suggestion is None:  # a grid that is exhausted
+                break
+            config = {k: {"value": _plain(v["value"])} for k, v in suggestion.config.items()}
+            param_path = Path(tmp) / f"config-trial-{i}.yaml"
+            param_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+            os.environ["WANDB_SWEEP_PARAM_PATH"] = str(param_path)
+            try:
+                wandb.teardown()  # what pyagent does before each trial
+                outcome = function()
+            finally:
+                os.environ.pop("WANDB_SWEEP_PARAM_PATH", None)
+            outcomes.append(outcome)
+            history.append(
+                sweeps.SweepRun(
+                    name=f"trial-{i}",
+                    config=config,
+                    state=sweeps.RunState.finished,
+                    summary_metrics=dict(getattr(outcome, "metrics", None) or {}),
+                )
+            )
+    return outcomes
+
+
+def finish_sweep(
+    sweep_config: dict[str, Any],
+    trials: list[Trial],
+    *,
+    group: str,
+    sweep_id: str | None = None,
+    link_best: bool = True,
+    api: Any = None,
+) -> SweepResult:
+    """After the last trial: say which trial won and link only its model, once, with `staging`."""
+    metric = sweep_config["metric"]
+    result = SweepResult(sweep_id, group, metric["name"], metric["goal"], list(trials))
+    best = result.best
+    if best is None:
+        print(f"[wb-demo] sweep {sweep_id or group}: no trial reported {result.metric}.")
+        return result
+    print(
+        f"[wb-demo] sweep {sweep_id or group}: best {result.metric}="
+        f"{best.metrics[result.metric]:.4f} with {best.params}"
+    )
+    if link_best and best.run_dir is not None:
+        result = replace(result, link=link_noted_model(best.run_dir, api=api))
+    return result
+
+
 def run_sweep(
     sweep_config: dict[str, Any],
     trial_fn: TrialFn,
@@ -101,74 +227,47 @@ def run_sweep(
     count: int,
     fields: Iterable[str] | None = None,
     group: str | None = None,
+    sweep_id: str | None = None,
+    smoke: bool = False,
 ) -> SweepResult:
-    """Run `count` trials of `trial_fn` over `sweep_config` (ROADMAP-style dict).
+    """Run `count` trials of `trial_fn` over `sweep_config` and link the best trial's model.
 
-    Online when `resolve_mode()` says so, otherwise locally on the `sweeps` engine.
+    Online when `resolve_mode()` says so (wandb.sweep + wandb.agent), otherwise locally on the
+    `sweeps` engine. With `sweep_id` ("ENTITY/PROJECT/ID") this machine joins a sweep on the
+    server as one more agent; it links nothing and makes no report, because other agents may
+    still run: `wb-demo report --sweep ENTITY/PROJECT/ID` does both when all are done.
     """
     check_sweep_config(sweep_config, fields)
     if count < 1:
         raise ValueError(f"a sweep needs at least one trial, got count={count}")
-    group = group or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-    if resolve_mode() == "online":
-        result = _run_online(sweep_config, trial_fn, task=task, count=count, group=group)
-    else:
-        result = _run_local(sweep_config, trial_fn, count=count, group=group)
-    if best := result.best:
-        print(
-            f"[wb-demo] sweep {result.sweep_id or group}: best {result.metric}="
-            f"{best.metrics[result.metric]:.4f} with {best.params}"
-        )
-    return result
-
-
-def _run_local(
-    sweep_config: dict[str, Any], trial_fn: TrialFn, *, count: int, group: str
-) -> SweepResult:
-    import sweeps  # W&B's engine; imported here because it pulls in scikit-learn
-
-    metric = sweep_config["metric"]
-    print(f"[wb-demo] no W&B server: running the sweep locally on the `sweeps` engine ({group}).")
-    history: list[Any] = []  # sweeps.SweepRun
     trials: list[Trial] = []
-    for i in range(count):
-        suggestion = sweeps.next_run(sweep_config, history)
-        if suggestion is None:  # a grid that is exhausted
-            break
-        params = {k: _plain(v["value"]) for k, v in suggestion.config.items()}
-        outcome = trial_fn(params, group)
-        trials.append(Trial(params, dict(outcome.metrics), outcome.run_dir))
-        history.append(
-            sweeps.SweepRun(
-                name=f"trial-{i}",
-                config={k: {"value": v} for k, v in params.items()},
-                state=sweeps.RunState.finished,
-                summary_metrics=dict(outcome.metrics),
+    online = resolve_mode(smoke=smoke) == "online"
+    if sweep_id is not None:
+        entity, project, sid = parse_sweep_path(sweep_id)
+        if not online:
+            raise SweepError(
+                "--sweep-id는 W&B 서버에 연결된 상태(API 키, 네트워크)에서만 쓸 수 있습니다. "
+                "--sweep-id needs the W&B server: log in (WANDB_API_KEY) and retry."
             )
+        group = group or f"sweep-{sid}"
+        print(f"[wb-demo] joining sweep {entity}/{project}/{sid} as one more agent ({count}).")
+        wandb.agent(sid, function=agent_trial(trial_fn, group, trials), entity=entity,
+                    project=project, count=count)  # fmt: skip
+        result = finish_sweep(sweep_config, trials, group=group, sweep_id=sid, link_best=False)
+        print(
+            f"[wb-demo] when every agent is done: `wb-demo report --sweep {entity}/{project}/{sid}`"
+            " makes the comparison report and links the best model."
         )
-    return SweepResult(None, group, metric["name"], metric["goal"], trials)
-
-
-def _agent_params() -> dict[str, Any]:
-    # wandb.agent writes the suggestion to the file named by WANDB_SWEEP_PARAM_PATH before it
-    # calls the function (wandb/wandb_agent.py, `_run_job`): {name: {"value": v}}.
-    with open(os.environ["WANDB_SWEEP_PARAM_PATH"], encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
-    return {k: v["value"] for k, v in raw.items() if isinstance(v, dict) and "value" in v}
-
-
-def _run_online(
-    sweep_config: dict[str, Any], trial_fn: TrialFn, *, task: str, count: int, group: str
-) -> SweepResult:
-    metric = sweep_config["metric"]
-    project = project_name(task)
-    sweep_id = wandb.sweep(sweep_config, project=project, entity=os.environ.get("WANDB_ENTITY"))
-    trials: list[Trial] = []
-
-    def one_trial() -> None:
-        params = _agent_params()
-        outcome = trial_fn(params, group)
-        trials.append(Trial(params, dict(outcome.metrics), outcome.run_dir))
-
-    wandb.agent(sweep_id, function=one_trial, count=count, project=project)
-    return SweepResult(sweep_id, group, metric["name"], metric["goal"], trials)
+        return result
+    if online:
+        project = project_name(task)
+        entity = os.environ.get("WANDB_ENTITY")
+        sid = wandb.sweep(sweep_config, project=project, entity=entity)
+        group = group or f"sweep-{sid}"
+        wandb.agent(sid, function=agent_trial(trial_fn, group, trials), entity=entity,
+                    project=project, count=count)  # fmt: skip
+        return finish_sweep(sweep_config, trials, group=group, sweep_id=sid)
+    group = group or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(f"[wb-demo] no W&B server: running the sweep locally on the `sweeps` engine ({group}).")
+    local_agent(sweep_config, agent_trial(trial_fn, group, trials), count)
+    return finish_sweep(sweep_config, trials, group=group)
