@@ -135,3 +135,71 @@ def test_automation_sends_the_dispatch_payload_on_the_production_alias():
 def test_automation_without_the_webhook_names_the_ui_step():
     with pytest.raises(RegistryError, match="Team settings → Webhooks"):
         create_automation(FakeApi(), "team", "cifar10-classifier", "missing-hook")
+
+
+class FailingSave(RuntimeError):
+    """What wandb raises on a refused alias (CommError 403) or a dropped connection."""
+
+
+def fail_once(api, version: str, alias: str) -> None:
+    """The next save() of `version` that would give it `alias` fails, once."""
+    target = next(v for v in api.collection.versions if v.version == version)
+    real_save = target.save
+
+    def save():
+        if alias in target.aliases and not getattr(save, "done", False):
+            save.done = True
+            raise FailingSave("403: permission denied to add the alias")
+        real_save()
+
+    target.save = save
+
+
+STEPS = [("v2", "previous-production-pending"), ("v3", "production"), ("v2", "previous-production")]
+
+
+@pytest.mark.parametrize(("version", "alias"), STEPS)
+def test_a_failed_promote_loses_neither_production_nor_the_rollback_target(version, alias):
+    """v1 was production, then v2 (v1 previous-production); promoting v3 fails at one step.
+    Before: `previous-production` moved first, so a refused `production` left v2 with both and
+    v1 with none, and `rollback` changed nothing."""
+    api = FakeApi(n_versions=4)
+    promote(api, "cifar10-classifier", "v1")
+    promote(api, "cifar10-classifier", "v2")
+    fail_once(api, version, alias)
+    with pytest.raises(RegistryError, match="run the same command again"):
+        promote(api, "cifar10-classifier", "v3")
+    assert len(holders(api, "production")) == 1  # never without production
+    production = holders(api, "production")[0]
+    if production == "v2":  # the promotion did not happen: rolling back still reaches v1
+        assert holders(api, "previous-production") == ["v1"]
+    else:  # v3 is production: the rollback target is v2, marked or already moved
+        assert holders(api, "previous-production-pending") + holders(
+            api, "previous-production"
+        ) in (["v2"], ["v2", "v1"])
+    # running the same command again repairs
+    promote(api, "cifar10-classifier", "v3")
+    assert holders(api, "production") == ["v3"]
+    assert holders(api, "previous-production") == ["v2"]
+    assert holders(api, "previous-production-pending") == []
+    assert rollback(api, "cifar10-classifier") == "cifar10-classifier:v2 is production again."
+    assert holders(api, "previous-production") == ["v3"]
+
+
+def test_rollback_after_an_interrupted_promote_goes_to_the_right_version():
+    api = FakeApi(n_versions=4)
+    promote(api, "cifar10-classifier", "v1")
+    promote(api, "cifar10-classifier", "v2")
+    fail_once(api, "v2", "previous-production")  # step 3 fails: v3 production, v2 marked
+    with pytest.raises(RegistryError):
+        promote(api, "cifar10-classifier", "v3")
+    assert rollback(api, "cifar10-classifier") == "cifar10-classifier:v2 is production again."
+    assert holders(api, "production") == ["v2"] and holders(api, "previous-production") == ["v3"]
+
+
+def test_rollback_refuses_the_ambiguous_state_older_code_left():
+    api = FakeApi(n_versions=3)
+    v2 = api.collection.versions[2]
+    v2.aliases += ["production", "previous-production"]
+    with pytest.raises(RegistryError, match="holds both production and previous-production"):
+        rollback(api, "cifar10-classifier")

@@ -4,8 +4,19 @@ Only a person gives `production` (DESIGN.md): `promote` moves it to a chosen ver
 it off the previous holder. Rollback needs to know who held `production` before; W&B keeps no
 alias history we can query, so `promote` records it in the registry itself: the version that
 loses `production` gets the alias `previous-production` (aliases are unique in a collection, so
-W&B moves that one too). `rollback` swaps the two. The history is visible in the Registry UI,
-survives any machine, and needs no extra store.
+W&B moves that one too). `rollback` promotes that version back. The history is visible in the
+Registry UI, survives any machine, and needs no extra store.
+
+Each alias change is its own server call, and any of them can fail (a 403 on a protected alias,
+the network). The order makes every intermediate state safe: the collection never loses
+`production`, and never loses its rollback target.
+1. The current holder gets `previous-production-pending`: nothing else moves yet.
+2. The target gets `production` (W&B takes it off the current holder). If this fails, the
+   collection is as before plus a marker.
+3. The pending holder gets `previous-production` and loses the marker.
+Every promote and rollback first finishes a step 3 that a failed run left, so running the same
+command again repairs the registry (before, `previous-production` moved first: a refused step 2
+left v2 with both aliases, v1 with none, and `rollback` then changed nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from wb_common.artifacts import REGISTRY, registry_path
 from wb_common.payload import PRODUCTION_ALIAS, dispatch_body
 
 PREVIOUS_ALIAS = "previous-production"
+PENDING_ALIAS = "previous-production-pending"  # step 1 of a promote; gone once it completes
 
 
 class RegistryError(RuntimeError):
@@ -60,45 +72,86 @@ def list_versions(api: Any, registry: str = REGISTRY) -> list[VersionInfo]:
     return rows
 
 
-def _give_alias(artifact: Any, alias: str) -> None:
-    if alias not in artifact.aliases:
-        artifact.aliases.append(alias)
+def _set_aliases(artifact: Any, add: str, remove: str = "") -> None:
+    """One alias change on one version (one `save()`), or RegistryError naming it."""
+    before = list(artifact.aliases)
+    artifact.aliases[:] = [a for a in artifact.aliases if a != remove]
+    if add not in artifact.aliases:
+        artifact.aliases.append(add)
     try:
         artifact.save()
     except Exception as err:  # CommError 403 on a protected alias, network errors
+        artifact.aliases[:] = before  # the object says what the server still has
         raise RegistryError(
-            f"could not give {alias!r} to {artifact.name} ({type(err).__name__}: {err}); "
-            "protected aliases can only be set by a registry admin."
+            f"could not give {add!r} to {artifact.name} ({type(err).__name__}: {err}); "
+            "protected aliases can only be set by a registry admin. Nothing was lost: run the "
+            "same command again once that is fixed."
         ) from None
 
 
+def _finish_pending(api: Any, collection: str) -> str | None:
+    """Step 3 of a promote that stopped after step 2 (or 1): the marked version becomes
+    `previous-production` unless it still holds `production` (then step 2 never happened)."""
+    pending = _version(api, collection, PENDING_ALIAS)
+    if pending is None:
+        return None
+    if PRODUCTION_ALIAS in pending.aliases:  # step 2 failed: only the marker to take back
+        pending.aliases[:] = [a for a in pending.aliases if a != PENDING_ALIAS]
+        try:
+            pending.save()
+        except Exception as err:
+            raise RegistryError(
+                f"could not remove {PENDING_ALIAS!r} from {pending.name} ({type(err).__name__})."
+            ) from None
+        return None
+    _set_aliases(pending, PREVIOUS_ALIAS, remove=PENDING_ALIAS)
+    return pending.version
+
+
 def promote(api: Any, collection: str, version: str) -> str:
-    """Give `production` to `collection:version`; the old holder becomes `previous-production`."""
+    """Give `production` to `collection:version`; the old holder becomes `previous-production`.
+
+    Ordered so that a failure at any step leaves `production` and the rollback target in place,
+    and running it again completes it (see the module docstring).
+    """
     target = _version(api, collection, version)
     if target is None:
         raise RegistryError(f"{registry_path(collection)}:{version} does not exist.")
+    repaired = _finish_pending(api, collection)
+    target = _version(api, collection, target.version)  # aliases as they are now
     current = _version(api, collection, PRODUCTION_ALIAS)
     if current is not None and current.version == target.version:
+        if repaired:
+            return (
+                f"{collection}:{target.version} holds {PRODUCTION_ALIAS}; the interrupted "
+                f"promotion is complete ({repaired} is {PREVIOUS_ALIAS})."
+            )
         return f"{collection}:{target.version} already holds {PRODUCTION_ALIAS}; nothing changed."
     if current is not None:
-        _give_alias(current, PREVIOUS_ALIAS)
-    _give_alias(target, PRODUCTION_ALIAS)
+        _set_aliases(current, PENDING_ALIAS)  # 1
+    _set_aliases(target, PRODUCTION_ALIAS)  # 2
+    if current is not None:
+        _set_aliases(current, PREVIOUS_ALIAS, remove=PENDING_ALIAS)  # 3
     before = f" (was {current.version})" if current is not None else ""
     return f"{collection}:{target.version} is now {PRODUCTION_ALIAS}{before}."
 
 
 def rollback(api: Any, collection: str) -> str:
     """Give `production` back to the version that held it before the last promotion."""
+    _finish_pending(api, collection)
     previous = _version(api, collection, PREVIOUS_ALIAS)
     if previous is None:
         raise RegistryError(
             f"{collection} has no {PREVIOUS_ALIAS!r} version: nothing was promoted over another "
             "version with `wb-demo promote`, so there is nothing to roll back to."
         )
-    current = _version(api, collection, PRODUCTION_ALIAS)
-    _give_alias(previous, PRODUCTION_ALIAS)
-    if current is not None and current.version != previous.version:
-        _give_alias(current, PREVIOUS_ALIAS)
+    if PRODUCTION_ALIAS in previous.aliases:  # left by an older wb-demo that moved it first
+        raise RegistryError(
+            f"{collection}:{previous.version} holds both {PRODUCTION_ALIAS} and {PREVIOUS_ALIAS}: "
+            "the version before it is unknown; promote it by name (`wb-demo promote "
+            f"{collection} v<N>`)."
+        )
+    promote(api, collection, previous.version)  # the old holder becomes previous-production
     return f"{collection}:{previous.version} is {PRODUCTION_ALIAS} again."
 
 
