@@ -14,8 +14,10 @@ from det_train.sweep import (
     SMOKE_IMGSZ,
     SWEEP_CONFIG,
     check_sweep_parameters,
+    report_spec_for,
     smoke_sweep_config,
     sweep,
+    sweep_config_for,
 )
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
@@ -78,4 +80,15 @@ def test_smoke_sweep_trial_runs_and_queues_the_report(offline_wandb, tmp_path):
     (report,) = [a for a in pending_actions(trial.run_dir) if a["action"] == "report"]
     assert report["spec"]["metric"] == "val/mAP50"
     assert report["spec"]["group"] == result.group
+    # Registry hygiene: one link for the whole sweep, the best trial's, into the smoke collection.
+    links = [
+        a for d in find_run_dirs(offline_wandb) for a in pending_actions(d) if a["action"] == "link"
+    ]
+    assert links == [a for a in pending_actions(trial.run_dir) if a["action"] == "link"]
+    assert [a["target"] for a in links] == ["wandb-registry-model/coco128-detector-smoke"]
+    # The CLI's report and the notebook's come from one function, with the task's x-axis.
+    assert report["spec"] == report_spec_for(
+        result.group, sweep_config_for(base), len(result.trials)
+    )
+    assert report["spec"]["x_axis"] == "epoch"
     assert dataclasses.replace(base).imgsz == 96  # the base config itself is untouched

@@ -8,7 +8,13 @@ from __future__ import annotations
 import dataclasses
 
 from gen_train.config import Config, smoke_config
-from gen_train.sweep import SMOKE_TRAIN_STEPS, SWEEP_CONFIG, sweep, sweep_config_for
+from gen_train.sweep import (
+    SMOKE_TRAIN_STEPS,
+    SWEEP_CONFIG,
+    report_spec_for,
+    sweep,
+    sweep_config_for,
+)
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
 
@@ -44,3 +50,14 @@ def test_offline_sweep_runs_two_trials_and_queues_the_report(offline_wandb, tmp_
     assert len(report) == 1
     assert report[0]["spec"]["group"] == result.group
     assert report[0]["spec"]["metric"] == "val/loss"
+    # Registry hygiene: one link for the whole sweep, the best trial's, into the smoke collection.
+    links = [
+        a for d in find_run_dirs(offline_wandb) for a in pending_actions(d) if a["action"] == "link"
+    ]
+    assert links == [a for a in pending_actions(result.best.run_dir) if a["action"] == "link"]
+    assert [a["target"] for a in links] == ["wandb-registry-model/sd15-naruto-lora-smoke"]
+    # The CLI's report and the notebook's come from one function, with the task's x-axis.
+    assert report[0]["spec"] == report_spec_for(
+        result.group, sweep_config_for(base), len(result.trials)
+    )
+    assert report[0]["spec"]["x_axis"] == "train/step"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from llm_train.config import Config, smoke_config
-from llm_train.sweep import SWEEP_CONFIG, sweep
+from llm_train.sweep import SWEEP_CONFIG, report_spec_for, sweep
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
 
@@ -37,3 +37,12 @@ def test_offline_sweep_runs_two_trials_and_queues_the_report(offline_hub, tmp_pa
     assert len(report) == 1
     assert report[0]["spec"]["group"] == result.group
     assert report[0]["spec"]["metric"] == "eval/perplexity"
+    # Registry hygiene: one link for the whole sweep, the best trial's, into the smoke collection.
+    links = [
+        a for d in find_run_dirs(offline_hub) for a in pending_actions(d) if a["action"] == "link"
+    ]
+    assert links == [a for a in pending_actions(result.best.run_dir) if a["action"] == "link"]
+    assert [a["target"] for a in links] == ["wandb-registry-model/qwen3-4b-ko-lora-smoke"]
+    # The CLI's report and the notebook's come from one function, with the task's x-axis.
+    assert report[0]["spec"] == report_spec_for(result.group, sweep_config, len(result.trials))
+    assert report[0]["spec"]["x_axis"] == "train/global_step"

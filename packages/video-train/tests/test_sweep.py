@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from video_train.config import Config, smoke_config
-from video_train.sweep import SWEEP_CONFIG, sweep
+from video_train.sweep import SWEEP_CONFIG, report_spec_for, sweep, sweep_config_for
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
 
@@ -36,3 +36,12 @@ def test_one_trial_sweep_records_its_params_and_queues_the_report(offline_wandb,
     assert spec["group"] == result.group
     assert spec["params"] == ["num_frames", "clip_duration", "lr"]
     assert "val/top5_acc" in spec["line_metrics"]
+    # Registry hygiene: one link for the whole sweep, the best trial's, into the smoke collection.
+    links = [
+        a for d in find_run_dirs(offline_wandb) for a in pending_actions(d) if a["action"] == "link"
+    ]
+    assert links == [a for a in pending_actions(trial.run_dir) if a["action"] == "link"]
+    assert [a["target"] for a in links] == ["wandb-registry-model/ucf101-classifier-smoke"]
+    # The CLI's report and the notebook's come from one function, with the task's x-axis.
+    assert spec == report_spec_for(result.group, sweep_config_for(base), len(result.trials))
+    assert spec["x_axis"] == "epoch"

@@ -56,14 +56,14 @@ class LoginRequired(SystemExit):
     """A live Colab run with no W&B key. A SystemExit, so Colab shows the one sentence only."""
 
 
-def ask_for_key(prompt: Callable[[str], str] = getpass.getpass) -> str:
+def ask_for_key(prompt: Callable[[str], str] | None = None) -> str:
     """Ask for the W&B API key with a hidden prompt; stop with `NO_KEY` when none is given.
 
     The key goes into WANDB_API_KEY for this runtime only (never into the notebook).
     """
     print(ASK_FOR_KEY)
     try:
-        key = prompt("W&B API 키 (API key): ").strip()
+        key = (prompt or getpass.getpass)("W&B API 키 (API key): ").strip()
     except (EOFError, OSError):  # no stdin: an executed notebook, a closed prompt
         key = ""
     if not key:

@@ -27,7 +27,7 @@ import wandb
 import yaml
 
 from wb_common.artifacts import link_noted_model
-from wb_common.run import project_name, resolve_mode
+from wb_common.run import PROJECT_PREFIX, TASKS, project_name, resolve_mode
 
 
 class SweepError(ValueError):
@@ -271,3 +271,84 @@ def run_sweep(
     print(f"[wb-demo] no W&B server: running the sweep locally on the `sweeps` engine ({group}).")
     local_agent(sweep_config, agent_trial(trial_fn, group, trials), count)
     return finish_sweep(sweep_config, trials, group=group)
+
+
+def task_of_project(project: str) -> str:
+    """`wandb-e2e-demo-image-classification` -> `image-classification` (the demo's own projects)."""
+    for task in TASKS:
+        if project == project_name(task):
+            return task
+    raise SweepError(
+        f"{project!r}는 이 데모의 프로젝트가 아닙니다 ({PROJECT_PREFIX}-<task>). "
+        f"{project!r} is not one of this demo's projects ({PROJECT_PREFIX}-<task>)."
+    )
+
+
+ACTIVE_STATES = ("running", "pending", "preempting")
+
+
+def close_server_sweep(path: str, *, api: Any = None, wr: Any = None) -> SweepResult:
+    """`wb-demo report --sweep ENTITY/PROJECT/ID`: the end of a sweep that many agents shared.
+
+    Once no run of the sweep is still running: publish the comparison report (the task's
+    REPORT_FACTS, runs of the group `sweep-<id>` that `--sweep-id` agents use) and link the best
+    run's model to the collection its run recorded (`registry_target`), once, with `staging`;
+    the run's summary keeps `registry_linked`, so a second call links nothing.
+    """
+    from wb_common.report import publish_report, sweep_report_spec
+
+    entity, project, sid = parse_sweep_path(path)
+    task = task_of_project(project)
+    api = api or wandb.Api()
+    sweep = api.sweep(f"{entity}/{project}/{sid}")
+    runs = list(sweep.runs)
+    active = [r for r in runs if r.state in ACTIVE_STATES]
+    if active:
+        raise SweepError(
+            f"스윕 {path}의 run {len(active)}개가 아직 실행 중입니다: 모든 에이전트가 끝난 뒤 다시 "
+            f"실행하세요. {len(active)} runs of {path} are still running: retry when all are done."
+        )
+    config = sweep.config
+    metric, goal = config["metric"]["name"], config["metric"]["goal"]
+    pairs = []  # (trial, run): the server's runs as trials, to pick the best the same way
+    for run in runs:
+        value = run.summary.get(metric)
+        pairs.append(
+            (Trial(dict(run.config), {metric: value} if _finite(value) else {}, None), run)
+        )
+    result = SweepResult(sid, f"sweep-{sid}", metric, goal, [t for t, _ in pairs])
+    best = result.best
+    if best is None:
+        raise SweepError(
+            f"스윕 {path}의 어떤 run도 {metric}을 기록하지 않았습니다. "
+            f"No run of {path} recorded {metric}: nothing to compare or link."
+        )
+    best_run = next(run for trial, run in pairs if trial is best)
+    print(f"[wb-demo] sweep {path}: best {metric}={best.metrics[metric]:.4f} ({best_run.path})")
+    result = replace(result, link=_link_best_run(best_run))
+    spec = sweep_report_spec(task, group=result.group, params=list(config["parameters"]),
+                             n_trials=len(runs), metric=metric)  # fmt: skip
+    spec["entity"] = spec["entity"] or entity
+    print(f"[wb-demo] report: {publish_report(spec, api=api, wr=wr)}")
+    return result
+
+
+def _link_best_run(run: Any) -> str:
+    """Link the model a finished sweep run logged into the collection it recorded, once."""
+    target = run.config.get("registry_target")
+    if not target:
+        raise SweepError(
+            f"run {run.path}에 registry_target이 없습니다: 이 데모의 `<task>-sweep --sweep-id`로 "
+            f"만든 run이 아닙니다. Run {run.path} recorded no registry_target."
+        )
+    if run.summary.get("registry_linked") == target:
+        print(f"[wb-demo] {run.path}: model already linked to {target}; nothing changed.")
+        return "already linked"
+    models = [a for a in run.logged_artifacts() if a.type == "model"]
+    if not models:
+        raise SweepError(f"run {run.path} logged no model artifact; nothing to link.")
+    models[-1].link(target, aliases=["staging"])
+    run.summary["registry_linked"] = target
+    run.update()
+    print(f"[wb-demo] Registry: {models[-1].name} (best run) linked to {target} ['staging'].")
+    return "linked"

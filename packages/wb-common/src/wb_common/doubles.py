@@ -1,0 +1,130 @@
+"""Test doubles for the W&B calls that need a server: `wandb.sweep`, `wandb.agent`, `wandb.Api`.
+
+They behave like the real ones where a demo can go wrong on stage, checked against the installed
+SDK (wandb 0.31): `PyAgentDouble` does what `wandb/agents/pyagent.py` `_run_job` does around each
+trial — write the suggestion to WANDB_SWEEP_PARAM_PATH, `wandb.teardown()`, call the function,
+`wandb.finish()` — so a run started before the sweep is dead after it, exactly as on Colab.
+Used by the tests of every member and by the notebook tests; never by product code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import wandb
+import yaml
+
+
+@dataclass
+class SweepServerDouble:
+    """`wandb.sweep` + `wandb.agent` with fixed suggestions; records every call.
+
+    Install with `monkeypatch.setattr(wandb, "sweep", server.sweep)` and
+    `monkeypatch.setattr(wandb, "agent", server.agent)`.
+    """
+
+    suggestions: list[dict[str, Any]]  # one dict of parameters per trial, in order
+    sweep_id: str = "abc123"
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    trial_env: dict[str, str] = field(default_factory=lambda: {"WANDB_MODE": "offline"})
+
+    def sweep(self, sweep: dict[str, Any], entity: str | None = None,
+              project: str | None = None, **kwargs: Any) -> str:  # fmt: skip
+        self.calls.append(("sweep", {"config": sweep, "entity": entity, "project": project}))
+        return self.sweep_id
+
+    def agent(self, sweep_id: str, function: Callable[[], Any] | None = None,
+              entity: str | None = None, project: str | None = None,
+              count: int | None = None, **kwargs: Any) -> None:  # fmt: skip
+        """Like pyagent: per trial, params file, `wandb.teardown()`, function, `wandb.finish()`.
+
+        pyagent only logs a trial's exception; this double re-raises it, so a test sees it.
+        """
+        self.calls.append(
+            ("agent", {"sweep_id": sweep_id, "entity": entity, "project": project, "count": count})
+        )
+        saved = {k: os.environ.get(k) for k in self.trial_env}
+        os.environ.update(self.trial_env)  # the trial's own run stays local in tests
+        try:
+            with tempfile.TemporaryDirectory(prefix="pyagent-double-") as tmp:
+                for i, params in enumerate(self.suggestions[:count]):
+                    path = Path(tmp) / f"config-run{i}.yaml"
+                    path.write_text(yaml.safe_dump({k: {"value": v} for k, v in params.items()}))
+                    os.environ["WANDB_SWEEP_PARAM_PATH"] = str(path)
+                    os.environ["WANDB_SWEEP_ID"] = sweep_id
+                    try:
+                        wandb.teardown()  # agents/pyagent.py, _run_job: before every trial
+                        function()
+                        wandb.finish()
+                    finally:
+                        os.environ.pop("WANDB_SWEEP_PARAM_PATH", None)
+                        os.environ.pop("WANDB_SWEEP_ID", None)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+@dataclass
+class ArtifactDouble:
+    """A logged artifact as `wandb.Api` returns it: name, type, digest, and `.link` recorded."""
+
+    name: str  # "resnet18-synthetic-cifar10:v0"
+    type: str = "model"
+    digest: str = "0" * 32
+    links: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def link(self, target_path: str, aliases: list[str] | None = None) -> None:
+        self.links.append((target_path, list(aliases or [])))
+
+
+@dataclass
+class RunDouble:
+    """A run as `wandb.Api().run(path)` returns it."""
+
+    path: str  # "entity/project/id"
+    config: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    state: str = "finished"
+    artifacts: list[ArtifactDouble] = field(default_factory=list)
+    updates: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def logged_artifacts(self) -> list[ArtifactDouble]:
+        return list(self.artifacts)
+
+    def update(self) -> None:  # saves config/summary changes to the server
+        self.updates += 1
+
+
+@dataclass
+class ApiDouble:
+    """The parts of `wandb.Api` the sweep and registry code call: runs, sweeps, artifacts."""
+
+    runs: dict[str, RunDouble] = field(default_factory=dict)
+    sweeps: dict[str, Any] = field(default_factory=dict)  # "entity/project/id" -> sweep double
+    default_entity: str = "demo-team"
+
+    def run(self, path: str) -> RunDouble:
+        return self.runs[path]
+
+    def sweep(self, path: str) -> Any:
+        if path not in self.sweeps:
+            raise ValueError(f"Could not find sweep {path}")
+        return self.sweeps[path]
+
+
+def sweep_double(config: dict[str, Any], runs: list[RunDouble], sweep_id: str = "abc123") -> Any:
+    """A sweep as `wandb.Api().sweep(path)` returns it: `.config`, `.runs`, `.id`."""
+    return SimpleNamespace(id=sweep_id, config=config, runs=runs)

@@ -1,0 +1,134 @@
+"""Login on stage: a live Colab run takes the secret, else asks, else stops with one sentence.
+
+A fake `google.colab` module stands in for Colab (its `userdata.get` and
+`output.serve_kernel_port_as_iframe`, as the Colab runtime provides them).
+
+uv run --package wb-common pytest packages/wb-common/tests/test_colab.py
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from wb_common import colab
+from wb_common.colab import LoginRequired
+from wb_common.run import resolve_mode, start_run
+
+
+class SecretNotFoundError(Exception):
+    pass
+
+
+@pytest.fixture
+def fake_colab(monkeypatch, tmp_path):
+    """`google.colab` with the secrets in `secrets` and the served ports in `served`."""
+    secrets: dict[str, str] = {}
+    served: list[tuple[int, str, int]] = []
+
+    def get(name):
+        if name not in secrets:
+            raise SecretNotFoundError(name)
+        return secrets[name]
+
+    google = types.ModuleType("google")
+    module = types.ModuleType("google.colab")
+    module.userdata = types.SimpleNamespace(get=get)
+    module.output = types.SimpleNamespace(
+        serve_kernel_port_as_iframe=lambda port, path="/", height="420": served.append(
+            (port, path, height)
+        )
+    )
+    google.colab = module
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", module)
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "WB_DEMO_SMOKE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    return types.SimpleNamespace(secrets=secrets, served=served)
+
+
+def no_prompt(_):
+    raise AssertionError("must not prompt")
+
+
+def test_a_colab_secret_logs_in_without_a_prompt(fake_colab, monkeypatch):
+    fake_colab.secrets["WANDB_API_KEY"] = "k" * 40
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    assert resolve_mode() == "online"
+    import os
+
+    assert os.environ["WANDB_API_KEY"] == "k" * 40
+
+
+def test_without_a_secret_a_live_run_asks_and_explains_the_toggle(fake_colab, monkeypatch, capsys):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "  pasted-key  ")
+    assert resolve_mode() == "online"
+    out = capsys.readouterr().out
+    assert "노트북 액세스" in out and "WANDB_API_KEY" in out  # how to never be asked again
+    import os
+
+    assert os.environ["WANDB_API_KEY"] == "pasted-key"
+
+
+@pytest.mark.parametrize("answer", ["", EOFError])
+def test_no_key_at_the_prompt_stops_with_one_korean_sentence(fake_colab, monkeypatch, answer):
+    def prompt(_):
+        if answer is EOFError:
+            raise EOFError
+        return answer
+
+    monkeypatch.setattr("getpass.getpass", prompt)
+    with pytest.raises(LoginRequired) as stopped:
+        resolve_mode()
+    message = str(stopped.value)
+    assert message.startswith("W&B API 키가 없어 여기서 멈춥니다") and "No W&B API key" in message
+    assert "\n" not in message
+
+
+def test_start_run_asks_before_recording_a_live_run(fake_colab, monkeypatch, tmp_path):
+    """The prompt comes before wandb.init: nothing is recorded offline on a live Colab run."""
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    with pytest.raises(LoginRequired):
+        start_run("image-classification", {"smoke": False})
+    assert not (tmp_path / "wandb").exists()
+
+
+@pytest.mark.parametrize("how", ["env", "config", "argument"])
+def test_smoke_mode_on_colab_keeps_the_offline_fallback(fake_colab, monkeypatch, how):
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    if how == "env":
+        monkeypatch.setenv("WB_DEMO_SMOKE", "1")
+        assert resolve_mode() == "offline"
+    elif how == "argument":
+        assert resolve_mode(smoke=True) == "offline"
+    else:
+        from wb_common.run import _config_dict
+
+        assert resolve_mode(smoke=bool(_config_dict({"smoke": True})["smoke"])) == "offline"
+
+
+def test_the_local_cli_never_prompts(monkeypatch, tmp_path):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "WB_DEMO_SMOKE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    assert resolve_mode() == "offline"
+
+
+def test_settings_come_from_colab_secrets_before_the_environment(fake_colab, monkeypatch):
+    monkeypatch.setenv("VIEWER_URL", "http://env")
+    assert colab.secret_or_env("VIEWER_URL") == "http://env"
+    fake_colab.secrets["VIEWER_URL"] = "https://viewer.example"
+    assert colab.secret_or_env("VIEWER_URL") == "https://viewer.example"
+    assert colab.secret_or_env("MISSING") is None
+
+
+def test_show_port_serves_into_the_output_cell_on_colab_only(fake_colab, monkeypatch):
+    assert colab.show_port(8501) is True
+    assert fake_colab.served == [(8501, "/", 720)]
+    monkeypatch.delitem(sys.modules, "google.colab")
+    assert colab.show_port(8501) is False
