@@ -3,6 +3,7 @@
 uv run wb-demo inspect wandb/offline-run-20261126_101010-abcd1234
 uv run wb-demo sync --dry-run          # what would be uploaded, linked and published
 uv run wb-demo sync wandb/             # wandb sync, then the queued registry links and reports
+uv run wb-demo report --sweep team/wandb-e2e-demo-image-classification/abc123   # shared sweep done
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class Sync:
 
     dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")
     dry_run: bool = False  # print the calls it would make and change nothing
+
+
+@dataclass
+class Report:
+    """When every agent of a shared sweep is done: its comparison report, the best model's link."""
+
+    sweep: str  # ENTITY/PROJECT/ID from the sweep's page (the agents joined it with --sweep-id)
 
 
 @dataclass
@@ -179,9 +187,25 @@ def registry_command(args: Registry | Promote | Rollback | Automation, api: Any 
     return 0
 
 
+def report_command(args: Report, api: Any = None, wr: Any = None) -> int:
+    """`wb-demo report --sweep`; `api`/`wr` are `wandb.Api` / reports.v2 (tests pass doubles)."""
+    from wb_common.sweep import SweepError, close_server_sweep
+
+    if api is None and not find_api_key():
+        print("wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr)
+        return 2
+    try:
+        close_server_sweep(args.sweep, api=api, wr=wr)
+    except SweepError as err:
+        print(f"wb-demo report: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS = {
     "inspect": Inspect,
     "sync": Sync,
+    "report": Report,
     "registry": Registry,
     "promote": Promote,
     "rollback": Rollback,
@@ -195,4 +219,6 @@ def main() -> None:
         sys.exit(inspect_command(args))
     if isinstance(args, Sync):
         sys.exit(sync_command(args))
+    if isinstance(args, Report):
+        sys.exit(report_command(args))
     sys.exit(registry_command(args))
