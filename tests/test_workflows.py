@@ -5,6 +5,7 @@ uv run --all-packages pytest tests/test_workflows.py
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -60,7 +61,150 @@ def test_deploy_workflow_listens_for_the_automations_event():
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["collection"]["options"] == list(COLLECTIONS)
     assert workflow["permissions"] == {}
-    assert workflow["jobs"]["deploy"]["permissions"] == {"contents": "write"}
-    assert workflow["concurrency"]["cancel-in-progress"] is False
     text = (WORKFLOWS / "deploy-on-promotion.yml").read_text()
     assert "client_payload" in text and "viewer-deploy --payload-file" in text
+
+
+def _steps(job: dict) -> str:
+    return yaml_dump(job)
+
+
+def yaml_dump(data) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_secrets_live_in_an_environment_and_never_meet_the_write_token():
+    """The W&B key sits in the `viewer-production` environment (main only) and in the job that
+    runs the artifact, which can only read; the job that can write holds no W&B key, checks out
+    the branch tip and never downloads or loads the artifact."""
+    jobs = load_workflow("deploy-on-promotion.yml")["jobs"]
+    deploy, record = jobs["deploy"], jobs["record"]
+    assert deploy["environment"] == "viewer-production"
+    assert deploy["permissions"] == {"contents": "read"}
+    assert "secrets." in _steps(deploy) and "secrets." not in _steps(record)
+    assert record["permissions"] == {"contents": "write"} and record["needs"] == "deploy"
+    assert "viewer-deploy" not in _steps(record)
+    guard = deploy["steps"][0]
+    assert "DEFAULT_BRANCH" in guard["run"] and "exit 1" in guard["run"]  # a branch run fails
+    (checkout,) = [s for s in record["steps"] if s.get("uses", "").startswith("actions/checkout")]
+    assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    assert checkout["with"]["persist-credentials"] is False
+    summary = [s for s in deploy["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    assert summary and "viewer.payload summary" in summary[0]["run"]
+
+
+def test_no_concurrency_group_cancels_a_pending_deploy():
+    """GitHub keeps one pending run per concurrency group: a third promotion cancelled the
+    second. Ordering comes from `--sequence` (the run id) and the re-applying push instead."""
+    workflow = load_workflow("deploy-on-promotion.yml")
+    assert "concurrency" not in workflow
+    assert all("concurrency" not in job for job in workflow["jobs"].values())
+    assert '--sequence "$RUN_ID"' in workflow["jobs"]["deploy"]["steps"][-2]["run"]
+
+
+def test_zizmor_auditor_persona_is_clean():
+    exe = shutil.which(
+        "zizmor", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
+    assert exe
+    proc = subprocess.run(
+        [exe, "--offline", "--persona=auditor", str(WORKFLOWS / "deploy-on-promotion.yml")],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout  # fmt: skip
+
+
+def _entry(model_type: str, collection: str, version: str, sequence: int):
+    from viewer import deployment as dp
+    from wb_common import ModelCard
+
+    card = ModelCard(model_type=model_type, architecture="x", weights_file="w.pth",
+                     class_names=["a", "b"])  # fmt: skip
+    return dp.Deployment(
+        model_type=model_type, model_name=collection, version=version,
+        artifact_path=f"acme/wandb-registry-model/{collection}:{version}",
+        deployed_at="2026-11-30T00:00:00Z", deployed_by="kim", source="wandb",
+        files={"w.pth": "0" * 64}, card=card.to_dict(), sequence=sequence,
+    )  # fmt: skip
+
+
+def test_commit_step_disables_hooks_and_reapplies_on_a_moved_tip(tmp_path):
+    """The record job's script, run for real with bash and git: the origin is a local bare
+    repository standing in for GitHub (a `url.insteadOf` rewrite), `uv run` a shim to this
+    Python. Another deploy lands after the checkout, so the first push is rejected as a
+    non-fast-forward; the script must apply its entry again on the new tip and push. Hooks
+    planted in .git/hooks and a core.hooksPath set in the repository must not run."""
+    from viewer import deployment as dp
+
+    script = next(s["run"] for s in load_workflow("deploy-on-promotion.yml")["jobs"]["record"]
+                  ["steps"] if "run" in s and "viewer.record" in s["run"])  # fmt: skip
+    origin, runner, other = tmp_path / "origin.git", tmp_path / "runner", tmp_path / "other"
+    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    _git(tmp_path, "clone", "-q", str(origin), str(other))
+    (other / "apps/viewer").mkdir(parents=True)
+    (other / "apps/viewer" / dp.DEPLOYMENT_FILE).write_bytes(dp.manifest_bytes({}))
+    _git(other, "add", ".")
+    _git(other, "commit", "-q", "-m", "seed")
+    _git(other, "push", "-q", "origin", "HEAD:main")
+    _git(tmp_path, "clone", "-q", str(origin), str(runner))  # the record job's checkout
+    # ... and then another collection's deploy lands on main
+    dp.record(other / "apps/viewer", _entry("segmentation", "pet-segmenter", "v1", 10))
+    _git(other, "add", "apps/viewer/deployment.json", "apps/viewer/deployments.jsonl")
+    _git(other, "commit", "-q", "-m", "deploy pet-segmenter:v1")
+    _git(other, "push", "-q", "origin", "HEAD:main")
+
+    marker = tmp_path / "hook-ran"
+    hook = f"#!/bin/sh\necho $0 >> {marker}\n"
+    for folder in (runner / ".git/hooks", runner / "planted-hooks"):
+        folder.mkdir(exist_ok=True)
+        for name in (
+            "pre-commit",
+            "commit-msg",
+            "post-commit",
+            "pre-push",
+            "reference-transaction",
+        ):
+            (folder / name).write_text(hook)
+            (folder / name).chmod(0o755)
+    _git(runner, "config", "core.hooksPath", "planted-hooks")
+
+    temp = tmp_path / "runner-temp"
+    (temp / "entry").mkdir(parents=True)
+    entry = _entry("classification", "cifar10-classifier", "v4", 11)
+    (temp / "entry/deployment-entry.json").write_text(json.dumps(entry.to_dict()))
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "uv").write_text(f'#!/bin/sh\nshift 3\nexec "{sys.executable}" "$@"\n')
+    (shims / "uv").chmod(0o755)
+    gitconfig = tmp_path / "gitconfig"
+    token_url = "https://x-access-token:tok@github.com/acme/demo.git"
+    gitconfig.write_text(f'[url "{origin.as_uri()}"]\n\tinsteadOf = {token_url}\n')
+    env = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}",
+           "RUNNER_TEMP": str(temp), "GH_TOKEN": "tok", "GITHUB_REPOSITORY": "acme/demo",
+           "BRANCH": "main", "GIT_CONFIG_GLOBAL": str(gitconfig),
+           "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
+    proc = subprocess.run(["bash", "-c", script], cwd=runner, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the branch moved on (attempt 1)" in proc.stdout
+    assert not marker.exists(), marker.read_text()
+    tip = json.loads(
+        _git(other, "--git-dir", str(origin), "show", "main:apps/viewer/deployment.json")
+    )
+    assert {t: e["version"] for t, e in tip["models"].items()} == {
+        "classification": "v4", "segmentation": "v1"}  # fmt: skip
+    # a second run of the same entry (a re-run job) commits nothing
+    _git(runner, "fetch", "-q", "origin")
+    _git(runner, "reset", "-q", "--hard", "origin/main")
+    proc = subprocess.run(["bash", "-c", script], cwd=runner, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0 and "nothing to commit" in proc.stdout, proc.stderr
