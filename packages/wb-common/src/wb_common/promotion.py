@@ -1,0 +1,183 @@
+"""What notebook 07 (and anyone promoting by hand) decides before and watches after a promotion.
+
+- `plan_promotion`: which registry version to promote, from the versions that exist — zero, one
+  or many — among real models only (a `-smoke` collection is chosen only in smoke mode).
+- `deploy_settings`: GITHUB_TOKEN, the repository and VIEWER_URL from Colab secrets (the 🔑
+  panel) when present, else from the environment.
+- `wait_for_workflow`: follow the GitHub Actions run that the webhook started, to its end,
+  showing each status change.
+
+The registry calls themselves (`promote`, `rollback`, the Automation) live in wb_common.registry;
+the viewer in apps/viewer. This module only decides and watches, so it is tested with doubles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from wb_common.artifacts import SMOKE_SUFFIX, collection_for
+from wb_common.colab import secret_or_env
+from wb_common.payload import PRODUCTION_ALIAS
+
+CLASSIFIER = "cifar10-classifier"  # the collection notebook 01 and `cls-train` link into
+GITHUB_API = "https://api.github.com"
+
+
+class PromotionError(RuntimeError):
+    """Nothing can be promoted or watched; the message says why and what to do."""
+
+
+def review_collection(*, smoke: bool, collection: str = CLASSIFIER) -> str:
+    """The collection 07 reviews: the real one, or `<it>-smoke` in smoke mode only."""
+    return collection_for(collection, smoke=smoke)
+
+
+@dataclass(frozen=True)
+class PromotionPlan:
+    collection: str
+    candidate: str | None  # the version to promote, e.g. "v3"; None when there is none
+    production: str | None  # the version that holds `production` now (the rollback target)
+    rows: list[tuple[str, str, float | None]]  # (version, aliases, metric) for the Table
+    message: str  # one Korean sentence (+English) for the presenter
+
+    @property
+    def can_roll_back(self) -> bool:
+        return self.production is not None and self.production != self.candidate
+
+
+def plan_promotion(
+    versions: Iterable[Any], collection: str, *, metric: str = "val/acc", smoke: bool = False
+) -> PromotionPlan:
+    """Choose the version to promote among `versions` (wb_common.registry.VersionInfo rows).
+
+    Only versions of `collection` count; a `-smoke` collection only when `smoke` (toy models
+    must never reach production). Zero versions: no candidate, a sentence saying how to make
+    one. One: that one. More: the best `metric` among those not already in production (the
+    one in production is the rollback target), ties to the newer version.
+    """
+    if collection.endswith(SMOKE_SUFFIX) and not smoke:
+        raise PromotionError(
+            f"{collection}은 스모크(장난감) 모델 컬렉션이라 스모크 모드에서만 고릅니다. "
+            f"{collection} holds smoke models: review it only in smoke mode."
+        )
+    mine = [v for v in versions if v.collection == collection]
+    mine.sort(key=lambda v: int(v.version.lstrip("v") or 0))
+    rows = [(v.version, ",".join(v.aliases) or "-", v.metrics.get(metric)) for v in mine]
+    production = next((v.version for v in mine if PRODUCTION_ALIAS in v.aliases), None)
+    if not mine:
+        return PromotionPlan(collection, None, None, rows, (
+            f"{collection}에 아직 버전이 없습니다: 01 노트북이나 `cls-train`으로 모델을 학습해 "
+            f"연결한 뒤 다시 실행하세요. {collection} has no version yet: train and link one first."
+        ))  # fmt: skip
+    others = [v for v in mine if v.version != production] or mine
+
+    def score(v: Any) -> tuple[float, int]:
+        value = v.metrics.get(metric)
+        ok = isinstance(value, (int, float)) and value == value  # NaN != NaN
+        return (value if ok else float("-inf"), int(v.version.lstrip("v") or 0))
+
+    best = max(others, key=score)
+    if best.version == production:
+        message = (
+            f"{collection}:{best.version}이 이미 {PRODUCTION_ALIAS}입니다 (버전이 하나뿐). "
+            f"{collection}:{best.version} already holds {PRODUCTION_ALIAS}; nothing to promote."
+        )
+    else:
+        value = best.metrics.get(metric)
+        shown = f"{value:.4f}" if isinstance(value, (int, float)) else "기록 없음"
+        message = (
+            f"{collection}:{best.version}을 승격합니다 ({metric}={shown}, 버전 {len(mine)}개 중). "
+            f"Promoting {collection}:{best.version} ({metric}={shown}, of {len(mine)} versions)."
+        )
+    return PromotionPlan(collection, best.version, production, rows, message)
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    github_token: str | None
+    github_repo: str | None  # "owner/repo"
+    viewer_url: str | None
+
+
+def deploy_settings() -> DeploySettings:
+    """GITHUB_TOKEN, WB_DEMO_GITHUB_REPO and VIEWER_URL: Colab secrets first, then environment."""
+    return DeploySettings(
+        github_token=secret_or_env("GITHUB_TOKEN"),
+        github_repo=secret_or_env("WB_DEMO_GITHUB_REPO"),
+        viewer_url=secret_or_env("VIEWER_URL"),
+    )
+
+
+def github_get(url: str, token: str) -> dict[str, Any]:
+    """GET a GitHub API URL as JSON with the token (urllib: no extra dependency)."""
+    request = urllib.request.Request(
+        url,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as err:
+        raise PromotionError(
+            f"GitHub API가 {err.code}로 거절했습니다 ({url}): 토큰의 저장소와 Actions 읽기 권한을 "
+            f"확인하세요. GitHub answered {err.code}: check the token's repository and access."
+        ) from None
+    except (urllib.error.URLError, OSError) as err:
+        raise PromotionError(
+            f"GitHub API에 연결하지 못했습니다 ({err}). Cannot reach GitHub."
+        ) from None
+
+
+def wait_for_workflow(
+    repo: str,
+    token: str,
+    *,
+    since: str,
+    get: Callable[[str, str], dict[str, Any]] = github_get,
+    timeout: float = 600,
+    interval: float = 5,
+    show: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+    api_url: str = GITHUB_API,
+) -> dict[str, Any]:
+    """Follow the newest `repository_dispatch` workflow run created at or after `since` to its end.
+
+    `since` is an ISO time ("2026-11-30T02:00:00Z"), taken just before the promotion. Shows each
+    status change (queued → in_progress → completed/success) and returns the finished run;
+    raises PromotionError when none appears or it does not finish within `timeout` seconds.
+    """
+    url = f"{api_url}/repos/{repo}/actions/runs?event=repository_dispatch&per_page=5"
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        runs = [r for r in get(url, token).get("workflow_runs", []) if r["created_at"] >= since]
+        if runs:
+            run = max(runs, key=lambda r: r["created_at"])
+            state = f"{run['status']}" + (f"/{run['conclusion']}" if run.get("conclusion") else "")
+            if state != last:
+                show(f"[GitHub Actions] {run.get('name', 'workflow')} #{run.get('run_number', '?')}"
+                     f": {state}  {run.get('html_url', '')}")  # fmt: skip
+                last = state
+            if run["status"] == "completed":
+                return run
+        elif last is None:
+            show(
+                "[GitHub Actions] 웹훅이 시작할 워크플로 실행을 기다리는 중… (waiting for the run)"
+            )
+            last = "waiting"
+        if time.monotonic() >= deadline:
+            raise PromotionError(
+                f"{timeout:.0f}초 안에 워크플로가 끝나지 않았습니다: GitHub의 Actions 탭에서 "
+                f"확인하세요. The workflow did not finish within {timeout:.0f} s (see Actions)."
+            )
+        sleep(interval)
