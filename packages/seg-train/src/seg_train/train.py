@@ -33,6 +33,7 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.resume import previous_record, recover_history, scalars
 
 from seg_train.checkpoint import load_checkpoint, save_checkpoint
 from seg_train.config import Config, check_config
@@ -232,10 +233,12 @@ def train(cfg: Config) -> TrainResult:
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
     start_epoch = 1
+    history: dict[int, dict[str, float]] = {}  # epoch -> the numbers logged at that step
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
         start_epoch = resumed["epoch"] + 1
+        history = resumed.get("history", {})
     scheduler = build_scheduler(cfg, optimizer, len(train_loader), start_epoch)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
@@ -251,8 +254,14 @@ def train(cfg: Config) -> TrainResult:
         disabled=not accelerator.is_main_process,
     )
     mapping = get_mapping(cfg.class_mapping)
+    # The step of every row is the epoch (0: before training), and the charts plot by epoch: a
+    # resumed run continues the same axis, online or offline, and never reuses a step.
+    run.define_metric("epoch")
+    run.define_metric("*", step_metric="epoch", step_sync=False)
+    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+    previous = previous_record(run)
     train_data, val_data = train_loader.dataset, val_loader.dataset
-    if start_epoch == 1:  # a resumed run already recorded its data
+    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
         log_dataset_artifact(
             run,
             cfg.dataset_name,
@@ -266,7 +275,9 @@ def train(cfg: Config) -> TrainResult:
                 "image_shape": list(train_data.images.shape[1:]),
             },
         )
-        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)})
+    if previous.missing("dataset/samples"):
+        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
+    recover_history(run, history, previous)  # epochs the checkpoint has and the run file lost
 
     metrics: dict[str, float] = {}
     for epoch in range(start_epoch, cfg.epochs + 1):
@@ -279,7 +290,9 @@ def train(cfg: Config) -> TrainResult:
             mask_image(val_data.images[i], class_names, val_data.masks[i], preds[i])
             for i in range(min(cfg.media_samples, len(val_data)))
         ]
-        run.log({**train_metrics, **metrics, "val/examples": examples, "epoch": epoch})
+        row = {**train_metrics, **metrics, "epoch": epoch}
+        run.log({**row, "val/examples": examples}, step=epoch)
+        history[epoch] = scalars(row)
         accelerator.print(
             f"epoch {epoch}/{cfg.epochs}  train/loss {train_metrics['train/loss']:.4f}  "
             f"val/loss {metrics['val/loss']:.4f}  val/mean_iou {metrics['val/mean_iou']:.3f}  "
@@ -293,12 +306,16 @@ def train(cfg: Config) -> TrainResult:
                     "optimizer": optimizer.state_dict(),  # the lr schedule follows from epoch
                     "epoch": epoch,
                     "run_id": run.id,
+                    "history": history,  # --resume logs again what the run file lost
                 },
             )
     if not metrics:  # resumed a run that had already finished every epoch
         metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
 
-    run.log({"val/predictions": prediction_table(val_data, preds, cfg.val_table_size)})
+    run.log(
+        {"val/predictions": prediction_table(val_data, preds, cfg.val_table_size)},
+        step=cfg.epochs,
+    )
 
     model_path = cfg.output_dir / WEIGHTS_FILE
     card = ModelCard(

@@ -30,6 +30,7 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.resume import previous_record, recover_history, scalars
 
 from video_train.checkpoint import load_checkpoint, save_checkpoint
 from video_train.config import Config, check_config
@@ -189,11 +190,13 @@ def train(cfg: Config) -> TrainResult:
         optimizer, T_max=cfg.epochs * len(train_loader)
     )
     start_epoch = 1
+    history: dict[int, dict[str, float]] = {}  # epoch -> the numbers logged at that step
     if resumed is not None:
         model.load_state_dict(resumed["model"])
         optimizer.load_state_dict(resumed["optimizer"])
         scheduler.load_state_dict(resumed["scheduler"])
         start_epoch = resumed["epoch"] + 1
+        history = resumed.get("history", {})
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
@@ -207,8 +210,14 @@ def train(cfg: Config) -> TrainResult:
         run_id=resumed["run_id"] if resumed else None,
         disabled=not accelerator.is_main_process,
     )
+    # The step of every row is the epoch (0: before training), and the charts plot by epoch: a
+    # resumed run continues the same axis, online or offline, and never reuses a step.
+    run.define_metric("epoch")
+    run.define_metric("*", step_metric="epoch", step_sync=False)
+    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+    previous = previous_record(run)
     train_data, val_data = train_loader.dataset, val_loader.dataset
-    if start_epoch == 1:  # a resumed run already recorded its data
+    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
         log_dataset_artifact(
             run,
             cfg.dataset_name,
@@ -222,6 +231,7 @@ def train(cfg: Config) -> TrainResult:
                 "clip_duration": cfg.clip_duration,
             },
         )
+    if previous.missing("dataset/samples"):
         preview = preview_indices(train_data, cfg.sample_table_size)
         run.log(
             {
@@ -230,14 +240,18 @@ def train(cfg: Config) -> TrainResult:
                 "dataset/sample_videos": wandb.Video(
                     train_data.clips[preview].numpy(), fps=cfg.video_fps, format="mp4"
                 ),
-            }
+            },
+            step=0,
         )
+    recover_history(run, history, previous)  # epochs the checkpoint has and the run file lost
 
     metrics: dict[str, float] = {}
     for epoch in range(start_epoch, cfg.epochs + 1):
         train_metrics = train_one_epoch(model, train_loader, optimizer, scheduler, accelerator, cfg)
         metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
-        run.log({**train_metrics, **metrics, "epoch": epoch})
+        row = {**train_metrics, **metrics, "epoch": epoch}
+        run.log(row, step=epoch)
+        history[epoch] = scalars(row)
         accelerator.print(
             f"epoch {epoch}/{cfg.epochs}  train/loss {train_metrics['train/loss']:.4f}  "
             f"val/loss {metrics['val/loss']:.4f}  val/acc {metrics['val/acc']:.3f}  "
@@ -252,6 +266,7 @@ def train(cfg: Config) -> TrainResult:
                     "scheduler": scheduler.state_dict(),
                     "epoch": epoch,
                     "run_id": run.id,
+                    "history": history,  # --resume logs again what the run file lost
                 },
             )
     if not metrics:  # resumed a run that had already finished every epoch
@@ -264,7 +279,8 @@ def train(cfg: Config) -> TrainResult:
             "val/confusion_matrix": wandb.plot.confusion_matrix(
                 y_true=labels.tolist(), preds=probs.argmax(1).tolist(), class_names=class_names
             ),
-        }
+        },
+        step=cfg.epochs,
     )
 
     model_path = cfg.output_dir / WEIGHTS_FILE
