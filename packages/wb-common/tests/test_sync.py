@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from wb_common import ModelCard, find_run_dirs, link_to_registry, log_model_artifact, start_run
 from wb_common.cli import Inspect, Sync, inspect_command, sync_command
-from wb_common.pending import pending_actions, replay
+from wb_common.pending import PENDING_FILE, ReplayError, pending_actions, replay
 
 
 @pytest.fixture
@@ -77,8 +77,9 @@ def test_replay_links_the_matching_artifact_once(offline_run_with_link):
 def test_replay_without_the_uploaded_artifact_explains(offline_run_with_link):
     """Replays against a test double of `wandb.Api` whose run logged nothing."""
     run_dir, _ = offline_run_with_link
-    with pytest.raises(LookupError, match="wandb sync"):
+    with pytest.raises(ReplayError, match="wandb sync") as caught:
         replay(run_dir, FakeApi([]))
+    assert caught.value.lines[0].startswith("failed: ")
     assert len(pending_actions(run_dir)) == 1  # still queued for the next try
 
 
@@ -102,3 +103,81 @@ def test_inspect_summarises_what_the_run_recorded(offline_run_with_link, capsys)
 def test_inspect_of_a_non_run_is_one_sentence(tmp_path, capsys):
     assert inspect_command(Inspect(run_dir=tmp_path)) == 2
     assert "not a W&B run folder" in capsys.readouterr().err
+
+
+def _spoil_queue(run_dir):
+    """The real queued link, then the lines issue 14 found: cut short, wrong shape, twice."""
+    queue = run_dir / PENDING_FILE
+    (good,) = queue.read_text().splitlines()
+    report = '{"action": "report", "spec": {"project": "p", "title": "t"}}'
+    queue.write_text("\n".join([
+        good,
+        good[: len(good) // 2],  # 2: a crash cut it short
+        '{"action": "link", "run_path": 7}',  # 3: JSON of the wrong shape (KeyError/TypeError)
+        "[1, 2]",  # 4: not an object
+        good,  # 5: the same line again: replayed once
+        report,  # 6: a report that will fail on the server
+        '{"action": "teleport"}',  # 7
+    ]) + "\n")  # fmt: skip
+
+
+def test_dry_run_and_inspect_report_bad_lines_by_number(offline_run_with_link, capsys):
+    """Before: one partial line ended both in a JSONDecodeError traceback."""
+    run_dir, _ = offline_run_with_link
+    _spoil_queue(run_dir)
+    assert sync_command(Sync(dir=run_dir.parent, dry_run=True)) == 0
+    out = capsys.readouterr().out
+    for number in (2, 3, 4, 7):
+        assert f"{PENDING_FILE} line {number}:" in out
+    assert out.count("would call: api.run(") == 1  # the duplicate is one action
+    assert inspect_command(Inspect(run_dir=run_dir)) == 0
+    out = capsys.readouterr().out
+    assert "queued for `wb-demo sync`: 2" in out and "line 2: not JSON" in out
+
+
+def test_replay_runs_every_action_reports_each_failure_and_replays_once(
+    offline_run_with_link, monkeypatch
+):
+    """A test double of `wandb.Api` for the link; the report's publish fails like a server
+    error. Before: the first failure stopped every later action, and a line queued twice ran
+    twice."""
+    import wb_common.report
+
+    run_dir, digest = offline_run_with_link
+    _spoil_queue(run_dir)
+
+    def refuse(spec, api=None):
+        raise PermissionError("403 on the report's project")
+
+    monkeypatch.setattr(wb_common.report, "publish_report", refuse)
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    with pytest.raises(ReplayError) as caught:
+        replay(run_dir, FakeApi([ours]))
+    lines = caught.value.lines
+    assert sum(line.startswith("skipped:") for line in lines) == 4
+    assert sum(line.startswith("done: ") for line in lines) == 1
+    assert next(line for line in lines if line.startswith("failed: ")).endswith(
+        "(PermissionError: 403 on the report's project)"
+    )
+    assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]  # once
+    with pytest.raises(ReplayError):  # the report stays queued; the link is not made again
+        replay(run_dir, FakeApi([ours]))
+    assert len(ours.links) == 1
+    assert [a["action"] for a in pending_actions(run_dir)] == ["report"]
+
+
+def test_sync_reports_failures_and_exits_1(offline_run_with_link, monkeypatch, capsys):
+    """`wb-demo sync` with `wandb sync` and wandb.Api replaced by test doubles."""
+    import subprocess
+
+    import wandb
+    import wb_common.cli
+
+    run_dir, _ = offline_run_with_link
+    monkeypatch.setattr(wb_common.cli, "find_api_key", lambda: "k" * 40)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: SimpleNamespace(returncode=0))
+    monkeypatch.setattr(wandb, "Api", lambda: FakeApi([]))
+    assert sync_command(Sync(dir=run_dir.parent)) == 1
+    captured = capsys.readouterr()
+    assert "failed: api.run(" in captured.out
+    assert "1 queued action(s) failed" in captured.err and "Traceback" not in captured.err

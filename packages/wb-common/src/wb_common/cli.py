@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
-from wb_common.pending import pending_actions, replay
+from wb_common.pending import ReplayError, pending_actions, queue_problems, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
@@ -68,12 +68,16 @@ class Rollback:
 
 @dataclass
 class Automation:
-    """Create the W&B Automation: `production` alias added → webhook → GitHub Actions deploy."""
+    """`create` the W&B Automation (`production` alias → webhook → GitHub Actions deploy), or
+    `test` the GitHub half: send the body the Automation sends, with $GITHUB_TOKEN (no W&B plan)."""
 
-    action: Annotated[Literal["create"], tyro.conf.Positional]
-    entity: str  # the team that owns the webhook integration
+    action: Annotated[Literal["create", "test"], tyro.conf.Positional]
+    entity: str  # the team that owns the webhook integration (test: the payload's entity)
     collection: str  # e.g. cifar10-classifier
     webhook: str = "github-dispatch"  # the webhook's name in Team settings → Webhooks
+    repo: str = ""  # test: OWNER/REPO whose deploy-on-promotion workflow receives the dispatch
+    version: str = "production"  # test: the version named in the payload (an alias or vN)
+    github_api: str = "https://api.github.com"  # test: GitHub's API (GitHub Enterprise: yours)
 
 
 def summarize(run: RecordedRun) -> str:
@@ -110,6 +114,7 @@ def summarize(run: RecordedRun) -> str:
     queued = pending_actions(run.path)
     lines.append(f"queued for `wb-demo sync`: {len(queued)}")
     lines += [f"  {a['action']}: {a.get('target') or a['spec']['title']}" for a in queued]
+    lines += [f"  skipped: {problem}" for problem in queue_problems(run.path)]
     return "\n".join(lines)
 
 
@@ -132,7 +137,7 @@ def sync_command(args: Sync) -> int:
     if args.dry_run:
         print("would run: wandb sync " + " ".join(map(str, run_dirs)))
         for run_dir in run_dirs:
-            for line in replay(run_dir, api=None, dry_run=True):
+            for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
                 print(f"{run_dir.name}: {line}")
         return 0
     if not find_api_key():
@@ -151,9 +156,48 @@ def sync_command(args: Sync) -> int:
     import wandb
 
     api = wandb.Api()
-    for run_dir in run_dirs:
-        for line in replay(run_dir, api=api):
+    failed = 0
+    for run_dir in run_dirs:  # every run, every action: one failure stops nothing else
+        try:
+            lines = replay(run_dir, api=api)
+        except ReplayError as err:
+            lines, failed = err.lines, failed + len(err.failures)
+        for line in lines:
             print(f"{run_dir.name}: {line}")
+    if failed:
+        print(
+            f"wb-demo sync: {failed} queued action(s) failed (listed above); they stay queued — "
+            "fix the cause and run it again.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def automation_test_command(args: Automation, token: str | None = None) -> int:
+    """`wb-demo automation test --repo OWNER/REPO`: the Automation's POST, sent from here."""
+    import os
+
+    from wb_common.payload import DispatchError, example_client_payload, send_test_dispatch
+
+    token = token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    if not args.repo or not token:
+        print(
+            "wb-demo automation test: --repo OWNER/REPO와 GITHUB_TOKEN(Contents: read & write)이 "
+            "필요합니다 — needs --repo OWNER/REPO and a GITHUB_TOKEN with Contents: read & write.",
+            file=sys.stderr,
+        )
+        return 2
+    payload = example_client_payload(args.entity, args.collection, args.version, "wb-demo-test")
+    try:
+        status = send_test_dispatch(args.repo, token, payload, api_url=args.github_api)
+    except DispatchError as err:
+        print(f"wb-demo automation test: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"GitHub accepted the dispatch ({status}): the deploy-on-promotion workflow of {args.repo} "
+        f"starts for {payload['artifact_version_string']} — see its Actions tab."
+    )
     return 0
 
 
@@ -219,6 +263,8 @@ def main() -> None:
         sys.exit(inspect_command(args))
     if isinstance(args, Sync):
         sys.exit(sync_command(args))
+    if isinstance(args, Automation) and args.action == "test":
+        sys.exit(automation_test_command(args))
     if isinstance(args, Report):
         sys.exit(report_command(args))
     sys.exit(registry_command(args))

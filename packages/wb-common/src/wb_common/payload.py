@@ -32,3 +32,71 @@ PRODUCTION_ALIAS = "production"
 def dispatch_body() -> dict[str, Any]:
     """The JSON body the W&B webhook posts to GitHub's `/dispatches` endpoint."""
     return {"event_type": DISPATCH_EVENT_TYPE, "client_payload": dict(FIELDS)}
+
+
+def example_client_payload(entity: str, collection: str, version: str, author: str) -> dict:
+    """`client_payload` as W&B fills the template when `version` gets `production`."""
+    values = {
+        "${event_type}": "ADD_ARTIFACT_ALIAS",
+        "${event_author}": author,
+        "${alias}": PRODUCTION_ALIAS,
+        "${entity_name}": entity,
+        "${project_name}": "wandb-registry-model",
+        "${artifact_collection_name}": collection,
+        "${artifact_version_string}": f"{entity}/wandb-registry-model/{collection}:{version}",
+    }
+    return {field: values[template] for field, template in FIELDS.items()}
+
+
+class DispatchError(RuntimeError):
+    """GitHub did not accept the dispatch; one sentence."""
+
+
+GITHUB_API = "https://api.github.com"
+_REPO = r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}"
+
+
+def send_test_dispatch(
+    repo: str, token: str, client_payload: dict, api_url: str = GITHUB_API, timeout: float = 15
+) -> int:
+    """POST the Automation's body to `repos/<repo>/dispatches`, as the W&B webhook would.
+
+    Checks the GitHub half of the chain without a W&B plan that has webhook automations: the
+    deploy workflow starts exactly as it would for a real promotion. Returns GitHub's status
+    (204 on success); raises DispatchError with one sentence otherwise. The token is sent only
+    in the Authorization header, never printed.
+    """
+    import json
+    import re
+    import urllib.error
+    import urllib.request
+
+    if not re.fullmatch(_REPO, repo) or ".." in repo:
+        raise DispatchError(f"--repo must be OWNER/REPO, got {repo!r}.")
+    body = {"event_type": DISPATCH_EVENT_TYPE, "client_payload": client_payload}
+    request = urllib.request.Request(
+        f"{api_url.rstrip('/')}/repos/{repo}/dispatches",
+        data=json.dumps(body).encode("utf-8"),
+        method="POST",
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "Content-Type": "application/json",
+            "User-Agent": "wb-demo",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        hint = {
+            401: "the token is not valid",
+            403: "the token lacks Contents: read & write on this repository",
+            404: "no such repository, or the token cannot see it",
+            422: "GitHub rejected the body",
+        }.get(err.code, "GitHub refused it")
+        raise DispatchError(f"GitHub answered {err.code} for {repo}: {hint}.") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise DispatchError(f"could not reach {api_url} ({reason}).") from None

@@ -28,19 +28,83 @@ def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
     return path
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+class ReplayError(RuntimeError):
+    """Some queued actions failed; every other one still ran. `lines` has one line per action."""
+
+    def __init__(self, lines: list[str], failures: list[str]) -> None:
+        super().__init__("; ".join(failures))
+        self.lines, self.failures = lines, failures
+
+
+def _problem(action: Any) -> str | None:
+    """Why a parsed line is not an action we can replay, or None when it is one."""
+    if not isinstance(action, dict):
+        return f"a JSON {type(action).__name__}, not an object"
+    kind = action.get("action")
+    if kind == "link":
+        text = [k for k in ("run_path", "artifact", "digest", "target")
+                if not isinstance(action.get(k), str)]  # fmt: skip
+        if text:
+            return f"a link without a text {text[0]!r}"
+        aliases = action.get("aliases")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            return "a link whose 'aliases' is not a list of names"
+        return None
+    if kind == "report":
+        spec = action.get("spec")
+        if not isinstance(spec, dict) or not all(
+            isinstance(spec.get(k), str) for k in ("project", "title")
+        ):
+            return "a report whose 'spec' lacks a text 'project' and 'title'"
+        return None
+    return f"unknown action {kind!r}"
+
+
+def read_queue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """(actions, problems) of a JSONL queue: a bad line is skipped and named by its number.
+
+    A line cut short by a crash, or valid JSON of the wrong shape, must not stop every other
+    action from running (or `wb-demo sync --dry-run` from answering).
+    """
     if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [], []
+    actions, problems = [], []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            action = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            problems.append(f"{path.name} line {number}: not JSON (cut short?); skipped")
+            continue
+        if reason := _problem(action):
+            problems.append(f"{path.name} line {number}: {reason}; skipped")
+            continue
+        actions.append(action)
+    return actions, problems
+
+
+def _key(action: dict[str, Any]) -> str:
+    return json.dumps(action, sort_keys=True, ensure_ascii=False)
 
 
 def pending_actions(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The queued actions of a run that have not been replayed yet, oldest first."""
+    """The queued actions of a run not replayed yet, oldest first, each once (a line queued
+    twice is one action); lines that are not actions are left out (see queue_problems)."""
     run_dir = Path(run_dir)
-    done = {json.dumps(a, sort_keys=True) for a in _read_jsonl(run_dir / DONE_FILE)}
-    return [
-        a for a in _read_jsonl(run_dir / PENDING_FILE) if json.dumps(a, sort_keys=True) not in done
-    ]
+    seen = {_key(a) for a in read_queue(run_dir / DONE_FILE)[0]}
+    actions = []
+    for action in read_queue(run_dir / PENDING_FILE)[0]:
+        if _key(action) not in seen:
+            seen.add(_key(action))
+            actions.append(action)
+    return actions
+
+
+def queue_problems(run_dir: str | Path) -> list[str]:
+    """The queue's lines that cannot be replayed, by line number."""
+    return read_queue(Path(run_dir) / PENDING_FILE)[1]
 
 
 def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
@@ -66,22 +130,33 @@ def describe(action: dict[str, Any]) -> str:
 def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]:
     """Run the queued actions of one synced run against `api` (a `wandb.Api`).
 
-    Returns one line per action. With `dry_run`, only says what it would call.
+    Returns one line per action (and per skipped line). Every action runs, even after one
+    fails; each is replayed once (recorded in wb_demo_done.jsonl as it succeeds). When any
+    failed, raises ReplayError after the last one, with every line and each failure.
+    With `dry_run`, only says what it would call.
     """
     from wb_common.report import publish_report  # local: reports pull in wandb_workspaces
 
-    lines = []
+    lines = [f"skipped: {problem}" for problem in queue_problems(run_dir)]
+    failures = []
     for action in pending_actions(run_dir):
         line = describe(action)
         if dry_run:
             lines.append(f"would call: {line}")
             continue
-        if action["action"] == "link":
-            _replay_link(api, action)
-        else:
-            publish_report(action["spec"], api=api)
+        try:
+            if action["action"] == "link":
+                _replay_link(api, action)
+            else:
+                publish_report(action["spec"], api=api)
+        except Exception as err:  # the server said no, or the run is not uploaded yet
+            failures.append(f"{line}: {type(err).__name__}: {err}")
+            lines.append(f"failed: {line} ({type(err).__name__}: {err})")
+            continue
         mark_done(run_dir, action)
         lines.append(f"done: {line}")
+    if failures:
+        raise ReplayError(lines, failures)
     return lines
 
 
