@@ -1,21 +1,51 @@
 """Every notebook executes top to bottom in smoke mode (WB_DEMO_SMOKE=1), offline, on the CPU.
 
-    uv run --all-packages pytest tests/test_notebooks.py
+    uv run --all-packages pytest tests/test_notebooks.py -k 01
 
 Each notebook runs in a fresh kernel of this environment, in an empty working folder, with W&B
-isolated exactly as the package tests isolate it (no key, no network, folders under tmp).
+isolated exactly as the package tests isolate it (no key, no network, folders under tmp). After the
+run, `notebook_checks.check_recorded` reads back what W&B recorded: the keys, media, tables and
+artifacts the notebook teaches, and the Registry links it queued.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 from wb_common.testing import isolate_wandb
 
+sys.path.insert(0, str(Path(__file__).parent))
+from notebook_checks import EXPECTED, check_recorded
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+TASK_NOTEBOOKS = [p for p in NOTEBOOKS if p.stem in EXPECTED]
+PACKAGES = {
+    "01": "cls_train",
+    "02": "seg_train",
+    "03": "det_train",
+    "04": "video_train",
+    "05": "llm_train",
+    "06": "gen_train",
+}
+
+
+def _failing_cell(notebook: nbformat.NotebookNode) -> str:
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                head = "\n".join(cell.source.splitlines()[:6])
+                return (
+                    f"cell {index} raised {output.get('ename')}: {output.get('evalue')}\n"
+                    f"--- cell {index} ---\n{head}"
+                )
+    return "no cell recorded an error output"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -24,16 +54,72 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.chdir(tmp_path)
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
         "metadata": {"path": str(tmp_path)}
-    }).execute()  # fmt: skip
-    errors = [
-        output
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
+    })  # fmt: skip
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        pytest.fail(f"{path.name}: {_failing_cell(notebook)}\n\n{str(err)[-3000:]}")
+    problems = check_recorded(path.stem, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+def _code(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def _sweep_literal(code: str) -> dict:
+    """The dict assigned to `sweep_config = {...}` in the notebook's code."""
+    # IPython magics (`%pip`, `!cmd`) are not Python: a `pass` in their place keeps the blocks.
+    lines = [
+        line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip()[:1] in ("%", "!") else line
+        for line in code.splitlines()
     ]
-    assert not errors
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["sweep_config"]
+            and isinstance(node.value, ast.Dict)
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError("no `sweep_config = {...}` literal in the notebook")
+
+
+@pytest.mark.parametrize("path", TASK_NOTEBOOKS, ids=[p.stem for p in TASK_NOTEBOOKS])
+def test_notebook_writes_the_taught_calls_and_the_package_sweep(path: Path):
+    """The API being taught is in the cells, and the sweep dict there is the CLI's SWEEP_CONFIG."""
+    code = _code(path)
+    for call in (
+        "wandb.init(",
+        "config=dataclasses.asdict(cfg)",
+        "wandb.Artifact(",
+        "run.log_artifact(",
+        "run.link_artifact(",
+        "wandb.sweep(sweep_config",
+        "wandb.agent(",
+        "wr.Report(",
+        "FULL_RUN = False",
+    ):
+        assert call in code, f"{path.name} does not write {call!r} in a cell"
+    assert "start_run(" not in code and "run_sweep(" not in code  # no hidden init or sweep
+    sweep = importlib.import_module(f"{PACKAGES[path.stem[:2]]}.sweep")
+    assert _sweep_literal(code) == sweep.SWEEP_CONFIG, f"{path.name}'s sweep dict drifted"
+    # After the agent ran, the training run is torn down: finish it before, never after.
+    after_agent = code.split("wandb.agent(", 1)[1]
+    assert "run.finish()" not in after_agent, f"{path.name} calls run.finish() after wandb.agent"
+
+
+def test_notebooks_speak_to_the_audience_not_to_the_plan():
+    """Korean pass (issue 13): no internal plan names, one word for each term."""
+    for path in TASK_NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in notebook.cells)
+        assert "ROADMAP" not in text, f"{path.name} mentions ROADMAP"
+        assert "워크플로우" not in text, f"{path.name}: write 워크플로, not 워크플로우"
+        assert "확신도" not in text, f"{path.name}: write 신뢰도(confidence)"
+        assert "별칭" not in text or "별칭(alias)" in text, f"{path.name}: 별칭(alias) at first use"
 
 
 def test_notebooks_are_stored_without_outputs():
