@@ -128,3 +128,69 @@ class ApiDouble:
 def sweep_double(config: dict[str, Any], runs: list[RunDouble], sweep_id: str = "abc123") -> Any:
     """A sweep as `wandb.Api().sweep(path)` returns it: `.config`, `.runs`, `.id`."""
     return SimpleNamespace(id=sweep_id, config=config, runs=runs)
+
+
+class RegistryVersionDouble:
+    """One registry version: aliases unique within the collection on save(), as on the server."""
+
+    def __init__(self, registry: RegistryApiDouble, version: str, aliases: list[str],
+                 metrics: dict[str, float]) -> None:  # fmt: skip
+        self._registry, self.version, self.aliases = registry, version, ["latest", *aliases]
+        self.name = f"{registry.collection}:{version}"
+        self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
+        self.saves = 0
+
+    def save(self) -> None:
+        self.saves += 1
+        for other in self._registry.versions:
+            if other is not self:
+                other.aliases = [a for a in other.aliases if a not in self.aliases]
+
+
+class RegistryApiDouble:
+    """`wandb.Api` for one registry collection: registry(), artifact(), webhook_integrations(),
+    artifact_collection() and create_automation() (recorded), keeping aliases like the server."""
+
+    def __init__(self, collection: str, versions: list[tuple[list[str], dict[str, float]]],
+                 webhooks: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.collection = collection
+        self.versions = [
+            RegistryVersionDouble(self, f"v{i}", list(aliases), metrics)
+            for i, (aliases, metrics) in enumerate(versions)
+        ]
+        self.webhooks = webhooks
+        self.created: list[tuple[Any, dict[str, Any]]] = []
+        self.default_entity = "demo-team"
+
+    def registry(self, name: str) -> Any:
+        listing = SimpleNamespace(name=self.collection, artifacts=lambda: list(self.versions))
+        return SimpleNamespace(collections=lambda: [listing])
+
+    def artifact(self, path: str) -> RegistryVersionDouble:
+        prefix = f"wandb-registry-model/{self.collection}:"
+        wanted = path.removeprefix(prefix)
+        for version in self.versions if path.startswith(prefix) else []:
+            if wanted == version.version or wanted in version.aliases:
+                return version
+        raise wandb.errors.CommError(f"artifact {path} not found")
+
+    def webhook_integrations(self, entity: str | None = None) -> list[Any]:
+        from wandb.automations.integrations import WebhookIntegration
+
+        url = "https://api.github.com/repos/o/r/dispatches"
+        return [WebhookIntegration(id="V2ViaG9vazox", name=name, url_endpoint=url)
+                for name in self.webhooks]  # fmt: skip
+
+    def artifact_collection(self, type_name: str, name: str) -> Any:
+        from wandb.automations.scopes import _ArtifactPortfolioScope
+
+        assert (type_name, name) == ("model", f"wandb-registry-model/{self.collection}")
+        return _ArtifactPortfolioScope(id="QXJ0aWZhY3RQb3J0Zm9saW86Nw==", name=self.collection)
+
+    def create_automation(self, obj: Any, **kwargs: Any) -> Any:
+        self.created.append((obj, kwargs))
+        return SimpleNamespace(name=kwargs["name"])
+
+    def holder(self, alias: str) -> str | None:
+        """The version holding `alias` now (what the Registry UI would show)."""
+        return next((v.version for v in self.versions if alias in v.aliases), None)
