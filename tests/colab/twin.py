@@ -13,6 +13,10 @@ twin is that situation, rebuilt here from Colab's published `pip freeze`:
   release); the CUDA runtime wheels are torch's own choice, not Colab's pins.
 - Python is 3.13.0 from pyenv here (Colab: 3.13.15).
 
+What the twin cannot see: a Colab package outside our dependency tree that pins one of the
+packages an install upgrades (pip's conflict check only knows what is installed). For the
+upgrades on `ALLOWED_CHANGES`, the Colab packages that depend on them were checked by hand.
+
 Each notebook gets a fresh twin (uv hard-links the packages from its cache, so a twin costs
 seconds after the first), runs its own install cell — `%pip install` from a local git URL of the
 checkout — and then the whole notebook in smoke mode. `ALLOWED_CHANGES` below is the explicit list
@@ -41,15 +45,30 @@ PROTECTED = ("torch", "torchvision", "numpy", "pandas", "pillow", "pyarrow")
 # in the twin (see the README's Colab section for what each notebook changes).
 ALLOWED_CHANGES = {
     # wandb 0.31 is the SDK every W&B call here is written and tested against: offline run
-    # read-back (`wandb leet inspect`), the new Registry paths and the Automations API. Colab has
-    # 0.28.1. Nothing on Colab pins wandb, and it is not imported before the install cell.
+    # read-back (`wandb leet inspect`), the new Registry paths and the Automations API; and
+    # wandb-workspaces (the Reports API) needs >= 0.28.2 anyway. Colab has 0.28.1. Nothing on
+    # Colab pins wandb, and nothing imports it before the install cell.
     "wandb": "the SDK the demos are written against (>=0.31)",
-    # wandb 0.31 requires protobuf and pydantic releases newer than Colab's on some Pythons;
-    # pip upgrades them only when wandb's own requirement asks for it.
-    "protobuf": "wandb 0.31's own requirement",
-    "pydantic": "wandb 0.31's own requirement",
-    "pydantic-core": "moves with pydantic",
-    "typing-extensions": "wandb 0.31 / pydantic's own requirement",
+    # wandb 0.31 requires opentelemetry >= 1.43 (its telemetry exporter); Colab has 1.42.1. The
+    # 1.x API is stable, and Colab's opentelemetry-resourcedetector-gcp 1.14 asks for ~=1.30.
+    "opentelemetry-api": "wandb 0.31 requires >=1.43",
+    "opentelemetry-sdk": "wandb 0.31 requires >=1.43",
+    "opentelemetry-semantic-conventions": "moves with opentelemetry-sdk",
+}
+
+# Colab packages outside our dependency tree that pin a package an install upgrades. They are
+# in the twin so that pip meets them as it does on Colab; found by reading the requirements of
+# Colab's packages that use wandb's dependencies (opentelemetry, protobuf, pydantic).
+COLAB_DEPENDENTS = ("google-adk",)
+
+# pip's conflict report for such a dependent, accepted with the reason. The install cell tells
+# the user in Korean that this one message is expected.
+ALLOWED_CONFLICTS = {
+    # google-adk 2.7.1 (Google's agent SDK, preinstalled) caps opentelemetry at 1.42.1; every
+    # wandb release from 0.28.2 on requires >= 1.43, and wandb-workspaces (the Reports API)
+    # requires wandb >= 0.28.2. A notebook that uses google-adk needs a fresh runtime anyway.
+    ("google-adk", "opentelemetry-api"): "wandb >= 0.28.2 requires opentelemetry >= 1.43",
+    ("google-adk", "opentelemetry-sdk"): "wandb >= 0.28.2 requires opentelemetry >= 1.43",
 }
 
 # Colab's pins that are not versions of packages we could meet (local CUDA builds, tools).
@@ -95,7 +114,9 @@ def twin_requirements() -> list[str]:
     pins = [
         f"{name}=={version}"
         for name, version in colab.items()
-        if name in ours and not EXCLUDE.match(name) and name not in OUR_PACKAGES
+        if (name in ours or name in COLAB_DEPENDENTS)
+        and not EXCLUDE.match(name)
+        and name not in OUR_PACKAGES
     ]
     return [*sorted(pins), f"pip=={colab['pip']}"]
 
@@ -166,6 +187,20 @@ def changed_colab_packages(before: dict[str, str], after: dict[str, str]) -> dic
     }
 
 
+CONFLICT_LINE = re.compile(
+    r"^(\S+) \S+ requires ([A-Za-z0-9_.\-]+).*which is incompatible\.$", re.MULTILINE
+)
+
+
+def resolver_conflicts(pip_output: str) -> list[tuple[str, str, str]]:
+    """(dependent, requirement, line) for each conflict pip's resolver banner lists."""
+    clean = re.sub(r"\x1b\[[0-9;]*m", "", pip_output)  # pip colours the banner red
+    return [
+        (normalize(m.group(1)), normalize(m.group(2)), m.group(0))
+        for m in CONFLICT_LINE.finditer(clean)
+    ]
+
+
 def install_problems(changes: dict[str, tuple], pip_output: str) -> list[str]:
     """Why this install would not be clean on Colab (empty: it is)."""
     problems = []
@@ -174,8 +209,11 @@ def install_problems(changes: dict[str, tuple], pip_output: str) -> list[str]:
             problems.append(f"{name} changed {old} -> {new}: Colab's own {name} must stay")
         elif name not in ALLOWED_CHANGES:
             problems.append(f"{name} changed {old} -> {new}, not on ALLOWED_CHANGES")
-    if RESOLVER_CONFLICT in pip_output:
-        problems.append("pip printed a dependency-resolver conflict")
+    for dependent, requirement, line in resolver_conflicts(pip_output):
+        if (dependent, requirement) not in ALLOWED_CONFLICTS:
+            problems.append(f"pip reported a dependency conflict: {line}")
+    if RESOLVER_CONFLICT in pip_output and not resolver_conflicts(pip_output):
+        problems.append("pip printed its resolver-conflict banner")
     for built in sorted(set(BUILT_FROM_SOURCE.findall(pip_output))):
         if normalize(built) not in OUR_PACKAGES:
             problems.append(f"pip built {built} from source")
