@@ -36,6 +36,7 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.resume import previous_record, recover_history, scalars
 
 from gen_train.checkpoint import load_checkpoint, save_checkpoint
 from gen_train.config import NARUTO, Config, check_config
@@ -234,11 +235,13 @@ def train(cfg: Config) -> TrainResult:
         "constant_with_warmup", optimizer, num_warmup_steps=cfg.lr_warmup_steps
     )
     start_step = 0
+    history: dict[int, dict[str, float]] = {}  # step -> the numbers logged at that step
     if resumed is not None:
         set_peft_model_state_dict(pipe.unet, resumed["lora"])
         optimizer.load_state_dict(resumed["optimizer"])
         lr_scheduler.load_state_dict(resumed["lr_scheduler"])
         start_step = resumed["step"]
+        history = resumed.get("history", {})
     # The pipeline keeps the bare UNet for sampling; training steps go through the wrapper.
     unet, optimizer, train_loader, val_loader, lr_scheduler = accelerator.prepare(
         pipe.unet, optimizer, train_loader, val_loader, lr_scheduler
@@ -252,14 +255,17 @@ def train(cfg: Config) -> TrainResult:
         run_id=resumed["run_id"] if resumed else None,
         disabled=not accelerator.is_main_process,
     )
-    # Charts of everything against train/step, not W&B's internal step counter.
+    # Every row is logged at step=train/step (the optimizer step; 0: the base model) and charts
+    # plot against train/step: a resumed run continues the same axis and never reuses a step.
     run.define_metric("train/step")
     for key in ("train/*", "val/*", "epoch", "generated"):
         run.define_metric(key, step_metric="train/step")
+    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+    previous = previous_record(run)
 
     train_data, val_data = train_loader.dataset, val_loader.dataset
     eval_seeds = sample_seeds(cfg, cfg.eval_prompts)
-    if start_step == 0:  # a resumed run already recorded its data and the base model's images
+    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
         log_dataset_artifact(
             run,
             cfg.dataset_name,
@@ -271,16 +277,15 @@ def train(cfg: Config) -> TrainResult:
                 "resolution": cfg.resolution,
             },
         )
-        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)})
+    if previous.missing("dataset/samples"):
+        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
+    if start_step == 0:  # the base model's val/loss and images: the baseline
         val_metrics = evaluate(pipe, unet, noise_scheduler, val_loader, accelerator, cfg.seed)
         images = sample(pipe, cfg.eval_prompts, eval_seeds, cfg, accelerator)
-        run.log(
-            {
-                **val_metrics,
-                "generated": generated(images, cfg.eval_prompts),
-                "train/step": 0,
-            }
-        )
+        row = {**val_metrics, "train/step": 0}
+        run.log({**row, "generated": generated(images, cfg.eval_prompts)}, step=0)
+        history[0] = scalars(row)
+    recover_history(run, history, previous)  # steps the checkpoint has and the run file lost
 
     steps_per_epoch = len(train_loader)
     batches = _forever(train_loader)
@@ -292,24 +297,19 @@ def train(cfg: Config) -> TrainResult:
         )  # fmt: skip
         loss = accelerator.reduce(loss, reduction="mean").item()
         recent_losses = [*recent_losses[-(cfg.sample_every - 1) :], loss]
-        run.log(
-            {
-                "train/loss": loss,
-                "train/lr": lr_scheduler.get_last_lr()[0],
-                "train/step": step,
-                "epoch": step / steps_per_epoch,
-            }
-        )
+        row = {
+            "train/loss": loss,
+            "train/lr": lr_scheduler.get_last_lr()[0],
+            "train/step": step,
+            "epoch": step / steps_per_epoch,
+        }
+        run.log(row, step=step)
+        history[step] = scalars(row)
         if step % cfg.sample_every == 0 or step == cfg.train_steps:
             val_metrics = evaluate(pipe, unet, noise_scheduler, val_loader, accelerator, cfg.seed)
             images = sample(pipe, cfg.eval_prompts, eval_seeds, cfg, accelerator)
-            run.log(
-                {
-                    **val_metrics,
-                    "generated": generated(images, cfg.eval_prompts),
-                    "train/step": step,
-                }
-            )
+            run.log({**val_metrics, "generated": generated(images, cfg.eval_prompts)}, step=step)
+            history[step].update(scalars(val_metrics))
             accelerator.print(
                 f"step {step}/{cfg.train_steps}  train/loss {loss:.4f}  "
                 f"val/loss {val_metrics['val/loss']:.4f}"
@@ -325,6 +325,7 @@ def train(cfg: Config) -> TrainResult:
                     "lr_scheduler": lr_scheduler.state_dict(),
                     "step": step,
                     "run_id": run.id,
+                    "history": history,  # --resume logs again what the run file lost
                 },
             )
     if start_step >= cfg.train_steps:  # resumed a run that had already finished every step
@@ -332,8 +333,10 @@ def train(cfg: Config) -> TrainResult:
 
     final_seeds = sample_seeds(cfg, cfg.final_prompts)
     final_images = sample(pipe, cfg.final_prompts, final_seeds, cfg, accelerator)
+    last_step = max(cfg.train_steps, start_step)
     run.log(
-        {"eval/samples": final_table(cfg.final_prompts, final_images, final_seeds, cfg.train_steps)}
+        {"eval/samples": final_table(cfg.final_prompts, final_images, final_seeds, last_step)},
+        step=last_step,
     )
 
     metrics = dict(val_metrics)
