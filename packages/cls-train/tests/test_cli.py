@@ -60,3 +60,42 @@ def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
     assert code == 2
     assert "lr must be a positive number" in capsys.readouterr().err
+
+
+def test_your_own_images_link_into_a_collection_named_after_the_folder(
+    offline_wandb, monkeypatch, capsys
+):
+    """`--dataset imagefolder` never lands in cifar10-classifier, and the CLI says where it went."""
+    from cls_train.config import Config
+    from PIL import Image
+    from wb_common import find_run_dirs
+    from wb_common.pending import pending_actions
+
+    root = offline_wandb.parent / "My Flowers"
+    for name, colour in (("rose", (200, 30, 30)), ("iris", (30, 30, 200))):
+        (root / name).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (20, 20), colour).save(root / name / f"{i}.png")
+    monkeypatch.setattr(sys, "argv", ["cls-train", "--dataset", "imagefolder", "--data-dir",
+                                      str(root), "--no-pretrained", "--epochs", "1", "--img-size",
+                                      "16", "--batch-size", "4", "--output-dir",
+                                      str(offline_wandb.parent / "out")])  # fmt: skip
+    train_main()
+    target = "wandb-registry-model/my-flowers-classifier"
+    assert f"Registry link to {target} ['staging'] queued" in capsys.readouterr().out
+    (run_dir,) = find_run_dirs(offline_wandb)
+    assert [a["target"] for a in pending_actions(run_dir) if a["action"] == "link"] == [target]
+    assert Config(registry_collection="flowers-v2").collection == "flowers-v2"  # overridable
+    assert Config().collection == "cifar10-classifier"
+    assert Config(smoke=True).collection == "cifar10-classifier-smoke"
+
+
+@pytest.mark.parametrize(
+    ("sweep_id", "message"),
+    [("just-an-id", "ENTITY/PROJECT/ID"), ("team/wandb-e2e-demo-image-classification/x", "서버")],
+)
+def test_sweep_id_errors_are_one_sentence(offline_wandb, monkeypatch, capsys, sweep_id, message):
+    code = run_cli(monkeypatch, sweep_main, "--smoke", "--count", "1", "--sweep-id", sweep_id)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not (offline_wandb / "wandb").exists()  # nothing trained or recorded

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for, data_collection
+from wb_common.artifacts import collection_for, data_collection, folder_slug
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("cifar10", "imagefolder", "synthetic")
@@ -61,7 +61,7 @@ class Config:
     def dataset_name(self) -> str:
         """The dataset artifact's name: `cifar10`, `synthetic-cifar10` or `imagefolder-<dir>`."""
         if self.dataset == "imagefolder":
-            return f"imagefolder-{self.data_dir.resolve().name}"
+            return f"imagefolder-{folder_slug(self.data_dir)}"  # W&B-safe: `My Pets` -> my-pets
         return "synthetic-cifar10" if self.dataset == "synthetic" else "cifar10"
 
     @property

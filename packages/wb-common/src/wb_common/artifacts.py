@@ -37,14 +37,21 @@ def collection_for(collection: str, *, smoke: bool) -> str:
     return collection
 
 
+def folder_slug(folder: str | Path) -> str:
+    """A folder's name as W&B allows it in artifact and collection names: `My Pets` -> `my-pets`.
+
+    W&B names allow letters, digits, `-`, `_` and `.`; anything else becomes `-`.
+    """
+    slug = re.sub(r"[^a-z0-9_.]+", "-", Path(folder).resolve().name.lower()).strip("-.")
+    return slug or "data"
+
+
 def data_collection(data_dir: str | Path, kind: str) -> str:
     """A collection named after the user's data folder: `flowers/` -> `flowers-classifier`.
 
     A model trained on someone's own images must not land in `cifar10-classifier`.
-    Registry names allow letters, digits, `-`, `_` and `.`; anything else becomes `-`.
     """
-    slug = re.sub(r"[^a-z0-9_.]+", "-", Path(data_dir).resolve().name.lower()).strip("-.")
-    return f"{slug or 'imagefolder'}-{kind}"
+    return f"{folder_slug(data_dir)}-{kind}"
 
 
 def registry_path(collection: str, registry: str = REGISTRY) -> str:
