@@ -4,17 +4,19 @@
 
 check-jsonschema validates against the Dependabot schema it vendors (no download); pre-commit runs
 only `repo: local` and `meta` hooks, so `pre-commit run` works here for real with no GitHub. The
-hooks are always run with `--files` (never bare `pre-commit run`, which would stash the unstaged
-work of everyone sharing this checkout).
+hooks run with `--files` in a copy of the committed tree (never bare `pre-commit run` here, which
+would stash the unstaged work of everyone sharing this checkout).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -171,16 +173,36 @@ def test_pre_commit_config_is_valid():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def committed_tree(dest: Path) -> Path:
+    """HEAD's files in a fresh git repository at `dest`.
+
+    pre-commit fails a hook when any file changes while it runs ("files were modified by this
+    hook"); in a checkout that others edit at the same time that happens at random. A copy of the
+    committed tree is what CI checks out, and nobody else writes to it.
+    """
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    dest.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    for args in (["init", "-q"], ["add", "-A"]):
+        assert run("git", *args, cwd=dest).returncode == 0
+    return dest
+
+
 def pre_commit_run(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    repo = committed_tree(tmp_path / "repo")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "NO_COLOR": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env["UV_PROJECT_ENVIRONMENT"] = sys.prefix  # the copy runs this environment's ruff
     env.pop("PRE_COMMIT", None)
-    return run(tool("pre-commit"), "run", "--color=never", *args, cwd=ROOT, env=env)
+    return run(tool("pre-commit"), "run", "--color=never", *args, cwd=repo, env=env)
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="the hooks run the workspace tools via uv")
 def test_pre_commit_hooks_pass_on_the_repository(tmp_path: Path):
-    """Every hook really runs (ruff, notebooks, uv lock, meta) on files that are clean."""
+    """Every hook really runs (ruff, notebooks, uv lock, meta) on the committed files."""
     files = [
         ".pre-commit-config.yaml",
         "scripts/check_notebooks.py",
@@ -193,6 +215,7 @@ def test_pre_commit_hooks_pass_on_the_repository(tmp_path: Path):
     assert proc.returncode == 0, out
     for hook in ["ruff check", "ruff format", "notebooks store no error output", "uv.lock"]:
         assert any(hook in line and "Passed" in line for line in out.splitlines()), out
+    assert "Check hooks apply to the repository" in out
 
 
 @pytest.mark.skipif(shutil.which("uv") is None, reason="the hooks run the workspace tools via uv")
