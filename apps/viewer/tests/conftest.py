@@ -275,6 +275,10 @@ class FakeApi:
         for artifact in self._artifacts:
             if artifact.qualified_name == name:
                 return artifact
+        collection, _, alias = name.rpartition(":")  # `...:production`: whoever holds it now
+        for artifact in self._artifacts:
+            if artifact.qualified_name.startswith(f"{collection}:") and alias in artifact.aliases:
+                return artifact
         raise ValueError(f"artifact {name} not found")  # wandb raises CommError/ValueError
 
     def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[FakeArtifact]:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,52 @@ def test_when_streamlit_cannot_start_its_own_message_reaches_the_user(tmp_path, 
     message = str(caught.value)
     assert "exited with code" in message
     assert "does not exist" in message  # Streamlit's own words
+
+
+def test_class_names_cannot_inject_markdown(app, run_deploy, make_payload, artifacts, tmp_path):
+    """A card's class names reach st.markdown: `![x](url)` would load a beacon image for every
+    visitor (html.escape leaves Markdown alone). They must show as plain text."""
+    import json
+    import shutil
+
+    folder = shutil.copytree(artifacts["classification"], tmp_path / "hostile")
+    card = json.loads((folder / "model_card.json").read_text())
+    names = [
+        f"![b{i}](http://127.0.0.1:9/{i}.png) $x^{i}$" for i in range(len(card["class_names"]))
+    ]
+    (folder / "model_card.json").write_text(json.dumps({**card, "class_names": names}))
+    code, _, err = run_deploy(make_payload("classification"), "--artifact-dir", str(folder))
+    assert code == 0, err
+    at = app()
+    at.button[0].click().run()
+    assert not at.exception
+    rendered = _texts(at) + "\n".join(s.value for s in at.success)
+    assert "**예측 · Prediction: \\!\\[b" in rendered  # the top class, escaped
+    # no image, link or LaTeX: every `]` before `(` and every `$` carries Markdown's escape
+    assert not re.search(r"(?<!\\)\]\\?\(http|(?<!\\)\$x", rendered), rendered
+
+
+def test_a_forged_upload_with_another_extension_is_one_message(
+    app, run_deploy, make_payload, artifacts
+):
+    """The browser filters by extension; a hand-made request does not. Before: a traceback."""
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    at = app()
+    at.file_uploader[0].set_value(("evil.exe", b"MZ\x90\x00", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert any("지원하는 이미지 파일이 아닙니다" in e.value for e in at.error)
+
+
+def test_no_developer_toolbar_for_the_audience(app, run_deploy, make_payload, artifacts):
+    """client.toolbarMode=viewer: no rerun / clear cache / deploy menu on stage, wherever the
+    app runs (set by the app itself and in apps/viewer/.streamlit/config.toml)."""
+    import tomllib
+
+    _deploy(run_deploy, make_payload, artifacts, "classification")
+    st.set_option("client.toolbarMode", "auto")
+    at = app()
+    assert not at.exception
+    assert st.get_option("client.toolbarMode") == "viewer"
+    config = tomllib.loads((SHIM.parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"

@@ -184,7 +184,7 @@ def test_video_upload_limits(tmp_path, monkeypatch):
 
     clip = read(_video(tmp_path, make_video_frames(32, 12)))
     assert isinstance(clip, Clip) and clip.frames.shape == (4, 16, 16, 3)
-    with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
+    with pytest.raises(UploadError, match="지원하는 동영상 형식이 아닙니다"):
         read(_png(make_image()))  # an image is not a video
     with pytest.raises(UploadError, match="동영상을 읽을 수 없습니다"):
         read(_video(tmp_path, make_video_frames(32, 12))[:300])  # truncated

@@ -149,3 +149,91 @@ def test_manual_deploy_payload_passes_the_same_validation(monkeypatch, capsys):
     monkeypatch.delenv("VERSION")
     assert main(["manual"]) == 1
     assert "VERSION" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", ["v٢", "v２", "v0002", "v01", "v-1", "v", "v3\n"])
+def test_versions_are_ascii_v0_or_v_without_leading_zeros(make_payload, version):
+    """`\\d` took Arabic-Indic and full-width digits, and `v0002` passed as a new version."""
+    payload = make_payload("classification", version)
+    with pytest.raises(PayloadError, match="artifact_version_string"):
+        parse_payload(_raw(payload), ALLOWED)
+
+
+@pytest.mark.parametrize("version", ["v0", "v2", "v10", "v999999"])
+def test_real_version_names_pass(make_payload, version):
+    assert parse_payload(_raw(make_payload("classification", version)), ALLOWED).version == version
+
+
+def test_the_size_limit_counts_utf8_bytes(make_payload):
+    """6,000 Hangul syllables are 6,000 characters but 18,000 bytes: over the 16 KiB limit."""
+    payload = make_payload("classification", event_author="a" + "가" * 6000)
+    raw = _raw(payload).replace("\\uac00", "가")
+    assert len(raw) < 16 * 1024 < len(raw.encode())
+    with pytest.raises(PayloadError, match="bytes, more than"):
+        parse_payload(raw, ALLOWED)
+
+
+def test_a_deeply_nested_payload_is_one_sentence():
+    with pytest.raises(PayloadError, match="nested too deeply"):
+        parse_payload("[" * 8000 + "]" * 8000, ALLOWED)
+
+
+def test_bot_actors_may_run_a_manual_deploy():
+    from viewer.payload import manual_payload
+
+    env = {"COLLECTION": "cifar10-classifier", "VERSION": "v4", "ENTITY": "team"}
+    for actor in ("renovate[bot]", "dependabot[bot]", "kim"):
+        promotion = parse_payload(json.dumps(manual_payload({**env, "ACTOR": actor})), {"team"})
+        assert promotion.author == actor
+    with pytest.raises(PayloadError, match="event_author"):
+        parse_payload(json.dumps(manual_payload({**env, "ACTOR": "x[bot]y"})), {"team"})
+
+
+def test_manual_payload_requires_no_alias_and_names_a_version():
+    """A rollback target holds `previous-production`: a manual payload must not demand
+    `production` (before, it always said alias=production and the download refused v1)."""
+    from viewer.payload import manual_payload
+
+    env = {"COLLECTION": "cifar10-classifier", "VERSION": "v1", "ENTITY": "team", "ACTOR": "kim"}
+    promotion = parse_payload(json.dumps(manual_payload(env)), {"team"})
+    assert promotion.manual and promotion.alias == "" and promotion.resolved
+    with pytest.raises(PayloadError, match="artifact_version_string"):  # a version, not an alias
+        parse_payload(json.dumps(manual_payload({**env, "VERSION": "production"})), {"team"})
+
+
+def test_an_alias_in_the_version_string_is_accepted_for_resolution(make_payload):
+    """W&B may fill `${artifact_version_string}` with the alias (`:production`), not `:vN`."""
+    raw = _raw(
+        make_payload(
+            "classification",
+            artifact_version_string="demo-team/wandb-registry-model/cifar10-classifier:production",
+        )
+    )
+    promotion = parse_payload(raw, ALLOWED)
+    assert promotion.version == "production" and not promotion.resolved
+
+
+def test_the_registry_org_entity_is_allow_listed_like_a_team(make_payload):
+    """The registry lives in the org's entity: the event may name it, or the version string may."""
+    org = "acme-org"
+    path = f"{org}/wandb-registry-model/cifar10-classifier:v3"
+    raw = _raw(make_payload("classification", entity_name=org, artifact_version_string=path))
+    with pytest.raises(PayloadError, match="entity_name"):
+        parse_payload(raw, ALLOWED)
+    promotion = parse_payload(raw, {*ALLOWED, org})
+    assert promotion.artifact_path == f"{org}/wandb-registry-model/cifar10-classifier:v3"
+    mixed = _raw(make_payload("classification", artifact_version_string=path))
+    with pytest.raises(PayloadError, match="artifact_version_string"):
+        parse_payload(mixed, ALLOWED)  # the org entity is not allow-listed
+    assert parse_payload(mixed, {*ALLOWED, org}).entity == org
+
+
+def test_step_summary_shows_the_payload_and_cannot_break_its_fence(make_payload):
+    from viewer.payload import step_summary
+
+    hostile = make_payload("classification", event_author="```\n<img src=x onerror=alert(1)>")
+    text = step_summary(_raw(hostile))
+    fence = text.split("\n")[2].removesuffix("json")
+    assert len(fence) > 3 and text.rstrip().endswith(fence)
+    assert text.count(fence) == 2
+    assert "jiyoon" not in text and "cifar10-classifier:v3" in text

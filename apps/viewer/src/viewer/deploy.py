@@ -8,23 +8,31 @@
 The payload is data: read from a file or an environment variable and parsed as JSON, never put
 into a shell line. In order, and stopping at the first failure:
 
-1. the payload matches the schema and the allow-list (viewer.payload);
-2. the same version is already deployed -> nothing to do, exit 0, nothing written;
-3. the artifact is downloaded (or taken from --artifact-dir) and its model card read;
-4. the model loads and answers the sample shipped with the app (a model that cannot serve is
-   never deployed; LoRA models, not served on a CPU host, are checked for their card and files);
-5. only then: the files are kept in models/, deployment.json is replaced atomically and the
-   deployment is appended to deployments.jsonl.
+1. the payload matches the schema and the allow-list (viewer.payload); a manual deploy or
+   rollback (`--manual`, the workflow's workflow_dispatch) names a version and needs no alias;
+2. with W&B: a version given as an alias (`:production`) is resolved to `vN` through the API;
+3. the same version is already deployed -> nothing to do, exit 0, nothing written;
+4. the artifact is downloaded (or taken from --artifact-dir): it must be that version of the
+   allow-listed registry collection and, for a promotion, still hold the alias; its card is read;
+5. the model loads and answers the sample shipped with the app (a model that cannot serve is
+   never deployed; LoRA models, not served on a CPU host, are checked for their card and files).
+   Ultralytics checkpoints load with its safe loader (viewer.models): nothing the artifact
+   carries runs;
+6. only then, under the manifest lock: the files are kept in models/, and deployment.json and
+   deployments.jsonl are updated crash-consistently (viewer.deployment.record).
 
 Any failure exits 1 with one sentence on stderr, and deployment.json keeps every byte it had.
+`--entry-out FILE` also writes the new entry alone: the workflow's second job, which holds the
+write token but never runs the artifact, records it on the branch tip (`python -m viewer.record`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +41,7 @@ import tyro
 from wb_common import ModelCard, ModelCardError
 
 from viewer import deployment as dp
+from viewer.models import require_safe_load
 from viewer.payload import PayloadError, Promotion, allowed_entities, parse_payload
 
 
@@ -50,6 +59,9 @@ class Args:
     artifact_dir: Path | None = None  # use these files instead of downloading (local, air-gapped)
     offline_run: Path | None = None  # ... or the model artifact an offline training run logged
     home: Path | None = None  # the viewer folder holding deployment.json (default: apps/viewer)
+    manual: bool = False  # a manual deploy or rollback: a MANUAL_DEPLOY payload, no alias needed
+    sequence: int = 0  # the workflow's run id: a later-triggered run's deploy is never undone
+    entry_out: Path | None = None  # also write the recorded entry (JSON) here when it changed
 
 
 def read_payload(args: Args) -> str:
@@ -99,8 +111,7 @@ def local_folder(args: Args, staging: Path) -> Path | None:
     return args.artifact_dir
 
 
-def fetch_artifact(promotion: Promotion, staging: Path) -> Path:
-    """Download the promoted version into `staging` through wandb.Api."""
+def server_api():
     from viewer import wandb_api
 
     api = wandb_api.connect()
@@ -109,6 +120,28 @@ def fetch_artifact(promotion: Promotion, staging: Path) -> Path:
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
             "use --artifact-dir or --offline-run for local files."
         )
+    return api
+
+
+def resolve(api, promotion: Promotion) -> Promotion:
+    """`...:production` -> the concrete version that holds it now, through the API."""
+    from viewer import wandb_api
+
+    try:
+        version = wandb_api.resolve_version(api, promotion.artifact_path)
+    except wandb_api.ServerError as err:
+        raise DeployError(str(err)) from None
+    except Exception as err:  # CommError, HTTP errors, a missing collection
+        raise DeployError(
+            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err})."
+        ) from None
+    return dataclasses.replace(promotion, version=version)
+
+
+def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
+    """Download the promoted version into `staging` through wandb.Api."""
+    from viewer import wandb_api
+
     try:
         wandb_api.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
     except wandb_api.ServerError as err:
@@ -130,6 +163,8 @@ def read_card(folder: Path, promotion: Promotion) -> ModelCard:
             f"{promotion.collection} must hold a {promotion.model_type} model, but its card "
             f"says {card.model_type}."
         )
+    if Path(card.weights_file).name != card.weights_file or card.weights_file in ("", ".", ".."):
+        raise DeployError(f"the card's weights_file {card.weights_file!r} is not a file name.")
     weights = folder / card.weights_file
     if not weights.is_file() or weights.stat().st_size == 0:
         raise DeployError(f"the artifact has no weights file {card.weights_file}.")
@@ -164,8 +199,7 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
 
 def keep_files(folder: Path, names: list[str], target: Path) -> None:
     """Copy the validated files into models/<name>-<version>/ (replacing a stale copy)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    partial = dp.scratch_dir(target.parent, target.name)
     for name in names:
         shutil.copy2(folder / name, partial / name)
     if target.exists():
@@ -181,43 +215,77 @@ def deploy(args: Args) -> str:
         promotion = parse_payload(read_payload(args), allowed)
     except PayloadError as err:
         raise DeployError(f"rejected payload: {err}") from None
+    if promotion.manual != args.manual:
+        raise DeployError(
+            "a manual deploy payload needs --manual (the workflow's manual run), and --manual "
+            "needs a manual payload (python -m viewer.payload manual)."
+        )
     try:
+        with dp.locked(home):  # finish what a killed run left before reading anything
+            dp.recover(home)
         current = dp.read_deployments(home)
     except dp.DeploymentError as err:
         raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
-    previous = current.get(promotion.model_type)
-    with tempfile.TemporaryDirectory(prefix="viewer-deploy-") as tmp:
-        staging = Path(tmp)
-        local = local_folder(args, staging)
-        if previous is not None and previous.artifact_path == promotion.artifact_path:
-            # A registry version never changes, so the path says it all; local files must match.
-            if local is None or _same_files(local, previous):
-                return f"{promotion.artifact_path} is already deployed; nothing changed."
-            raise DeployError(
-                f"{local} differs from the files deployed as {promotion.artifact_path}."
-            )
-        folder = local or fetch_artifact(promotion, staging)
-        source = "wandb" if local is None else "local"
-        card = read_card(folder, promotion)
-        result = smoke_test(folder, card)
-        names = [card.weights_file, "model_card.json"]
-        new = dp.Deployment(
-            model_type=promotion.model_type,
-            model_name=promotion.collection,
-            version=promotion.version,
-            artifact_path=promotion.artifact_path,
-            deployed_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            deployed_by=promotion.author,
-            source=source,
-            files=dp.file_hashes(folder, names),
-            card=card.to_dict(),
-            smoke_test=result,
-        )
-        keep_files(folder, names, dp.model_folder(home, new))
+    staging = dp.scratch_dir(home / dp.MODELS_DIR, "staging")
+    try:
+        new = _validate(args, promotion, current.get(promotion.model_type), staging)
+        if isinstance(new, str):
+            return new
+        with dp.locked(home):
+            keep_files(staging / "validated", [*new.files], dp.model_folder(home, new))
+        outcome = dp.record(home, new)
+    except dp.DeploymentError as err:
+        raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not outcome.startswith("deployed "):
+        return outcome
+    if args.entry_out is not None:
+        args.entry_out.write_text(json.dumps(new.to_dict(), ensure_ascii=False), encoding="utf-8")
+    sample = new.smoke_test.get("prediction") or "card and files checked, not served on CPU"
+    return f"{outcome} ({new.model_type}; sample: {sample})."
 
-    record(home, {**current, promotion.model_type: new}, new)
-    outcome = result.get("prediction") or "card and files checked, not served on CPU"
-    return f"deployed {promotion.artifact_path} ({promotion.model_type}; sample: {outcome})."
+
+def _validate(
+    args: Args, promotion: Promotion, previous: dp.Deployment | None, staging: Path
+) -> dp.Deployment | str:
+    """Steps 2-5: the validated Deployment (files in staging/validated), or a no-change line."""
+    local = local_folder(args, staging)
+    api = None
+    if local is None:
+        api = server_api()
+        if not promotion.resolved:
+            promotion = resolve(api, promotion)
+    elif not promotion.resolved:
+        raise DeployError(
+            f"{promotion.artifact_path} names an alias; local files need a version (:v<N>)."
+        )
+    if previous is not None and previous.artifact_path == promotion.artifact_path:
+        # A registry version never changes, so the path says it all; local files must match.
+        if local is None or _same_files(local, previous):
+            return f"{promotion.artifact_path} is already deployed; nothing changed."
+        raise DeployError(f"{local} differs from the files deployed as {promotion.artifact_path}.")
+    folder = local or fetch_artifact(api, promotion, staging / "download")
+    card = read_card(folder, promotion)
+    names = [card.weights_file, "model_card.json"]
+    validated = staging / "validated"  # a private copy: what is tested is what is kept
+    validated.mkdir()
+    for name in names:
+        shutil.copy2(folder / name, validated / name)
+    result = smoke_test(validated, card)
+    return dp.Deployment(
+        model_type=promotion.model_type,
+        model_name=promotion.collection,
+        version=promotion.version,
+        artifact_path=promotion.artifact_path,
+        deployed_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        deployed_by=promotion.author,
+        source="wandb" if local is None else "local",
+        files=dp.file_hashes(validated, names),
+        card=card.to_dict(),
+        smoke_test=result,
+        sequence=args.sequence,
+    )
 
 
 def _same_files(folder: Path, deployed: dp.Deployment) -> bool:
@@ -227,24 +295,8 @@ def _same_files(folder: Path, deployed: dp.Deployment) -> bool:
         return False
 
 
-def record(home: Path, deployments: dict[str, dp.Deployment], new: dp.Deployment) -> None:
-    """Write deployment.json, then the history; if the history fails, put the old bytes back."""
-    path = home / dp.DEPLOYMENT_FILE
-    old = path.read_bytes() if path.exists() else None
-    dp.write_atomic(path, dp.manifest_bytes(deployments))
-    try:
-        dp.append_history(home, new)
-    except OSError as err:
-        if old is None:
-            path.unlink()
-        else:
-            dp.write_atomic(path, old)
-        raise DeployError(
-            f"could not append to {dp.HISTORY_FILE} ({err}); nothing deployed."
-        ) from None
-
-
 def main(argv: list[str] | None = None) -> int:
+    require_safe_load()  # before anything imports ultralytics in this process
     args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
     try:
         print(f"viewer-deploy: {deploy(args)}")

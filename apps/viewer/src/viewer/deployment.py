@@ -1,8 +1,13 @@
 """`deployment.json` (what is served now) and `deployments.jsonl` (every deployment, in order).
 
 Only `viewer-deploy` writes them, and only after the model has loaded and answered one sample.
-The write is atomic (a temporary file in the same folder, then `os.replace`), so a reader — the
-running app, a `git commit` in the workflow — sees the old file or the new one, never half of one.
+`record()` does the read-modify-write under an exclusive lock (`.deployment.lock`, fcntl), so two
+deploys of different model types at once both land. It writes a journal first
+(`.deployment.json.pending`: the new manifest), then the history line, then the manifest
+(atomically: a temporary file, then `os.replace`), then removes the journal. A crash (`kill -9`)
+at any point leaves either the old state or a journal, and the next run under the lock finishes
+the journal before anything else: deployment.json and deployments.jsonl always agree. Stale
+temporary files and download folders of dead processes are removed on that next run too.
 
 One entry per model type: promoting the segmenter does not take the classifier off the air.
 
@@ -12,10 +17,13 @@ One entry per model type: promoting the segmenter does not take the classifier o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +35,8 @@ DEPLOYMENT_FILE = "deployment.json"
 HISTORY_FILE = "deployments.jsonl"
 MODELS_DIR = "models"  # validated artifact files, one folder per deployed version (git-ignored)
 HOME_ENV = "VIEWER_HOME"  # tests and air-gapped copies point the app and the command elsewhere
+LOCK_FILE = ".deployment.lock"
+JOURNAL_FILE = ".deployment.json.pending"
 
 
 class DeploymentError(RuntimeError):
@@ -45,6 +55,9 @@ class Deployment:
     files: dict[str, str]  # file name -> sha256 of what the deploy validated
     card: dict[str, Any]  # the model card, so the app can describe the model without W&B
     smoke_test: dict[str, Any] = field(default_factory=dict)  # the sample and its prediction
+    # Orders deploys of one model type that ran side by side: the workflow passes its run id,
+    # which GitHub assigns in trigger order. 0 (local deploys) never blocks anything.
+    sequence: int = 0
 
     @property
     def model_card(self) -> ModelCard:
@@ -102,6 +115,8 @@ def _parse_entry(model_type: str, entry: Any) -> Deployment:
         raise DeploymentError(
             f"{DEPLOYMENT_FILE}: the {model_type!r} entry says {deployment.model_type!r}."
         )
+    if not isinstance(deployment.sequence, int) or isinstance(deployment.sequence, bool):
+        raise DeploymentError(f"{DEPLOYMENT_FILE}: the {model_type!r} sequence is not a number.")
     files = deployment.files
     if not isinstance(files, dict) or not all(
         isinstance(n, str) and Path(n).name == n and n not in ("", ".", "..") for n in files
@@ -155,12 +170,30 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def history_line(deployment: Deployment) -> str:
+    return json.dumps(deployment.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+
+
 def append_history(home: Path, deployment: Deployment) -> None:
-    line = json.dumps(deployment.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
-    with open(home / HISTORY_FILE, "a", encoding="utf-8") as f:
-        f.write(line)
+    """Append one line; a partial last line (a crash mid-write) is closed off first."""
+    path = home / HISTORY_FILE
+    with open(path, "ab") as f:
+        if f.tell() > 0:
+            with open(path, "rb") as r:
+                r.seek(-1, os.SEEK_END)
+                if r.read(1) != b"\n":
+                    f.write(b"\n")
+        f.write(history_line(deployment).encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
+
+
+def _last_history_line(home: Path) -> str:
+    try:
+        lines = (home / HISTORY_FILE).read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return ""
+    return lines[-1] + "\n" if lines else ""
 
 
 def read_history(home: Path) -> list[dict[str, Any]]:
@@ -192,3 +225,116 @@ def verify_files(folder: Path, deployment: Deployment) -> None:
             raise DeploymentError(f"{path} is missing.")
         if sha256_file(path) != expected:
             raise DeploymentError(f"{path} differs from the file that was validated at deploy.")
+
+
+# --- writing: one lock, a journal, and cleanup of what a killed run left ---------------------
+
+
+@contextlib.contextmanager
+def locked(home: Path) -> Iterator[None]:
+    """Hold the manifest's exclusive lock (fcntl.flock: released by the OS if we die)."""
+    import fcntl
+
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / LOCK_FILE, "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def scratch_dir(parent: Path, label: str) -> Path:
+    """A temporary folder named `.<label>.<pid>.<random>`: `clean_stale` knows whose it is."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{label}.{os.getpid()}.", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_stale(home: Path) -> list[str]:
+    """Remove what killed runs left behind; call it holding the lock. Returns what went."""
+    removed = []
+    # .deployment.json.X and ..deployment.json.pending.X (the journal's own temporary file)
+    for tmp in home.glob(f".*{DEPLOYMENT_FILE}.*"):
+        if tmp.name != JOURNAL_FILE:  # write_atomic's temporary files: only written under lock
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp.name)
+    models = home / MODELS_DIR
+    for path in models.glob(".*") if models.is_dir() else []:
+        parts = path.name.split(".")  # ["", label, pid, random]
+        if len(parts) >= 4 and parts[-2].isdigit() and not _alive(int(parts[-2])):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
+            removed.append(f"{MODELS_DIR}/{path.name}")
+    return removed
+
+
+def _finish_journal(home: Path) -> str | None:
+    """Complete a journal a crash left: history line (once), manifest, journal removed."""
+    journal = home / JOURNAL_FILE
+    try:
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        entry = _parse_entry(data["model_type"], data["manifest"]["models"][data["model_type"]])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, DeploymentError):
+        journal.unlink()  # torn before it was complete: the deploy never happened
+        return None
+    if _last_history_line(home) != history_line(entry):
+        append_history(home, entry)
+    write_atomic(home / DEPLOYMENT_FILE, manifest_bytes(
+        {t: _parse_entry(t, e) for t, e in data["manifest"]["models"].items()}
+    ))  # fmt: skip
+    journal.unlink()
+    return entry.artifact_path
+
+
+def recover(home: Path) -> list[str]:
+    """Finish an interrupted write and clean stale files (holding the lock); what it did."""
+    done = []
+    if finished := _finish_journal(home):
+        done.append(f"finished the interrupted deploy of {finished}")
+    if removed := clean_stale(home):
+        done.append(f"removed {len(removed)} stale temporary file(s)")
+    return done
+
+
+def record(home: Path, new: Deployment) -> str:
+    """Make `new` the deployment of its model type: locked, journalled, crash-consistent.
+
+    Returns one sentence. Same artifact already deployed, or a newer workflow run (higher
+    `sequence`) already recorded: nothing changes. Raises DeploymentError (nothing changed)
+    when the manifest is unreadable or the history cannot be appended.
+    """
+    with locked(home):
+        recover(home)
+        current = read_deployments(home)
+        old = current.get(new.model_type)
+        if old is not None and old.artifact_path == new.artifact_path:
+            return f"{new.artifact_path} is already deployed; nothing changed."
+        if old is not None and new.sequence and old.sequence > new.sequence:
+            return (
+                f"a newer deploy (run {old.sequence}: {old.artifact_path}) is already recorded; "
+                f"{new.artifact_path} (run {new.sequence}) changed nothing."
+            )
+        models = {t: d.to_dict() for t, d in {**current, new.model_type: new}.items()}
+        journal = {"model_type": new.model_type, "manifest": {"schema": SCHEMA, "models": models}}
+        write_atomic(home / JOURNAL_FILE, json.dumps(journal, ensure_ascii=False).encode("utf-8"))
+        try:
+            append_history(home, new)
+        except OSError as err:
+            (home / JOURNAL_FILE).unlink(missing_ok=True)
+            raise DeploymentError(
+                f"could not append to {HISTORY_FILE} ({err}); nothing deployed."
+            ) from None
+        write_atomic(home / DEPLOYMENT_FILE, manifest_bytes({**current, new.model_type: new}))
+        (home / JOURNAL_FILE).unlink()
+    return f"deployed {new.artifact_path}"

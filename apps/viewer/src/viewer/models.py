@@ -2,9 +2,12 @@
 
 The card names the architecture, the weights file and the classes; nothing here knows which
 training package produced the files, so a new version of any task can be served the moment it is
-promoted. Weights are plain `state_dict`s read with `weights_only=True` (no pickled code runs),
-except Ultralytics checkpoints, which pickle the module itself: those are only loaded from the
-allow-listed registry (viewer.payload) or a folder the operator chose.
+promoted. Weights are plain `state_dict`s read with `weights_only=True` (no pickled code runs).
+Ultralytics checkpoints pickle the module itself, and Ultralytics unpickles them whole by default:
+a hostile `best.pt` would run code during the deploy's smoke test (read WANDB_API_KEY, plant a
+git hook). They load only through Ultralytics' safe loader (`ULTRALYTICS_SAFE_LOAD=1`: a
+`weights_only` load against its allow-list of model classes), which refuses such a file and
+still loads real YOLOv8 checkpoints.
 """
 
 from __future__ import annotations
@@ -15,6 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from wb_common import ModelCard
+
+SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"  # read once, when ultralytics is first imported
+
+
+def require_safe_load() -> None:
+    """Make every Ultralytics checkpoint load in this process go through its safe loader.
+
+    The deploy and the app call this before they import anything that imports ultralytics;
+    `_load_yolo` enforces it again per load, for a process that imported ultralytics earlier.
+    """
+    os.environ[SAFE_LOAD_ENV] = "1"
+
 
 # LoRA adapters need their multi-GB base model and a GPU; a CPU host shows their card instead.
 NOT_SERVED = {
@@ -44,15 +59,22 @@ def _state_dict(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ModelLoadError(f"the weights file {path.name} is missing.") from None
     except Exception as err:  # truncated zip, pickle that is not plain tensors, ...
-        raise ModelLoadError(f"{path.name} is not a readable PyTorch state_dict ({err}).") from None
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        why = next(
+            (line for line in lines if "Unsupported global" in line), lines[0] if lines else ""
+        )
+        raise ModelLoadError(
+            f"{path.name} is not a readable PyTorch state_dict ({type(err).__name__}: {why[:300]})."
+        ) from None
     if not isinstance(state, dict):
         raise ModelLoadError(f"{path.name} holds a {type(state).__name__}, not a state_dict.")
     return state
 
 
 def _load_state(module: Any, path: Path, card: ModelCard) -> Any:
+    state = _state_dict(path)  # unreadable files say so, not "does not fit" (ModelLoadError)
     try:
-        module.load_state_dict(_state_dict(path))
+        module.load_state_dict(state)
     except RuntimeError as err:  # missing/unexpected keys, shape mismatch
         first = str(err).strip().splitlines()
         detail = " ".join(first[:2])[:300]
@@ -99,15 +121,23 @@ def _load_yolo(path: Path, card: ModelCard) -> Any:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_VERBOSE", "False")
     from ultralytics import YOLO
+    from ultralytics.nn import tasks
 
+    if not tasks._SafeLoad.SUPPORTED:  # torch < 2.6 has no restricted checkpoint loading
+        raise ModelLoadError("safe loading of Ultralytics checkpoints needs torch 2.6 or newer.")
     if not path.is_file():
         raise ModelLoadError(f"the weights file {path.name} is missing.")
+    flag = tasks.SAFE_LOAD
+    tasks.SAFE_LOAD = True  # the loader reads this module global at call time
     try:
         model = YOLO(str(path), task="detect")
     except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelLoadError(
-            f"{path.name} is not a loadable Ultralytics checkpoint ({err})."
+            f"{path.name} is not a safely loadable Ultralytics checkpoint ({first[:300]})."
         ) from None
+    finally:
+        tasks.SAFE_LOAD = flag
     names = [model.names[i] for i in sorted(model.names)]
     if names != card.class_names:
         raise ModelLoadError(
@@ -133,6 +163,8 @@ def load_model(folder: str | Path, card: ModelCard | None = None) -> ServedModel
         raise ModelLoadError(
             f"a {card.model_type} card needs input_size with {dims} numbers, got {card.input_size}."
         )
+    if Path(card.weights_file).name != card.weights_file or card.weights_file in ("", ".", ".."):
+        raise ModelLoadError(f"the card's weights_file {card.weights_file!r} is not a file name.")
     weights = folder / card.weights_file
     if card.model_type == "detection":
         return ServedModel(card, _load_yolo(weights, card), folder)

@@ -42,10 +42,13 @@ COLLECTIONS: dict[str, str] = {
 MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
 
-MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # W&B entity / user name
-_AUTHOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
-_VERSION = re.compile(r"v\d{1,6}")
+MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes (UTF-8 bytes, not characters)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", re.ASCII)  # W&B entity / user name
+# W&B user names, and GitHub actors of a manual run, bots included (`renovate[bot]`).
+_AUTHOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}(\[bot\])?", re.ASCII)
+# W&B's version names: v0, v1, ... in ASCII digits only. `\d` would take `v٢` and `v２`, and
+# `v0002` would pass as a version different from `v2`.
+VERSION = re.compile(r"v(0|[1-9][0-9]{0,5})", re.ASCII)
 
 
 class PayloadError(ValueError):
@@ -59,14 +62,24 @@ class Promotion:
     entity: str
     registry: str
     collection: str
-    version: str  # "v3"
-    alias: str
+    version: str  # "v3"; or an alias ("production") until `resolved` names the version
+    alias: str  # the alias the version must still hold; "" for a manual deploy or rollback
     author: str
 
     @property
     def artifact_path(self) -> str:
         """The full name `wandb.Api().artifact()` takes."""
         return f"{self.entity}/wandb-registry-{self.registry}/{self.collection}:{self.version}"
+
+    @property
+    def manual(self) -> bool:
+        """A person chose this version by hand (workflow_dispatch): no alias is required."""
+        return self.alias == ""
+
+    @property
+    def resolved(self) -> bool:
+        """The payload named a concrete version (`:v3`), not an alias to resolve."""
+        return bool(VERSION.fullmatch(self.version))
 
     @property
     def model_type(self) -> str:
@@ -99,14 +112,17 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         raise PayloadError(
             f"no allowed W&B entity configured: pass --allowed-entity or set {ENTITIES_ENV}."
         )
-    if len(raw) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload is {len(raw)} bytes, more than {MAX_PAYLOAD_BYTES}.")
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload is {size} bytes, more than {MAX_PAYLOAD_BYTES}.")
     try:
         data = json.loads(
             raw, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise PayloadError(f"payload is not valid JSON ({err}).") from None
+    except RecursionError:  # `[[[[...]]]]` thousands deep: the real payload is one flat object
+        raise PayloadError("payload is nested too deeply to be a promotion.") from None
     if not isinstance(data, dict):
         raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}.")
     if missing := [name for name in FIELDS if name not in data]:
@@ -122,8 +138,11 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
             raise PayloadError(f"payload field {field!r} = {value!r}: expected {expected}.")
         return data[field]
 
-    check("event_type", data["event_type"] in EVENT_TYPES, " or ".join(EVENT_TYPES))
-    alias = check("alias", data["alias"] in ALLOWED_ALIASES, " or ".join(ALLOWED_ALIASES))
+    event = check("event_type", data["event_type"] in EVENT_TYPES, " or ".join(EVENT_TYPES))
+    if event == MANUAL_EVENT_TYPE:  # a person names the version; it needs no alias
+        alias = check("alias", data["alias"] == "", "'' for a manual deploy")
+    else:
+        alias = check("alias", data["alias"] in ALLOWED_ALIASES, " or ".join(ALLOWED_ALIASES))
     author = check("event_author", bool(_AUTHOR.fullmatch(data["event_author"])), "a user name")
     entity = check(
         "entity_name",
@@ -143,16 +162,23 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         f"one of {', '.join(COLLECTIONS)}",
     )
     # `[entity/][project/]collection:vN`: every part it names must agree with the fields above.
+    # The entity may differ from entity_name when it is the registry's org entity; it must then
+    # be allow-listed itself. W&B may also end it in an alias (`:production`): the deploy
+    # resolves that to a concrete version through the API (a manual deploy names a version);
+    # only the alias the event is about is accepted there (`:latest` is not a promotion).
     *prefix, last = data["artifact_version_string"].split("/")
     name, _, version = last.partition(":")
+    if len(prefix) == 2 and prefix[0] in allowed:
+        entity = prefix[0]
     expected_prefix = [entity, project][-len(prefix) :] if prefix else []
+    by_alias = event != MANUAL_EVENT_TYPE and version == alias  # `...:production`
     check(
         "artifact_version_string",
         len(prefix) <= 2
         and prefix == expected_prefix
         and name == collection
-        and bool(_VERSION.fullmatch(version)),
-        f"'{entity}/{project}/{collection}:v<N>'",
+        and (bool(VERSION.fullmatch(version)) or by_alias),
+        f"'{entity}/{project}/{collection}:v<N>' (v0, v1, ... in ASCII digits)",
     )
     return Promotion(entity, registry, collection, version, alias, author)
 
@@ -171,7 +197,7 @@ def manual_payload(env: dict[str, str]) -> dict[str, str]:
     return {
         "event_type": MANUAL_EVENT_TYPE,
         "event_author": env["ACTOR"],
-        "alias": ALLOWED_ALIASES[0],
+        "alias": "",  # a rollback target holds `previous-production`, not `production`
         "entity_name": env["ENTITY"],
         "project_name": project,
         "artifact_collection_name": env["COLLECTION"],
@@ -179,14 +205,40 @@ def manual_payload(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def step_summary(raw: str) -> str:
+    """Markdown for the workflow's step summary: the payload exactly as received.
+
+    The first real webhook shows what W&B sent (alias or `:vN`, which entity). The payload holds
+    no secret (the webhook's token goes in a header). It is shown inside a code fence longer than
+    any run of backticks in it, so no value can end the fence and inject Markdown or HTML.
+    """
+    try:
+        shown = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
+    except (json.JSONDecodeError, RecursionError):
+        shown = raw if len(raw) <= 4000 else raw[:4000] + "..."
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"### 받은 payload · Received payload\n\n{fence}json\n{shown}\n{fence}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m viewer.payload manual` prints the manual payload JSON (see manual_payload)."""
+    """`python -m viewer.payload manual` prints the manual payload JSON (see manual_payload);
+    `python -m viewer.payload summary FILE` prints the step-summary Markdown of a payload file."""
     import os
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "summary":
+        try:
+            with open(args[1], encoding="utf-8", errors="replace") as f:
+                raw = f.read(MAX_PAYLOAD_BYTES * 4)
+        except OSError as err:
+            print(f"viewer.payload: cannot read {args[1]} ({err}).", file=sys.stderr)
+            return 1
+        print(step_summary(raw))
+        return 0
     if args != ["manual"]:
-        print("usage: python -m viewer.payload manual", file=sys.stderr)
+        print("usage: python -m viewer.payload manual | summary FILE", file=sys.stderr)
         return 2
     try:
         print(json.dumps(manual_payload(dict(os.environ))))

@@ -33,7 +33,7 @@ import tyro
 from wb_common.payload import FIELDS
 
 from viewer import deployment as dp
-from viewer.payload import manual_payload
+from viewer.payload import MANUAL_EVENT_TYPE, manual_payload
 from viewer.ui import APP  # inside the package: a pip-installed viewer has it too
 
 ENTITY = "local"  # the allow-listed entity of a local rehearsal
@@ -98,9 +98,10 @@ def train_version(index: int, workdir: Path, env: dict[str, str]) -> Path:
 def deploy(step: str, payload: dict, run_dir: Path, home: Path, env: dict[str, str]) -> str:
     payload_file = home.parent / f"payload-{step.replace(' ', '-')}.json"
     payload_file.write_text(json.dumps(payload), encoding="utf-8")
+    manual = ["--manual"] if payload.get("event_type") == MANUAL_EVENT_TYPE else []  # rollback
     return _run(step, [_bin("viewer-deploy"), "--payload-file", str(payload_file),
                        "--offline-run", str(run_dir), "--allowed-entity", ENTITY,
-                       "--home", str(home)], env).strip()  # fmt: skip
+                       "--home", str(home), *manual], env).strip()  # fmt: skip
 
 
 def served_version(home: Path) -> str:

@@ -9,7 +9,6 @@ WANDB_API_KEY secret. Either way the files must match the sha256 that the deploy
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from viewer import deployment as dp
@@ -29,14 +28,18 @@ def ensure_files(home: Path, deployment: dp.Deployment, api: object | None) -> P
             "viewer-deploy --artifact-dir 로 배포해 주세요 — the model files are not on this "
             "host: set WANDB_API_KEY or deploy with viewer-deploy --artifact-dir."
         )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{folder.name}.", dir=folder.parent) as tmp:
+    # Scratch folders carry this process's id: if it is killed mid-download, the next deploy
+    # removes them (viewer.deployment.clean_stale).
+    download = dp.scratch_dir(folder.parent, f"{folder.name}-download")
+    try:
         # The alias may have moved on since; the version itself is immutable, so fetch it as is.
-        api.artifact(deployment.artifact_path, type="model").download(root=tmp)  # type: ignore[attr-defined]
-        dp.verify_files(Path(tmp), deployment)
-        partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        api.artifact(deployment.artifact_path, type="model").download(root=str(download))  # type: ignore[attr-defined]
+        dp.verify_files(download, deployment)
+        partial = dp.scratch_dir(folder.parent, folder.name)
         for name in deployment.files:
-            shutil.copy2(Path(tmp) / name, partial / name)
+            shutil.copy2(download / name, partial / name)
+    finally:
+        shutil.rmtree(download, ignore_errors=True)
     if not folder.exists():
         partial.rename(folder)
     else:

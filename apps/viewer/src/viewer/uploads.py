@@ -4,6 +4,14 @@ Limits are checked before anything is decoded: the byte size, then the pixel cou
 declares (a 100 KB PNG can declare 50,000 x 50,000 pixels: a "decompression bomb"), then the
 full decode (a truncated file fails here). Videos are checked for size, resolution and length
 from their headers, then decoded only up to the few seconds the model looks at.
+
+Only the formats the viewer serves are opened, judged by their bytes, not their name: images
+JPEG, PNG, WebP, BMP, GIF (Pillow would open any of its ~40 formats: a float TIFF renamed .png);
+videos in MP4/MOV, WebM/Matroska or AVI containers (FFmpeg would also take an `ffconcat` playlist
+named x.mp4 and read the files it names on the server). Images are decoded at the size served:
+a JPEG's decoder downscales while decoding (`Image.draft`), anything larger is reduced to
+MAX_SERVED_SIDE; EXIF orientation is applied (a portrait phone photo stays upright), and 16-bit
+and float pixels are rescaled to 0-255 instead of saturating.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 8K x 5K; a phone photo is ~12 MP
@@ -23,8 +31,17 @@ MAX_VIDEO_SECONDS = 120.0
 MAX_VIDEO_PIXELS = 1920 * 1080  # per frame
 MAX_DECODED_FRAMES = 4000  # frames decoded to reach the clip window (after a seek: a few dozen)
 
-IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp"]
+MAX_SERVED_SIDE = 1280  # px: above every model input (<= 640) and enough to look at on screen
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 VIDEO_TYPES = ["mp4", "avi", "mov", "mkv", "webm"]
+IMAGE_MIME_TYPES = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"]
+VIDEO_MIME_TYPES = ["video/mp4", "video/quicktime", "video/webm", "video/x-matroska",
+                    "video/x-msvideo"]  # fmt: skip
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")  # Pillow's names of what IMAGE_TYPES hold
+# FFmpeg demuxer to force for each container signature, and the name it reports once open.
+VIDEO_DEMUXERS = {"mov": "mov,mp4,m4a,3gp,3g2,mj2", "matroska": "matroska,webm", "avi": "avi"}
+_MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 
 
 class UploadError(ValueError):
@@ -39,18 +56,32 @@ def _mb(n: int) -> str:
 
 
 def _pillow_open(fp: io.BytesIO) -> Image.Image:
-    """Pillow's own `Image.open`.
+    """Pillow's own `Image.open`, trying only the formats the viewer serves.
 
     Importing ultralytics (the detection models) replaces `PIL.Image.open` with a wrapper that,
     on the first file Pillow cannot identify, runs `check_requirements("pi-heif")` — a pip
     install in the middle of a live demo. Uploads go straight to Pillow.
     """
     patches = sys.modules.get("ultralytics.utils.patches")
-    return getattr(patches, "_image_open", Image.open)(fp)
+    return getattr(patches, "_image_open", Image.open)(fp, formats=IMAGE_FORMATS)
 
 
-def read_image(data: bytes) -> Image.Image:
-    """An RGB image from uploaded bytes, or UploadError."""
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB; 16-bit and float pixels are rescaled, not clipped (`convert` saturates them)."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        pixels = np.asarray(image, dtype=np.float64)
+        low, high = 0.0, 65535.0  # 16-bit integer images use the full 16-bit range
+        if image.mode == "F" and pixels.size and pixels.min() >= 0.0 and pixels.max() <= 1.0:
+            high = 1.0  # float images in [0, 1]
+        elif image.mode in ("I", "F") and pixels.size and (pixels.min() < 0 or pixels.max() > high):
+            low, high = float(pixels.min()), float(pixels.max())  # anything else: its own range
+        scaled = (pixels - low) / max(high - low, 1e-12) * 255.0
+        image = Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
+    return image.convert("RGB")
+
+
+def read_image(data: bytes, max_side: int = MAX_SERVED_SIDE) -> Image.Image:
+    """An upright RGB image at most `max_side` px wide and high, or UploadError."""
     if len(data) > MAX_IMAGE_BYTES:
         raise UploadError(
             f"이미지가 너무 큽니다({_mb(len(data))}). {_mb(MAX_IMAGE_BYTES)} 이하로 올려 주세요.",
@@ -60,11 +91,18 @@ def read_image(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = _pillow_open(io.BytesIO(data))
+            if image.format not in IMAGE_FORMATS:  # `formats=` already holds Pillow to these
+                raise UnidentifiedImageError(image.format)
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise Image.DecompressionBombError(f"{width}x{height}")
+            if image.format == "JPEG":  # the decoder scales by 1/2, 1/4, 1/8 while decoding
+                image.draft("RGB", (max_side, max_side))
             image.load()  # decodes every byte: a truncated file fails here, not later
-            return image.convert("RGB")
+            image = ImageOps.exif_transpose(image)  # no-op without an EXIF orientation
+            image = to_rgb(image)
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadError(
             "이미지 해상도가 너무 큽니다(압축 폭탄 방지). 4000만 화소 이하 이미지를 올려 주세요.",
@@ -73,14 +111,37 @@ def read_image(data: bytes) -> Image.Image:
         ) from None
     except UnidentifiedImageError:
         raise UploadError(
-            "이미지 파일이 아닙니다. PNG·JPEG·WebP 이미지를 올려 주세요.",
-            "This is not an image file; upload a PNG, JPEG or WebP image.",
+            "지원하는 이미지 파일이 아닙니다. JPEG·PNG·WebP·BMP·GIF 이미지를 올려 주세요.",
+            "This is not a supported image; upload a JPEG, PNG, WebP, BMP or GIF image.",
         ) from None
     except (OSError, SyntaxError, ValueError):  # truncated or corrupt image data
         raise UploadError(
             "이미지 파일이 손상되었거나 잘려 있습니다. 원본 파일을 다시 올려 주세요.",
             "The image file is damaged or truncated; upload the original file again.",
         ) from None
+
+
+def container_format(data: bytes) -> str | None:
+    """The FFmpeg demuxer for a video's own signature bytes, or None when it is none we serve."""
+    if data[4:8] in _MP4_BOXES:
+        return "mov"
+    if data[:4] == b"\x1a\x45\xdf\xa3":  # EBML: Matroska and WebM
+        return "matroska"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
+def _scaled(frame, last: list, size: tuple[int, int]) -> np.ndarray:
+    """The frame at the model's (H, W), scaled by FFmpeg; full-size frames are not kept.
+
+    `last` holds [frame, array] of the previous pick: a frame picked for several consecutive
+    sampling times is scaled once (holding the frame keeps its id from being reused).
+    """
+    if not last or last[0] is not frame:
+        height, width = size
+        last[:] = [frame, frame.reformat(width=width, height=height, format="rgb24").to_ndarray()]
+    return last[1]
 
 
 @dataclass
@@ -140,12 +201,20 @@ def read_video(data: bytes, num_frames: int, clip_duration: float, size: tuple[i
         "동영상을 읽을 수 없습니다. MP4(H.264) 등 일반 동영상 파일을 올려 주세요.",
         "The video cannot be decoded; upload a common video file such as MP4 (H.264).",
     )
-    height, width = size
+    demuxer = container_format(data)
+    if demuxer is None:
+        raise UploadError(
+            "지원하는 동영상 형식이 아닙니다. MP4·MOV·WebM·MKV·AVI 파일을 올려 주세요.",
+            "This is not a supported video container; upload MP4, MOV, WebM, MKV or AVI.",
+        )
     picked: list = []
+    rgb: list = []  # the last picked frame and its scaled pixels (see _scaled)
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            # FFmpeg also "decodes" a PNG or JPEG as a one-frame stream (format png_pipe, image2)
-            if not container.streams.video or container.format.name.endswith(("_pipe", "image2")):
+        # The demuxer is forced: the bytes never reach FFmpeg's probing (concat, hls, image2...).
+        with av.open(io.BytesIO(data), mode="r", format=demuxer) as container:
+            if container.format.name not in (demuxer, VIDEO_DEMUXERS[demuxer]):
+                raise unreadable
+            if not container.streams.video:
                 raise unreadable
             stream = container.streams.video[0]
             if stream.width * stream.height > MAX_VIDEO_PIXELS:
@@ -173,18 +242,15 @@ def read_video(data: bytes, num_frames: int, clip_duration: float, size: tuple[i
                     raise unreadable  # a stream that changes size, or never reaches the window
                 t = frame.time if frame.time is not None else index / fps
                 while len(picked) < num_frames and t > times[len(picked)]:
-                    picked.append(frame if current is None else current)
+                    picked.append(_scaled(frame if current is None else current, rgb, size))
                 if len(picked) == num_frames:
                     break
                 current = frame
             if current is None and not picked:
                 raise unreadable
-            picked += [current] * (num_frames - len(picked))  # the window runs past the end
-            rgb = {
-                id(f): f.reformat(width=width, height=height, format="rgb24").to_ndarray()
-                for f in picked
-            }
-            frames = np.stack([rgb[id(f)] for f in picked])
+            # the window runs past the end: repeat the last frame
+            picked += [_scaled(current, rgb, size)] * (num_frames - len(picked))
+            frames = np.stack(picked)
     except UploadError:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError):

@@ -34,14 +34,35 @@ def connect(timeout: int = TIMEOUT_S) -> Any | None:
     return wandb.Api(api_key=key, timeout=timeout)
 
 
-def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
-    """Download a model version into `dest` after checking it still carries `alias`.
+def resolve_version(api: Any, artifact_path: str) -> str:
+    """The concrete version (`v3`) behind `entity/wandb-registry-model/collection:<alias>`."""
+    artifact = api.artifact(artifact_path, type="model")
+    version = str(artifact.version)
+    from viewer.payload import VERSION
 
-    The check closes a race: if someone moved `production` on while the workflow was queued, the
-    newer event deploys the newer version and this one must not overwrite it.
+    if not VERSION.fullmatch(version):
+        raise ServerError(f"{artifact_path} resolved to {version!r}, which is not a version name.")
+    return version
+
+
+def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
+    """Download a registry version into `dest`, after checking it is the one asked for.
+
+    `artifact_path` ends in `:vN`; the server must answer with that version of that registry
+    collection (a manual deploy or rollback is validated this way: it exists in the allow-listed
+    collection). For a promotion, `alias` is `production` and the version must still carry it:
+    if someone moved `production` on while the workflow was queued, the newer event deploys the
+    newer version and this one must not overwrite it. A manual deploy passes `alias=""`.
     """
     artifact = api.artifact(artifact_path, type="model")
-    if alias not in artifact.aliases:
+    asked = artifact_path.rsplit(":", 1)[1]
+    collection = artifact_path.rsplit(":", 1)[0].split("/")[-1]
+    name = str(getattr(artifact, "qualified_name", artifact_path)).rsplit(":", 1)[0]
+    if artifact.version != asked or name.split("/")[-1] != collection:
+        raise ServerError(
+            f"{artifact_path} answered as {name}:{artifact.version}; refusing a different version."
+        )
+    if alias and alias not in artifact.aliases:
         raise ServerError(
             f"{artifact_path} no longer has the alias {alias!r} (it has "
             f"{', '.join(artifact.aliases) or 'none'}); the newer promotion deploys instead."

@@ -16,7 +16,6 @@ card's own data and the local deployment history, and says so.
 
 from __future__ import annotations
 
-import html
 import os
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from pathlib import Path
@@ -27,13 +26,16 @@ from wb_common import project_name
 from viewer import deployment as dp
 from viewer import wandb_api
 from viewer.inference import Prediction, predict
-from viewer.models import NOT_SERVED, ModelLoadError, ServedModel
+from viewer.models import NOT_SERVED, ModelLoadError, ServedModel, require_safe_load
 from viewer.samples import load_sample
 from viewer.serving import load_deployed
+from viewer.ui import md
 from viewer.uploads import (
+    IMAGE_MIME_TYPES,
     IMAGE_TYPES,
     MAX_IMAGE_BYTES,
     MAX_VIDEO_BYTES,
+    VIDEO_MIME_TYPES,
     VIDEO_TYPES,
     UploadError,
     read_image,
@@ -62,6 +64,10 @@ TASKS = {  # model_type -> the W&B project's task suffix (wb_common.project_name
 WANDB_WAIT_S = float(os.environ.get("VIEWER_WANDB_WAIT_S", "5"))
 
 st.set_page_config(page_title="W&B 모델 배포 뷰어", page_icon="🚀", layout="wide")
+# No developer toolbar (rerun, clear cache, deploy) for an audience, wherever the app runs:
+# Streamlit Cloud, `streamlit run`, a pip-installed copy. Also set in .streamlit/config.toml.
+st.set_option("client.toolbarMode", "viewer")
+require_safe_load()  # before the first detection model imports ultralytics
 
 
 def home() -> Path:
@@ -170,7 +176,7 @@ def show_status(deployment: dp.Deployment) -> None:
     smoke = deployment.smoke_test
     if smoke.get("served"):
         st.success(
-            f"배포 전 샘플 추론 통과 — sample check passed: {smoke['prediction']} "
+            f"배포 전 샘플 추론 통과 — sample check passed: {md(smoke['prediction'])} "
             f"({smoke['latency_ms']} ms)"
         )
     elif smoke:
@@ -190,13 +196,13 @@ def show_info(deployment: dp.Deployment) -> None:
         run = info["run"] or {}
         lineage = [", ".join(info["datasets"]) or "?", run.get("path", "?"), info["artifact"]]
         if run.get("url"):
-            st.markdown(f"학습 run · Training run: [{run.get('name')}]({run['url']})")
+            st.markdown(f"학습 run · Training run: [{md(run.get('name'))}]({run['url']})")
     shown = [(k, v) for k, v in metrics.items() if "/" in k][:8] or list(metrics.items())[:8]
     if shown:
         cols = st.columns(len(shown))
         for col, (key, value) in zip(cols, shown, strict=True):
-            col.metric(key, f"{value:.4g}")
-    st.markdown("**계보 · Lineage**: " + " → ".join(f"`{item}`" for item in lineage))
+            col.metric(md(key), f"{value:.4g}")
+    st.markdown("**계보 · Lineage**: " + " → ".join(md(item) for item in lineage))
     left, right = st.columns(2)
     with left:
         st.markdown("**모델 카드 · Model card**")
@@ -212,7 +218,7 @@ def show_info(deployment: dp.Deployment) -> None:
 def show_prediction(prediction: Prediction) -> None:
     if prediction.image is not None and prediction.model_type != "classification":
         st.image(prediction.image, caption="추론 결과 · Prediction", width="stretch")
-    st.markdown(f"**예측 · Prediction: {html.escape(prediction.summary)}**")
+    st.markdown(f"**예측 · Prediction: {md(prediction.summary)}**")
     if prediction.top:
         st.dataframe(
             [{"클래스 · Class": n, "확률 · Probability": p} for n, p in prediction.top],
@@ -227,7 +233,7 @@ def show_prediction(prediction: Prediction) -> None:
         items = "".join(
             f'<span style="display:inline-block;margin:2px 10px 2px 0">'
             f'<span style="display:inline-block;width:12px;height:12px;'
-            f'background:rgb{colour};margin-right:4px"></span>{html.escape(name)} {share:.1%}'
+            f'background:rgb{colour};margin-right:4px"></span>{md(name, in_html=True)} {share:.1%}'
             "</span>"
             for name, colour, share in prediction.legend
         )
@@ -258,9 +264,13 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
         return
     video = model_type == "video-classification"
     limit_mb = (MAX_VIDEO_BYTES if video else MAX_IMAGE_BYTES) // (1024 * 1024)
+    # Extensions and their MIME types: the browser's picker filters by both. With a MIME type in
+    # the list Streamlit skips its server-side extension check, which raised a traceback (from
+    # the first session_state access, before this line) for a hand-made request named `x.exe`;
+    # the bytes decide instead: read_image / read_video open only the formats served.
     uploaded = st.file_uploader(
         "동영상 올리기 · Upload a video" if video else "이미지 올리기 · Upload an image",
-        type=VIDEO_TYPES if video else IMAGE_TYPES,
+        type=[*VIDEO_TYPES, *VIDEO_MIME_TYPES] if video else [*IMAGE_TYPES, *IMAGE_MIME_TYPES],
         key=f"upload-{model_type}",
         max_upload_size=limit_mb,
     )

@@ -1,0 +1,73 @@
+"""Record a validated deployment entry on this checkout: the workflow's commit job.
+
+    python -m viewer.record --entry deployment-entry.json [--home apps/viewer]
+
+The deploy job downloads the promoted artifact and runs it (a smoke test) with the W&B key but no
+write token; it hands over only the JSON entry `viewer-deploy --entry-out` wrote. The commit job
+holds the write token, checks out the branch tip, and runs this: the entry is checked against the
+manifest schema and the allow-listed collections, then written with the same lock and journal as
+a local deploy (viewer.deployment.record). Nothing from the artifact runs here. A newer workflow
+run's entry (higher `sequence`) is never replaced by an older one; the same version is a no-op.
+
+Exit 0 and one line on stdout; exit 1 and one sentence on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import tyro
+
+from viewer import deployment as dp
+from viewer.payload import COLLECTIONS, VERSION
+
+
+class RecordError(RuntimeError):
+    """An entry that must not be recorded; one sentence."""
+
+
+@dataclass
+class Args:
+    """Record a deployment entry written by `viewer-deploy --entry-out`."""
+
+    entry: Path  # the JSON entry
+    home: Path | None = None  # the viewer folder holding deployment.json (default: apps/viewer)
+
+
+def read_entry(path: Path) -> dp.Deployment:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise RecordError(f"cannot read the entry {path} ({type(err).__name__}).") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model_type"), str):
+        raise RecordError(f"{path} is not a deployment entry.")
+    try:
+        entry = dp._parse_entry(data["model_type"], data)
+    except dp.DeploymentError as err:
+        raise RecordError(str(err)) from None
+    if COLLECTIONS.get(entry.model_name) != entry.model_type:
+        raise RecordError(f"{entry.model_name!r} is not the collection of {entry.model_type}.")
+    expected = f"/wandb-registry-model/{entry.model_name}:{entry.version}"
+    if not VERSION.fullmatch(entry.version) or not entry.artifact_path.endswith(expected):
+        raise RecordError(
+            f"{entry.artifact_path!r} does not match {entry.model_name}:{entry.version}."
+        )
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
+    try:
+        outcome = dp.record(args.home or dp.default_home(), read_entry(args.entry))
+    except (RecordError, dp.DeploymentError) as err:
+        print(f"viewer.record: {err}", file=sys.stderr)
+        return 1
+    print(f"viewer.record: {outcome}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
