@@ -3,16 +3,36 @@
 SFTTrainer writes `checkpoints/checkpoint-<step>/` (adapter, optimizer, scheduler, RNG state) every
 `save_steps`; resuming from the last one continues the same step count. The W&B run id is kept
 beside them, so a Colab disconnect resumes the same run instead of starting a new one.
+
+What the run logged is in the checkpoint too: `trainer_state.json` keeps the Trainer's
+`log_history`, every logged row by global step. `logged_history` turns it back into the W&B rows,
+so `--resume` can log again what a killed run file lost (wb_common.resume). Every row goes to W&B
+at step=global_step (`StepWandbCallback`): the resumed run continues the same axis.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
+from typing import Any
 
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.integrations import WandbCallback
+from transformers.integrations.integration_utils import rewrite_logs
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from wb_common.resume import History, scalars
 
 CHECKPOINT_DIR = "checkpoints"
 RUN_ID_FILE = "wandb_run_id.txt"
+TRAINER_STATE = "trainer_state.json"  # written last: its presence means the checkpoint is whole
+# Logged once, at the end of training: WandbCallback puts them in the summary, not the history.
+SUMMARY_ONLY = {
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "train_loss",
+    "total_flos",
+}
 
 
 class ResumeError(RuntimeError):
@@ -23,18 +43,76 @@ def checkpoint_dir(output_dir: Path) -> Path:
     return output_dir / CHECKPOINT_DIR
 
 
+def _complete_checkpoints(folder: Path) -> list[Path]:
+    found = [
+        p
+        for p in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
+        if p.name.split("-")[-1].isdigit() and (p / TRAINER_STATE).is_file()
+    ]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
 def last_checkpoint(output_dir: Path) -> tuple[str, str | None]:
-    """(the newest checkpoint folder, the W&B run id that wrote it) or ResumeError."""
+    """(the newest complete checkpoint folder, the W&B run id that wrote it) or ResumeError.
+
+    A folder a kill interrupted mid-write has no trainer_state.json yet: it is skipped.
+    """
     folder = checkpoint_dir(output_dir)
-    last = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    if last is None:
+    complete = _complete_checkpoints(folder) if folder.is_dir() else []
+    if not complete:
         raise ResumeError(
             f"nothing to resume: no checkpoint-<step> folder in {folder}; start without --resume."
         )
     run_id_file = output_dir / RUN_ID_FILE
-    return last, run_id_file.read_text().strip() if run_id_file.is_file() else None
+    return str(complete[-1]), run_id_file.read_text().strip() if run_id_file.is_file() else None
 
 
 def save_run_id(output_dir: Path, run_id: str) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / RUN_ID_FILE).write_text(run_id + "\n")
+
+
+def perplexity(loss: float) -> float:
+    return math.exp(min(loss, 50.0))  # 50: no overflow on a bad start
+
+
+def logged_history(checkpoint: str | Path) -> History:
+    """The W&B rows the run logged up to `checkpoint`, by global step, from its log_history.
+
+    The same rows `StepWandbCallback` and `PerplexityCallback` logged: Trainer logs renamed by
+    transformers' own `rewrite_logs` (`loss` -> `train/loss`, `eval_loss` -> `eval/loss`), the
+    global step, and eval/perplexity beside every eval/loss.
+    """
+    state = json.loads((Path(checkpoint) / TRAINER_STATE).read_text())
+    history: History = {}
+    for entry in state.get("log_history", []):
+        step = int(entry["step"])
+        logs = {k: v for k, v in entry.items() if k != "step" and k not in SUMMARY_ONLY}
+        row: dict[str, Any] = {**rewrite_logs(logs), "train/global_step": step}
+        if "eval_loss" in entry:
+            row |= {"eval/perplexity": perplexity(entry["eval_loss"]), "epoch": entry["epoch"]}
+        history.setdefault(step, {}).update(scalars(row))
+    return history
+
+
+class StepWandbCallback(WandbCallback):
+    """transformers' WandbCallback, with every row logged at step=global_step.
+
+    The stock callback logs at wandb's implicit step, which an offline run restarts at 0 when it
+    resumes: the resumed rows then land on steps the first file already used, and `wandb sync`
+    mixes them up (FACTS.md). The global step is the training state: a resumed run continues it.
+    Several rows of one step (train loss, eval loss, perplexity) merge into one W&B row.
+    """
+
+    def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+        if self._wandb is None:
+            return
+        if not self._initialized:
+            self.setup(args, state, model)
+        if state.is_world_process_zero:
+            for key, value in logs.items():
+                if key in SUMMARY_ONLY:
+                    self._wandb.run.summary[key] = value
+            row = rewrite_logs({k: v for k, v in logs.items() if k not in SUMMARY_ONLY})
+            step = state.global_step
+            self._wandb.log({**row, "train/global_step": step}, step=step)

@@ -13,7 +13,6 @@ model card, queued links) is in wb_common.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from accelerate import PartialState
 from datasets import Dataset
 from peft import PeftModel
 from transformers import PreTrainedTokenizerBase, TrainerCallback, set_seed
+from transformers.integrations import WandbCallback
 from trl import SFTConfig, SFTTrainer
 from wb_common import (
     ModelCard,
@@ -31,8 +31,16 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.resume import previous_record, recover_history
 
-from llm_train.checkpoint import checkpoint_dir, last_checkpoint, save_run_id
+from llm_train.checkpoint import (
+    StepWandbCallback,
+    checkpoint_dir,
+    last_checkpoint,
+    logged_history,
+    perplexity,
+    save_run_id,
+)
 from llm_train.config import Config, check_config
 from llm_train.data import build_datasets, dataset_files
 from llm_train.model import (
@@ -69,15 +77,16 @@ class PerplexityCallback(TrainerCallback):
         self.run = run
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        perplexity = math.exp(min(metrics["eval_loss"], 50.0))  # 50: no overflow on a bad start
-        metrics["eval_perplexity"] = perplexity
+        metrics["eval_perplexity"] = perplexity(metrics["eval_loss"])
         # train/global_step: the x-axis of the Trainer's W&B logging; epoch: the reports' x-axis.
+        # step=global_step: the same W&B row as the Trainer's eval/loss of this step.
         self.run.log(
             {
-                "eval/perplexity": perplexity,
+                "eval/perplexity": metrics["eval_perplexity"],
                 "epoch": state.epoch,
                 "train/global_step": state.global_step,
-            }
+            },
+            step=state.global_step,
         )
 
 
@@ -171,7 +180,7 @@ def final_eval_metrics(trainer: SFTTrainer) -> dict[str, float]:
         loss = evals[-1]["eval_loss"]
     else:
         loss = trainer.evaluate()["eval_loss"]
-    return {"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50.0))}
+    return {"eval/loss": loss, "eval/perplexity": perplexity(loss)}
 
 
 def adapter_files(adapter_dir: Path) -> list[Path]:
@@ -224,7 +233,9 @@ def train(cfg: Config) -> TrainResult:
         f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)"
     )
 
-    if resume_from is None:  # a resumed run already recorded its data
+    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+    previous = previous_record(run)
+    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
         log_dataset_artifact(
             run,
             cfg.dataset_name,
@@ -237,7 +248,10 @@ def train(cfg: Config) -> TrainResult:
                 "format": "JSON lines of instruction/output pairs",
             },
         )
-        run.log({"dataset/samples": sample_table(train_data)})
+    if previous.missing("dataset/samples"):
+        run.log({"dataset/samples": sample_table(train_data)}, step=0)
+    # Steps the checkpoint's log_history has and the killed run file lost, at their own steps.
+    recover_history(run, logged_history(resume_from) if resume_from else {}, previous)
 
     trainer = SFTTrainer(
         model=model,
@@ -247,12 +261,18 @@ def train(cfg: Config) -> TrainResult:
         processing_class=tokenizer,
         callbacks=[PerplexityCallback(run)],
     )
+    # The Trainer's W&B logging, every row at step=global_step: resumed runs continue the axis.
+    trainer.remove_callback(WandbCallback)
+    trainer.add_callback(StepWandbCallback)
     if dtype == torch.float16:
         keep_adapters_in(model, torch.float32)
     trainer.train(resume_from_checkpoint=resume_from)
     metrics = final_eval_metrics(trainer)
 
-    run.log({"eval/generations": comparison_table(model, tokenizer, cfg)})
+    run.log(
+        {"eval/generations": comparison_table(model, tokenizer, cfg)},
+        step=trainer.state.global_step,
+    )
 
     adapter_dir = cfg.output_dir / ADAPTER_DIR
     trainer.save_model(str(adapter_dir))  # adapter weights + config, and the tokenizer

@@ -47,7 +47,10 @@ class KilledAndResumed:
 
     @property
     def run_ids(self) -> set[str]:
-        return {recorded.run_id for recorded in self.files}
+        """The run ids of the files: in each folder's name and, where it survived, in its record
+        (a file killed before its first 32 KiB block filled holds no run record at all)."""
+        from_names = {recorded.path.name.rsplit("-", 1)[-1] for recorded in self.files}
+        return from_names | {recorded.run_id for recorded in self.files if recorded.run_id}
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
