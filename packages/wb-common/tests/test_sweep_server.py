@@ -222,3 +222,13 @@ def test_the_report_is_the_same_object_whoever_builds_it():
     }
     assert repr(build_report(spec, wr)) == repr(build_report(spec, wr))
     assert spec["x_axis"] == "train/global_step"
+
+
+def test_a_link_that_fails_after_the_sweep_is_reported_not_raised(tmp_path, capsys):
+    """The sweep's trials are done and recorded: a failing link must not lose the sweep."""
+    note = {"action": "link", "run_path": "demo-team/p/r1", "artifact": "m", "digest": "d" * 32,
+            "target": "wandb-registry-model/c", "aliases": [], "offline": False}  # fmt: skip
+    (tmp_path / MODEL_NOTE).write_text(json.dumps(note))
+    api = ApiDouble(runs={"demo-team/p/r1": RunDouble("demo-team/p/r1", artifacts=[])})
+    assert link_noted_model(tmp_path, api=api) == "failed"
+    assert "연결하지 못했습니다" in capsys.readouterr().out

@@ -180,7 +180,15 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
             f"{link['aliases']} queued (offline); `{sync_command()}` makes it after the upload."
         )
         return "queued"
-    lines = replay(run_dir, api or wandb.Api())
+    try:
+        lines = replay(run_dir, api or wandb.Api())
+    except Exception as err:  # the sweep itself is done: report the link, do not lose the sweep
+        print(
+            f"[wb-demo] 최고 시도의 모델을 {link['target']}에 연결하지 못했습니다 "
+            f"({type(err).__name__}: {str(err)[:200]}). Could not link the best trial's model; "
+            f"link {link['artifact']} from run {link['run_path']} in the W&B UI."
+        )
+        return "failed"
     if not lines:  # replayed before: the queue marks what it did, so nothing links twice
         return "already linked"
     print(
