@@ -131,11 +131,11 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
     pip_output = "".join(cell_text(c) for c in install_cells)
     changes = twin.changed_colab_packages(before, twin.installed_versions(twin_python))
     problems = twin.install_problems(changes, pip_output)
-    if failure is None and not install_only:
+    if failure is not None:
+        problems.append(f"a cell failed:\n{failure}")
+    elif not install_only:
         checks = load("notebook_checks", twin.REPO_ROOT / "tests" / "notebook_checks.py")
         problems += checks.check_recorded(path.stem, tmp_path)  # runs/ and work/ are in it
-    else:
-        problems.append(f"a cell failed:\n{failure}")
 
     summary = {
         "notebook": path.stem,

@@ -14,13 +14,14 @@ twin = importlib.util.module_from_spec(spec)
 sys.modules["colab_twin"] = twin
 spec.loader.exec_module(twin)
 
-# pip 24.1's banner as it appears in a notebook cell (coloured red), with Colab's google-adk.
+# pip 24.1's banner as it appears in a notebook cell (coloured red, \r\n line ends, as captured
+# in the twin), with Colab's google-adk.
 BANNER = (
     "\x1b[31mERROR: pip's dependency resolver does not currently take into account all the "
     "packages that are installed. This behaviour is the source of the following dependency "
     "conflicts.\n"
     "google-adk 2.7.1 requires opentelemetry-api<=1.42.1,>=1.39, but you have "
-    "opentelemetry-api 1.45.2 which is incompatible.\x1b[0m\n"
+    "opentelemetry-api 1.45.2 which is incompatible.\x1b[0m\r\n"
 )
 
 

@@ -194,7 +194,8 @@ CONFLICT_LINE = re.compile(
 
 def resolver_conflicts(pip_output: str) -> list[tuple[str, str, str]]:
     """(dependent, requirement, line) for each conflict pip's resolver banner lists."""
-    clean = re.sub(r"\x1b\[[0-9;]*m", "", pip_output)  # pip colours the banner red
+    # pip colours the banner red, and a notebook's stream keeps the terminal's \r\n.
+    clean = re.sub(r"\x1b\[[0-9;]*m", "", pip_output).replace("\r\n", "\n")
     return [
         (normalize(m.group(1)), normalize(m.group(2)), m.group(0))
         for m in CONFLICT_LINE.finditer(clean)
