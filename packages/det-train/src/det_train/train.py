@@ -28,7 +28,9 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.resume import previous_record, recover_history
 
+from det_train.checkpoint import METRIC_KEYS, epoch_row, logged_history  # noqa: F401 (re-export)
 from det_train.config import ULTRALYTICS_FIELDS, Config, check_config
 from det_train.data import Box, DetectionData, build_datasets, read_boxes
 from det_train.model import ARCHITECTURE, build_model
@@ -37,14 +39,6 @@ from det_train.yolo_env import ensure_font
 TASK = "image-detection"
 WEIGHTS_FILE = "best.pt"  # Ultralytics' checkpoint of the best epoch; loads with ultralytics.YOLO
 RUN_STATE_FILE = "wandb_run.json"  # the W&B run id, so --resume continues the same run
-
-# Our keys (the ROADMAP's) <- Ultralytics' names for the same numbers ("(B)": boxes).
-METRIC_KEYS = {
-    "val/mAP50": "metrics/mAP50(B)",
-    "val/mAP50-95": "metrics/mAP50-95(B)",
-    "val/precision": "metrics/precision(B)",
-    "val/recall": "metrics/recall(B)",
-}
 
 
 class ResumeError(RuntimeError):
@@ -219,18 +213,18 @@ def add_wandb_logging(model: Any, run: wandb.Run) -> None:
     def log_epoch(trainer: Any) -> None:
         if trainer.epoch >= trainer.epochs:  # final_eval re-validating best.pt: logged after
             return
-        row = {
+        ultralytics_metrics = {
             **trainer.label_loss_items(trainer.tloss, prefix="train"),
             **trainer.metrics,  # metrics/precision(B) ... and val/box_loss ...
             **trainer.lr,
-            **{ours: trainer.metrics[theirs] for ours, theirs in METRIC_KEYS.items()},
-            "epoch": trainer.epoch + 1,
-        }
+        }  # what Ultralytics writes to results.csv: --resume reads lost epochs back from it
+        row = epoch_row(ultralytics_metrics, trainer.epoch + 1)  # + val/mAP50 ... and epoch
         if trainer.epoch == 0:
             from ultralytics.utils.torch_utils import model_info_for_loggers
 
             row.update(model_info_for_loggers(trainer))  # parameters, GFLOPs, speed
-        run.log({k: float(v) for k, v in row.items()})
+        # step=epoch: a resumed run continues the same axis and never reuses a step.
+        run.log({k: float(v) for k, v in row.items()}, step=trainer.epoch + 1)
 
     model.add_callback("on_pretrain_routine_start", drop_ultralytics_wandb)
     model.add_callback("on_fit_epoch_end", log_epoch)
@@ -282,7 +276,9 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
     try:
         cfg.output_dir.mkdir(parents=True, exist_ok=True)
         (cfg.output_dir / RUN_STATE_FILE).write_text(json.dumps({"run_id": run.id}))
-        if checkpoint is None:  # a resumed run already recorded its data
+        # What the earlier files of a resumed run still hold (kill -9 loses wandb's last 32 KiB).
+        previous = previous_record(run)
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
             for cache in data.root.rglob("*.cache"):  # Ultralytics' label index: not data
                 cache.unlink()
             log_dataset_artifact(
@@ -297,7 +293,10 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
                     "val_images": len(data.val_images),
                 },
             )
-            run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)})
+        if previous.missing("dataset/samples"):
+            run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)}, step=0)
+        if checkpoint is not None:  # epochs in results.csv that the killed run file lost
+            recover_history(run, logged_history(Path(checkpoint).parents[1]), previous)
 
         add_wandb_logging(model, run)
         # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.
@@ -328,7 +327,8 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
                 "val/per_class_ap": per_class_table(final),
                 "val/examples": overlays,
                 "val/predictions": prediction_table(predictions, overlays, data.class_names),
-            }
+            },
+            step=trainer.epochs,  # the last epoch's row
         )
 
         model_path = Path(trainer.best)
