@@ -11,6 +11,7 @@ artifacts the notebook teaches, and the Registry links it queued.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import sys
 from pathlib import Path
@@ -109,6 +110,47 @@ def test_notebook_writes_the_taught_calls_and_the_package_sweep(path: Path):
     # After the agent ran, the training run is torn down: finish it before, never after.
     after_agent = code.split("wandb.agent(", 1)[1]
     assert "run.finish()" not in after_agent, f"{path.name} calls run.finish() after wandb.agent"
+
+
+BUDGET = {  # the fields that decide how long a run takes, per package
+    "cls_train": ("epochs", "max_train_samples"),
+    "seg_train": ("epochs", "max_train_samples"),
+    "det_train": ("epochs",),
+    "video_train": ("epochs",),
+    "llm_train": ("max_train_samples", "eval_samples"),
+    "gen_train": ("train_steps",),
+}
+
+
+@pytest.mark.parametrize("package", sorted(BUDGET))
+def test_demo_presets_shrink_the_run_and_keep_a_valid_sweep(package: str):
+    """The notebook's default: demo run < full run, live trial < demo run, a sweep W&B accepts."""
+    from wb_common.sweep import check_sweep_config
+
+    config = importlib.import_module(f"{package}.config")
+    sweep = importlib.import_module(f"{package}.sweep")
+    full = config.Config()
+    demo = config.demo_config(full)
+    trial = config.demo_trial_config(demo)
+
+    def budget(cfg) -> tuple:
+        return tuple(getattr(cfg, name) or 10**9 for name in BUDGET[package])  # None = all data
+
+    assert budget(demo) <= budget(full) and budget(demo) != budget(full)
+    assert budget(trial) <= budget(demo) and budget(trial) != budget(demo)
+    assert not demo.smoke and not trial.smoke and demo.collection == full.collection
+    live = config.demo_sweep_config(sweep.SWEEP_CONFIG)
+    fields = [f.name for f in dataclasses.fields(config.Config)]
+    check_sweep_config(live, fields)
+    assert set(live["parameters"]) == set(sweep.SWEEP_CONFIG["parameters"])
+    assert 1 <= config.DEMO_SWEEP_TRIALS <= 3
+    # A live trial never trains longer than the demo run because of a swept value.
+    for name in BUDGET[package]:
+        spec = live["parameters"].get(name, {})
+        values = spec.get("values", [spec["value"]] if "value" in spec else [])
+        assert all(v <= getattr(demo, name) for v in values), (name, values)
+    smoke_trial = config.demo_trial_config(config.smoke_config(full))
+    assert smoke_trial.smoke  # the rehearsal's trials stay CPU-sized
 
 
 def test_notebooks_speak_to_the_audience_not_to_the_plan():
