@@ -18,24 +18,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from viewer.browser import CHROMIUM, MISSING, launch_chromium
 from viewer.samples import SAMPLE_IMAGE
 from viewer.ui import APP
 
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[1] / ".test-output"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--no-proxy-server",  # the tests point HTTP(S)_PROXY at a closed port to cut the network
-]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
-)
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 
 
 def _free_port() -> int:
@@ -96,7 +85,7 @@ def test_upload_an_image_and_see_the_prediction(streamlit_server, artifacts):
     ).summary
     OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(streamlit_server, timeout=60_000)
