@@ -9,8 +9,10 @@ import time
 
 import pytest
 import torch
+from datasets import Dataset
 from llm_train.config import Config, smoke_config
 from llm_train.model import (
+    TRAINING_CHAT_TEMPLATE,
     ModelDownloadError,
     bitsandbytes_usable,
     build_model,
@@ -19,9 +21,15 @@ from llm_train.model import (
     device_capability,
     load_base_model,
     precision_flags,
+    smoke_base_model,
     smoke_tokenizer,
+    training_tokenizer,
 )
-from trl.chat_template_utils import get_training_chat_template
+from llm_train.train import sft_config
+from trl import SFTTrainer
+from trl.chat_template_utils import qwen3_chat_template
+
+CHAT = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": "대답입니다."}]
 
 
 @pytest.mark.parametrize(
@@ -53,21 +61,53 @@ def test_chat_template_is_qwen3_with_thinking_off():
     )
 
 
-def test_loss_mask_covers_the_assistant_turn_only():
-    """TRL's Qwen3 training template marks the answer (and its end of turn) for the loss."""
+def test_loss_mask_covers_the_assistant_turn_only(tmp_path):
+    """What SFTTrainer trains on, read from its collated labels: the answer and its end of turn.
+
+    The trainer gets training_tokenizer's template (TRL 1.16's qwen3_training.jinja) and the run's
+    own SFTConfig. TRL 0.29's Qwen3 training template has no {% generation %} markers: with it,
+    SFTTrainer refuses the dataset.
+    """
     tokenizer = smoke_tokenizer()
-    chat = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": "대답입니다."}]
-    encoded = tokenizer.apply_chat_template(
-        chat,
-        chat_template=get_training_chat_template(tokenizer),
-        return_assistant_tokens_mask=True,
-        return_dict=True,
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    data = Dataset.from_list([{"messages": CHAT}])
+    trainer = SFTTrainer(
+        model=smoke_base_model(tokenizer),
+        args=sft_config(cfg, torch.float32, resuming=False),
+        train_dataset=data,
+        eval_dataset=data,
+        processing_class=training_tokenizer(tokenizer),
     )
-    ids, mask = encoded["input_ids"], encoded["assistant_masks"]
-    trained = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if m])
-    ignored = tokenizer.decode([i for i, m in zip(ids, mask, strict=True) if not m])
+    batch = trainer.data_collator([trainer.train_dataset[0]])
+    ids, labels = batch["input_ids"][0].tolist(), batch["labels"][0].tolist()
+    trained = tokenizer.decode([i for i, label in zip(ids, labels, strict=True) if label != -100])
+    ignored = tokenizer.decode([i for i, label in zip(ids, labels, strict=True) if label == -100])
     assert trained == "<think>\n\n</think>\n\n대답입니다.<|im_end|>\n"
-    assert "질문" in ignored and "대답" not in ignored
+    assert ignored == "<|im_start|>user\n질문<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_training_template_renders_what_the_model_sees_at_inference():
+    """Trained text = Qwen3's own rendering; the tokenizer that ships keeps Qwen3's template."""
+    tokenizer = smoke_tokenizer()
+    trainer_tokenizer = training_tokenizer(tokenizer)
+    assert tokenizer.chat_template == qwen3_chat_template  # the copy changed, not the original
+    assert "{%- generation %}" in trainer_tokenizer.chat_template
+    assert "generation %}" not in tokenizer.chat_template
+    assert "Apache License" in TRAINING_CHAT_TEMPLATE.read_text(encoding="utf-8")
+    both = (trainer_tokenizer, tokenizer)
+    for kwargs in ({}, {"enable_thinking": False}):
+        training, inference = (t.apply_chat_template(CHAT, tokenize=False, **kwargs) for t in both)
+        assert training == inference
+    generation = {"tokenize": False, "add_generation_prompt": True, "enable_thinking": False}
+    training, inference = (t.apply_chat_template(CHAT[:1], **generation) for t in both)
+    assert training == inference
+
+
+def test_training_template_needs_qwen3s_chat_template():
+    tokenizer = smoke_tokenizer()
+    tokenizer.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}"
+    with pytest.raises(ValueError, match="not Qwen3's"):
+        training_tokenizer(tokenizer)
 
 
 @pytest.mark.parametrize("hf_hub_offline", ["1", None], ids=["HF_HUB_OFFLINE", "network-cut"])

@@ -8,6 +8,7 @@ quantisation included (bitsandbytes quantises on the CPU too).
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from llm_train.hub import hub_offline
 
 ARCHITECTURE = "qwen3"
 SMOKE_BASE_DIR = "smoke-base"  # under output_dir: the tiny base model the smoke adapter belongs to
+# Qwen3's chat template with {% generation %} markers, from TRL 1.16 (see the file's header).
+TRAINING_CHAT_TEMPLATE = Path(__file__).with_name("qwen3_training.jinja")
 
 
 class ModelDownloadError(RuntimeError):
@@ -99,6 +102,30 @@ def build_tokenizer(cfg: Config) -> PreTrainedTokenizerBase:
         return AutoTokenizer.from_pretrained(cfg.base_model, local_files_only=hub_offline())
     except (OSError, ValueError) as err:  # not cached while offline, a wrong id
         raise _hub_error(cfg.base_model, err) from None
+
+
+def training_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """A copy of Qwen3's tokenizer whose chat template marks the assistant turn for the loss.
+
+    SFTTrainer's `assistant_only_loss=True` trains on the tokens between `{% generation %}` and
+    `{% endgeneration %}`: here the empty think block, the answer and `<|im_end|>`. TRL 1.x swaps a
+    template in itself; TRL 0.29 (the newest that installs on Colab as it is) does not, so the
+    trainer gets this copy, with TRL 1.16's qwen3_training.jinja. We chose this over TRL's
+    prompt-completion format: that gives the same mask, but changes the dataset rows (`messages`)
+    that the dataset artifact, the preview Table and notebook 05 show.
+    It is a copy so that `tokenizer` keeps Qwen3's inference template, the one the adapter ships:
+    the training variant renders earlier turns of a conversation differently.
+    """
+    from trl.chat_template_utils import qwen3_chat_template
+
+    if tokenizer.chat_template != qwen3_chat_template:
+        raise ValueError(
+            "The base model's chat template is not Qwen3's: llm-train's assistant-only loss "
+            "uses Qwen3's training template. Use a Qwen3 base model (like Qwen/Qwen3-4B)."
+        )
+    trainer_tokenizer = copy.deepcopy(tokenizer)
+    trainer_tokenizer.chat_template = TRAINING_CHAT_TEMPLATE.read_text(encoding="utf-8")
+    return trainer_tokenizer
 
 
 def build_model(cfg: Config, dtype: torch.dtype | None = None) -> PeftModel:
