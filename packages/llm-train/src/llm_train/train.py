@@ -52,6 +52,7 @@ from llm_train.model import (
     keep_adapters_in,
     precision_flags,
     trainable_parameters,
+    training_tokenizer,
 )
 
 TASK = "llm-finetuning"
@@ -102,7 +103,8 @@ def sft_config(cfg: Config, dtype: torch.dtype, *, resuming: bool) -> SFTConfig:
         per_device_eval_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum,
         max_length=cfg.max_seq_len,
-        assistant_only_loss=True,  # TRL swaps in Qwen3's training template ({% generation %})
+        # Loss on the answer only: the {% generation %} markers of training_tokenizer's template
+        assistant_only_loss=True,
         activation_checkpointing=cfg.activation_checkpointing,  # TRL + transformers 5 name
         **precision_flags(dtype),
         logging_steps=cfg.logging_steps,
@@ -258,7 +260,7 @@ def train(cfg: Config) -> TrainResult:
         args=sft_config(cfg, dtype, resuming=resume_from is not None),
         train_dataset=train_data,
         eval_dataset=eval_data,
-        processing_class=tokenizer,
+        processing_class=training_tokenizer(tokenizer),  # Qwen3's template + {% generation %}
         callbacks=[PerplexityCallback(run)],
     )
     # The Trainer's W&B logging, every row at step=global_step: resumed runs continue the axis.
@@ -275,7 +277,9 @@ def train(cfg: Config) -> TrainResult:
     )
 
     adapter_dir = cfg.output_dir / ADAPTER_DIR
-    trainer.save_model(str(adapter_dir))  # adapter weights + config, and the tokenizer
+    trainer.save_model(str(adapter_dir))  # adapter weights + config, and the trainer's tokenizer
+    if state.is_main_process:  # then Qwen3's inference template over the training one
+        tokenizer.save_pretrained(str(adapter_dir))
     card = ModelCard(
         model_type="llm-lora",
         architecture=ARCHITECTURE,
