@@ -21,31 +21,19 @@ what a dependency change does to Colab.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
+import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from notebook_checks import check_recorded
 from wb_common.testing import isolate_wandb
-
-
-def load(name: str, path: Path):
-    """A helper module beside the tests, loaded by path (pytest runs in importlib mode)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-twin = load("colab_twin", Path(__file__).with_name("twin.py"))
 
 NOTEBOOKS = sorted((twin.REPO_ROOT / "notebooks").glob("*.ipynb"))
 OUTPUT = twin.REPO_ROOT / ".colab-twin"
@@ -134,8 +122,7 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
     if failure is not None:
         problems.append(f"a cell failed:\n{failure}")
     elif not install_only:
-        checks = load("notebook_checks", twin.REPO_ROOT / "tests" / "notebook_checks.py")
-        problems += checks.check_recorded(path.stem, tmp_path)  # runs/ and work/ are in it
+        problems += check_recorded(path.stem, tmp_path)  # runs/ and work/ are in it
 
     summary = {
         "notebook": path.stem,

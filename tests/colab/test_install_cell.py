@@ -8,28 +8,17 @@ for the refusal. The identical-cells check runs everywhere (no twin needed).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 from nbclient import NotebookClient
 
-
-def load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-twin = load("colab_twin", Path(__file__).with_name("twin.py"))
 NOTEBOOKS = sorted((twin.REPO_ROOT / "notebooks").glob("*.ipynb"))
 TWIN_ROOT = Path(os.environ.get("WB_DEMO_TWIN_DIR", Path.home() / ".cache" / "wb-demo-colab-twin"))
 needs_twin = pytest.mark.skipif(

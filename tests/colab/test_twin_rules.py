@@ -5,14 +5,7 @@ uv run --all-packages pytest tests/colab/test_twin_rules.py
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-spec = importlib.util.spec_from_file_location("colab_twin", Path(__file__).with_name("twin.py"))
-twin = importlib.util.module_from_spec(spec)
-sys.modules["colab_twin"] = twin
-spec.loader.exec_module(twin)
+import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 
 # pip 24.1's banner as it appears in a notebook cell (coloured red, \r\n line ends, as captured
 # in the twin), with Colab's google-adk.
