@@ -6,6 +6,7 @@ uv run --package llm-train pytest packages/llm-train/tests/test_model.py
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,7 +21,9 @@ from llm_train.model import (
     compute_dtype_for,
     device_capability,
     load_base_model,
+    lora_config,
     precision_flags,
+    quantization_config,
     smoke_base_model,
     smoke_tokenizer,
     training_tokenizer,
@@ -138,3 +141,70 @@ def test_4bit_model_computes_in_the_gpu_dtype(tmp_path):
     assert layer.weight.device.type == "cuda"
     ids = torch.tensor([[1, 50, 60, 2]], device="cuda")
     model(input_ids=ids, labels=ids).loss.backward()
+
+
+NOTEBOOK_05 = Path(__file__).resolve().parents[3] / "notebooks" / "05_llm_finetuning.ipynb"
+
+
+def _notebook_cell(marker: str) -> str:
+    """The one code cell of notebook 05 that writes `marker`."""
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOK_05, as_version=4)
+    (source,) = [c.source for c in notebook.cells if c.cell_type == "code" and marker in c.source]
+    return source
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_notebook_writes_the_quantization_and_lora_calls_the_package_makes(dtype, monkeypatch):
+    """Notebook 05's BitsAndBytesConfig(...) and LoraConfig(...) cell, run as written, builds the
+    same settings as quantization_config() and lora_config(), which load_base_model and
+    build_model use."""
+    import llm_train.model as model_module
+
+    monkeypatch.setattr(model_module, "compute_dtype_for", lambda capability: dtype)
+    source = _notebook_cell("BitsAndBytesConfig(")
+    assert "LoraConfig(" in source
+    cfg = Config()
+    namespace = {"cfg": cfg}
+    exec(compile(source, str(NOTEBOOK_05), "exec"), namespace)
+    assert namespace["dtype"] is dtype
+    assert namespace["bnb_config"].to_dict() == quantization_config(dtype).to_dict()
+    assert namespace["bnb_config"].bnb_4bit_quant_type == "nf4"
+    assert namespace["peft_config"].to_dict() == lora_config(cfg).to_dict()
+    # The loading cell hands that object to from_pretrained.
+    assert "load_base_model(cfg, dtype, quantization=bnb_config)" in _notebook_cell(
+        "get_peft_model("
+    )
+
+
+def test_load_base_model_uses_the_quantization_it_is_given(tmp_path, monkeypatch):
+    """The notebook's own BitsAndBytesConfig reaches from_pretrained (where bitsandbytes works)."""
+    import llm_train.model as model_module
+
+    seen = {}
+    real = model_module.AutoModelForCausalLM.from_pretrained
+
+    def spy(path, **kwargs):
+        seen.update(kwargs)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(model_module.AutoModelForCausalLM, "from_pretrained", spy)
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    given = quantization_config(torch.float32)
+    load_base_model(cfg, torch.float32, quantization=given)
+    if bitsandbytes_usable():
+        assert seen["quantization_config"] is given
+    else:
+        assert "quantization_config" not in seen
+
+
+def test_notebook_writes_the_sft_config_the_package_makes(tmp_path):
+    """Notebook 05's SFTConfig(..., report_to="wandb") cell, run as written, equals sft_config()."""
+    source = _notebook_cell("SFTConfig(")
+    assert 'report_to="wandb"' in source
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    namespace = {"cfg": cfg, "dtype": torch.float32}
+    exec(compile(source, str(NOTEBOOK_05), "exec"), namespace)
+    assert namespace["args"].to_dict() == sft_config(cfg, torch.float32, resuming=False).to_dict()
+    assert namespace["args"].report_to == ["wandb"]

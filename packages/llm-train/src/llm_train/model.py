@@ -67,6 +67,19 @@ def bitsandbytes_usable() -> bool:
         return False
 
 
+def quantization_config(dtype: torch.dtype) -> BitsAndBytesConfig:
+    """QLoRA's 4-bit loading: NF4 with double quantisation, computing in `dtype`.
+
+    Notebook 05 writes this same call in its cell; test_model checks the two stay equal.
+    """
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",  # NF4: the 4-bit grid fitted to normally distributed weights
+        bnb_4bit_use_double_quant=True,  # quantise the quant. constants: ~0.4 bit/param
+        bnb_4bit_compute_dtype=dtype,
+    )
+
+
 def lora_config(cfg: Config) -> LoraConfig:
     """LoRA on every projection of every layer (QLoRA paper, https://arxiv.org/abs/2305.14314)."""
     return LoraConfig(
@@ -134,18 +147,19 @@ def build_model(cfg: Config, dtype: torch.dtype | None = None) -> PeftModel:
     return get_peft_model(load_base_model(cfg, dtype), lora_config(cfg))
 
 
-def load_base_model(cfg: Config, dtype: torch.dtype) -> PreTrainedModel:
-    """Qwen3 through `from_pretrained`: NF4 with double quantisation, SDPA attention."""
+def load_base_model(
+    cfg: Config, dtype: torch.dtype, quantization: BitsAndBytesConfig | None = None
+) -> PreTrainedModel:
+    """Qwen3 through `from_pretrained`: NF4 with double quantisation, SDPA attention.
+
+    `quantization` defaults to `quantization_config(dtype)`; notebook 05 passes the equal one
+    written in its cell. Either is dropped where bitsandbytes cannot quantise (then unquantised).
+    """
     if cfg.smoke:
         save_smoke_base(cfg)
     kwargs = {"dtype": dtype, "attn_implementation": "sdpa"}
     if cfg.load_in_4bit and bitsandbytes_usable():
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",  # NF4: the 4-bit grid fitted to normally distributed weights
-            bnb_4bit_use_double_quant=True,  # quantise the quant. constants: ~0.4 bit/param
-            bnb_4bit_compute_dtype=dtype,
-        )
+        kwargs["quantization_config"] = quantization or quantization_config(dtype)
     if torch.cuda.is_available():
         from accelerate import PartialState
 
