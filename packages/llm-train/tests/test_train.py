@@ -14,6 +14,7 @@ import torch
 from llm_train.config import Config, smoke_config
 from llm_train.model import SMOKE_BASE_DIR, bitsandbytes_usable, load_adapter
 from llm_train.train import train
+from trl.chat_template_utils import qwen3_chat_template
 from wb_common import ModelCard, find_run_dirs, read_run
 from wb_common.pending import pending_actions
 
@@ -95,9 +96,9 @@ def test_adapter_artifact_holds_weights_tokenizer_and_card(smoke_run):
     assert card.run_path.endswith(run.run_id)
     assert card.dataset_artifact == "ko-instructions-smoke:latest"
     assert artifact.read_json("adapter_config.json")["r"] == 16
-    # The inference template ships (thinking switch, no training-only {% generation %} markers).
+    # Qwen3's inference template ships, not the trainer's (training_tokenizer: {% generation %}).
     template = artifact.read_text("chat_template.jinja")
-    assert "enable_thinking" in template and "generation %}" not in template
+    assert template == qwen3_chat_template and "generation %}" not in template
 
 
 def test_registry_link_is_queued_offline(smoke_run):
