@@ -1,24 +1,32 @@
 """Notebook 07 online, against test doubles of the W&B API (wb_common.doubles; no server here).
 
 Its cells run after the login cell with `ONLINE = True` and a registry holding zero, one or two
-versions: the version chosen, the promotion (`aliases.append("production")` + `save()` through
-`promote`), the Automation built in the cell, and the rollback. 07 once raised StopIteration
-with one version and ValueError with none. The offline rehearsal runs in
-tests/test_notebooks.py (`-k 07`).
+versions: the version chosen, the promotion (the cell's own `api.artifact(...)`,
+`aliases.append("production")` and `save()`, recorded with the line that made them, between
+`begin_promotion` and `finish_promotion`), the Automation built in the cell, and the rollback.
+07 once raised StopIteration with one version and ValueError with none. The offline rehearsal
+runs in tests/test_notebooks.py (`-k 07`).
 
 uv run --all-packages pytest tests/test_notebook07.py
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import wandb
-from wb_common.doubles import RegistryApiDouble
+from wb_common.doubles import RegistryApiDouble, RegistryVersionDouble
 from wb_common.promotion import DeploySettings
-from wb_common.registry import create_automation
+from wb_common.registry import (
+    RegistryError,
+    begin_promotion,
+    create_automation,
+    finish_promotion,
+    promote,
+)
 from wb_common.testing import isolate_wandb
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
@@ -29,7 +37,9 @@ def code_cells() -> list[str]:
 
 
 def run_online(api: RegistryApiDouble, capsys) -> dict:
-    """Every code cell after the login cell, in one namespace, as the kernel would run them."""
+    """Every code cell after the login cell, in one namespace, as the kernel would run them.
+
+    `aliases_after_promotion`: every version's aliases right after the promotion cell."""
     cells = code_cells()
     login = next(i for i, src in enumerate(cells) if "resolve_mode(" in src)
     namespace = {
@@ -44,8 +54,69 @@ def run_online(api: RegistryApiDouble, capsys) -> dict:
     }
     for source in cells[login + 1 :]:
         exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+        if "artifact.save()" in source:
+            namespace["aliases_after_promotion"] = aliases(api)
     namespace["output"] = capsys.readouterr().out
     return namespace
+
+
+def aliases(api: RegistryApiDouble) -> dict[str, list[str]]:
+    return {v.version: sorted(v.aliases) for v in api.versions}
+
+
+class RecordedAliases(list):
+    """A version's alias list that records `append` with the file of the line that called it."""
+
+    def __init__(self, items, version: str, log: list) -> None:
+        super().__init__(items)
+        self.version, self.log = version, log
+
+    def append(self, alias: str) -> None:
+        self.log.append(("append", self.version, alias, sys._getframe(1).f_code.co_filename))
+        super().append(alias)
+
+
+@pytest.fixture
+def calls(monkeypatch) -> list[tuple]:
+    """Every api.artifact(), aliases.append() and save() on the registry double, in order, with
+    the file that made the call (the notebook's cells are compiled under its path) and, for a
+    save, the collection's aliases at that moment."""
+    log: list[tuple] = []
+    artifact, save = RegistryApiDouble.artifact, RegistryVersionDouble.save
+
+    def set_aliases(self, value):
+        self.__dict__["_aliases"] = RecordedAliases(value, self.version, log)
+
+    def recorded_artifact(self, path):
+        log.append(("artifact", path, sys._getframe(1).f_code.co_filename))
+        return artifact(self, path)
+
+    def recorded_save(self):
+        caller = sys._getframe(1).f_code.co_filename
+        save(self)
+        log.append(("save", self.version, caller, aliases(self._registry)))
+
+    monkeypatch.setattr(
+        RegistryVersionDouble,
+        "aliases",
+        property(lambda self: self.__dict__["_aliases"], set_aliases),
+        raising=False,
+    )
+    monkeypatch.setattr(RegistryApiDouble, "artifact", recorded_artifact)
+    monkeypatch.setattr(RegistryVersionDouble, "save", recorded_save)
+    return log
+
+
+def cell_calls(log: list[tuple]) -> list[tuple]:
+    """The calls written in notebook 07's cells (not those inside wb_common)."""
+    return [entry for entry in log if str(NOTEBOOK) in entry]
+
+
+def cli_promotion(versions, candidate: str) -> dict[str, list[str]]:
+    """The aliases `wb-demo promote cifar10-classifier <candidate>` leaves on the same registry."""
+    reference = RegistryApiDouble("cifar10-classifier", versions)
+    promote(reference, "cifar10-classifier", candidate)
+    return aliases(reference)
 
 
 @pytest.fixture
@@ -55,29 +126,54 @@ def offline_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys):
+def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, calls):
     api = RegistryApiDouble("cifar10-classifier", [])
     ns = run_online(api, capsys)
-    assert ns["candidate"] is None and api.created == []
+    assert ns["candidate"] is None and api.created == [] and calls == []
     assert "아직 버전이 없습니다" in ns["output"]
 
 
-def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys):
-    api = RegistryApiDouble("cifar10-classifier", [(["staging"], {"val/acc": 0.8})])
+def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys, calls):
+    versions = [(["staging"], {"val/acc": 0.8})]
+    api = RegistryApiDouble("cifar10-classifier", versions)
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v0" and api.holder("production") == "v0"
     assert "롤백은 건너뜁니다" in ns["output"]
+    path, nb = "wandb-registry-model/cifar10-classifier:v0", str(NOTEBOOK)
+    # The cell itself fetched the version, appended production and saved it; the webhook's save.
+    assert cell_calls(calls) == [
+        ("artifact", path, nb),
+        ("append", "v0", "production", nb),
+        ("save", "v0", nb, {"v0": ["latest", "production", "staging"]}),
+        ("artifact", path, nb),  # the aliases printed after
+    ]
+    assert ns["aliases_after_promotion"] == cli_promotion(versions, "v0")
 
 
-def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys):
-    api = RegistryApiDouble(
-        "cifar10-classifier",
-        [(["production"], {"val/acc": 0.7}), (["staging"], {"val/acc": 0.9})],
-        webhooks=("github-dispatch",),
-    )
+def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys, calls):
+    versions = [(["production"], {"val/acc": 0.7}), (["staging"], {"val/acc": 0.9})]
+    api = RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v1" and ns["previous"] == "v0"
     assert "is now production (was v0)" in ns["output"]
+    nb = str(NOTEBOOK)
+    assert [c[:3] if c[0] == "save" else c for c in cell_calls(calls)] == [
+        ("artifact", "wandb-registry-model/cifar10-classifier:v1", nb),
+        ("append", "v1", "production", nb),
+        ("save", "v1", nb),
+        ("artifact", "wandb-registry-model/cifar10-classifier:v1", nb),
+    ]
+    # When the cell's save moved production, v0 already carried the pending marker (step 1), so
+    # no failure of that save could lose the rollback target.
+    (cell_save,) = [c for c in cell_calls(calls) if c[0] == "save"]
+    at_save = cell_save[3]
+    assert "previous-production-pending" in at_save["v0"] and "production" not in at_save["v0"]
+    assert "production" in at_save["v1"]
+    assert calls.index(cell_save) > 0 and calls[0][0] == "artifact"  # begin_promotion ran first
+    assert ns["aliases_after_promotion"] == cli_promotion(versions, "v1")
+    after = ns["aliases_after_promotion"]
+    assert "previous-production" in after["v0"] and "production" in after["v1"]
+    assert not any("previous-production-pending" in held for held in after.values())
     # The rollback cell gave production back to v0; v1 keeps the way back.
     assert api.holder("production") == "v0" and api.holder("previous-production") == "v1"
     # The Automation written in the cell is the one `wb-demo automation create` makes.
@@ -89,14 +185,28 @@ def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys):
     assert kwargs["name"] == expected_kwargs["name"] and kwargs["fetch_existing"] is True
 
 
+def test_a_cell_whose_save_never_happened_loses_nothing():
+    """The cell's save refused (a protected alias): finish_promotion refuses, v0 keeps
+    production, and the next promote (here `wb-demo promote`'s) completes cleanly."""
+    api = RegistryApiDouble("cifar10-classifier", [(["production"], {}), (["staging"], {})])
+    promotion = begin_promotion(api, "cifar10-classifier", "v1")
+    with pytest.raises(RegistryError, match="does not hold production yet"):
+        finish_promotion(api, promotion)
+    assert api.holder("production") == "v0" and api.holder("previous-production") is None
+    promote(api, "cifar10-classifier", "v1")
+    assert api.holder("production") == "v1" and api.holder("previous-production") == "v0"
+    assert api.holder("previous-production-pending") is None
+
+
 def test_the_taught_calls_are_written_in_the_cells():
     code = "\n".join(code_cells())
     for call in (
         "api.artifact(",
-        # shown beside promote(), which runs exactly these two lines between its alias steps
+        # run by the cell itself, between the bookkeeping `wb-demo promote` shares
         'artifact.aliases.append("production")',
         "artifact.save()",
-        "promote(api, COLLECTION, candidate)",
+        "begin_promotion(api, COLLECTION, candidate)",
+        "finish_promotion(api, promotion)",
         "OnAddArtifactAlias(",
         "SendWebhook.from_integration(",
         "event >> action",

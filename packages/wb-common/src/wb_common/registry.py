@@ -17,6 +17,9 @@ the network). The order makes every intermediate state safe: the collection neve
 Every promote and rollback first finishes a step 3 that a failed run left, so running the same
 command again repairs the registry (before, `previous-production` moved first: a refused step 2
 left v2 with both aliases, v1 with none, and `rollback` then changed nothing).
+`begin_promotion` (repair + step 1) and `finish_promotion` (step 3) are public so that notebook 07
+writes step 2 itself, the plain SDK calls `api.artifact(path)`, `artifact.aliases.append(
+"production")`, `artifact.save()`, between them; `promote` runs the same three steps.
 """
 
 from __future__ import annotations
@@ -108,32 +111,73 @@ def _finish_pending(api: Any, collection: str) -> str | None:
     return pending.version
 
 
-def promote(api: Any, collection: str, version: str) -> str:
-    """Give `production` to `collection:version`; the old holder becomes `previous-production`.
+@dataclass(frozen=True)
+class Promotion:
+    """A promotion between step 1 and step 3: what `begin_promotion` found and marked."""
 
-    Ordered so that a failure at any step leaves `production` and the rollback target in place,
-    and running it again completes it (see the module docstring).
-    """
+    collection: str
+    target: str  # "v3": the version that gets production in step 2
+    previous: str | None  # the production holder now marked pending (None: none, or done)
+    repaired: str | None  # the version an interrupted promotion left, now previous-production
+    done: bool  # the target already holds production: step 2 has nothing to do
+
+    @property
+    def path(self) -> str:
+        """The target's registry path, for `api.artifact(...)` in step 2."""
+        return f"{registry_path(self.collection)}:{self.target}"
+
+
+def begin_promotion(api: Any, collection: str, version: str) -> Promotion:
+    """Finish any interrupted promotion, then step 1: mark the current production holder."""
     target = _version(api, collection, version)
     if target is None:
         raise RegistryError(f"{registry_path(collection)}:{version} does not exist.")
     repaired = _finish_pending(api, collection)
-    target = _version(api, collection, target.version)  # aliases as they are now
     current = _version(api, collection, PRODUCTION_ALIAS)
-    if current is not None and current.version == target.version:
-        if repaired:
-            return (
-                f"{collection}:{target.version} holds {PRODUCTION_ALIAS}; the interrupted "
-                f"promotion is complete ({repaired} is {PREVIOUS_ALIAS})."
-            )
-        return f"{collection}:{target.version} already holds {PRODUCTION_ALIAS}; nothing changed."
-    if current is not None:
+    done = current is not None and current.version == target.version
+    if current is not None and not done:
         _set_aliases(current, PENDING_ALIAS)  # 1
-    _set_aliases(target, PRODUCTION_ALIAS)  # 2
-    if current is not None:
-        _set_aliases(current, PREVIOUS_ALIAS, remove=PENDING_ALIAS)  # 3
-    before = f" (was {current.version})" if current is not None else ""
-    return f"{collection}:{target.version} is now {PRODUCTION_ALIAS}{before}."
+    previous = current.version if current is not None and not done else None
+    return Promotion(collection, target.version, previous, repaired, done)
+
+
+def finish_promotion(api: Any, promotion: Promotion) -> str:
+    """Step 3, once the target holds production: the marked old holder becomes
+    `previous-production`. Refuses (RegistryError) when step 2 has not happened."""
+    p = promotion
+    name = f"{p.collection}:{p.target}"
+    if p.done:
+        if p.repaired:
+            return (
+                f"{name} holds {PRODUCTION_ALIAS}; the interrupted promotion is complete "
+                f"({p.repaired} is {PREVIOUS_ALIAS})."
+            )
+        return f"{name} already holds {PRODUCTION_ALIAS}; nothing changed."
+    holder = _version(api, p.collection, PRODUCTION_ALIAS)
+    if holder is None or holder.version != p.target:
+        raise RegistryError(
+            f"{name} does not hold {PRODUCTION_ALIAS} yet: give it first (artifact.aliases.append"
+            f"({PRODUCTION_ALIAS!r}) and artifact.save()). Nothing was lost: the next promote or "
+            "rollback takes back the pending marker."
+        )
+    previous = _version(api, p.collection, p.previous) if p.previous else None
+    if previous is not None:
+        _set_aliases(previous, PREVIOUS_ALIAS, remove=PENDING_ALIAS)  # 3
+    before = f" (was {p.previous})" if p.previous else ""
+    return f"{name} is now {PRODUCTION_ALIAS}{before}."
+
+
+def promote(api: Any, collection: str, version: str) -> str:
+    """Give `production` to `collection:version`; the old holder becomes `previous-production`.
+
+    Ordered so that a failure at any step leaves `production` and the rollback target in place,
+    and running it again completes it (see the module docstring). Notebook 07 runs the same
+    steps with step 2 written in its cell.
+    """
+    promotion = begin_promotion(api, collection, version)
+    if not promotion.done:
+        _set_aliases(api.artifact(promotion.path), PRODUCTION_ALIAS)  # 2
+    return finish_promotion(api, promotion)
 
 
 def rollback(api: Any, collection: str) -> str:
