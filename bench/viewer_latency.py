@@ -1,8 +1,8 @@
 """Cold start to first prediction, and warm p50/p95 latency, per model type, on the CPU.
 
-    .venv/bin/python bench/viewer_latency.py            # all four types, ~6 min
+    .venv/bin/python bench/viewer_latency.py            # all four types, ~12 min on 2 busy cores
     .venv/bin/python bench/viewer_latency.py --runs 50 --types detection
-    .venv/bin/python bench/viewer_latency.py --no-browser   # without the browser column
+    .venv/bin/python bench/viewer_latency.py --no-browser   # without the browser column, ~3 min
 
 Each model is built with the task packages' production settings (cls 224 px, seg 128 px,
 det 640 px, video 16 x 112 x 112; untrained weights: latency does not depend on their values),
