@@ -13,6 +13,7 @@ model card, queued links) is in wb_common.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,21 @@ class PerplexityCallback(TrainerCallback):
         )
 
 
+def checkpointing_flag(enabled: bool) -> dict[str, bool]:
+    """Activation checkpointing under the name this transformers knows.
+
+    transformers 5.2x calls it `activation_checkpointing` (`gradient_checkpointing` is a
+    deprecated alias); Colab's transformers 5.15 knows only `gradient_checkpointing`.
+    """
+    names = {field.name for field in dataclasses.fields(SFTConfig)}
+    name = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in names
+        else "gradient_checkpointing"
+    )
+    return {name: enabled}
+
+
 def sft_config(cfg: Config, dtype: torch.dtype, *, resuming: bool) -> SFTConfig:
     """TRL's settings, all explicit: TRL's defaults (bf16=True, max_length=1024) do not fit here."""
     return SFTConfig(
@@ -105,7 +121,7 @@ def sft_config(cfg: Config, dtype: torch.dtype, *, resuming: bool) -> SFTConfig:
         max_length=cfg.max_seq_len,
         # Loss on the answer only: the {% generation %} markers of training_tokenizer's template
         assistant_only_loss=True,
-        activation_checkpointing=cfg.activation_checkpointing,  # TRL + transformers 5 name
+        **checkpointing_flag(cfg.activation_checkpointing),
         **precision_flags(dtype),
         logging_steps=cfg.logging_steps,
         eval_strategy="steps",
