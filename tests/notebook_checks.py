@@ -281,6 +281,11 @@ def _check_artifacts(run: RecordedRun, expected: Expected) -> list[str]:
             problems.append(f"model card says model_type {card.get('model_type')!r}")
         if model.metadata.get("model_type") != expected.model_type:
             problems.append("model artifact metadata does not carry the model card")
+    # An LLM adapter ships the inference chat template; the training one (TRL's, with
+    # {% generation %} markers for the loss mask) renders earlier turns differently.
+    template = model.files.get("chat_template.jinja")
+    if template is not None and "generation %}" in template.read_text(encoding="utf-8"):
+        problems.append("model artifact ships the training chat template, not the inference one")
     return problems
 
 
