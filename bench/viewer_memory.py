@@ -1,110 +1,323 @@
-"""Peak memory of decoding one upload in the viewer: decoded at served size vs decoded in full.
+"""Peak memory one viewer upload adds: decode only, and decode + preprocessing + one inference.
 
-    .venv/bin/python bench/viewer_memory.py            # ~1 min on 2 CPU cores
+    .venv/bin/python bench/viewer_memory.py --repeats 1   # ~10 min on 2 busy CPU cores
+    .venv/bin/python bench/viewer_memory.py --types detection --budget-mb 300 --json out.json
+    .venv/bin/python bench/viewer_memory.py --tiny --types segmentation   # the test's quick path
 
-Each case runs in a fresh Python process (numpy + Pillow + PyAV imported first, so the baseline
-is the same), decodes one generated file and reports the growth of its peak RSS over the RSS
-before decoding (Linux: the peak, VmHWM, is reset through /proc/self/clear_refs first, so the
-imports' own transient peak does not hide it), and the decode time:
+Issue 17's budget: any upload the viewer accepts adds at most ~300 MB to the process's peak RSS.
+Each measurement runs in a fresh Python process and reports the growth of its peak RSS over the
+RSS just before the upload is handled (Linux: the peak, VmHWM, is reset through
+/proc/self/clear_refs first, so the imports' and the model load's own transient peaks do not
+hide it), and the time taken:
 
-- `viewer`: `viewer.uploads.read_image` / `read_video` — JPEG `draft` (the decoder scales by
-  1/2..1/8 while decoding), MAX_SERVED_SIDE, video frames scaled by FFmpeg when picked;
-- `full`: what the viewer did before: `Image.open(...).load()` then `.convert("RGB")`, and the
-  16 picked video frames (2 s at 24 fps) kept as full-size decoded frames until the end.
+- `decode only`: numpy + Pillow + PyAV + viewer.uploads imported, then one file decoded;
+- one row per served model type: the model loaded with `viewer.models.load_model` (after the
+  reset point: the number is what the upload adds to a process already serving the model), then
+  what a visitor's upload runs in the app: `read_image` / `read_video(..., *video_settings(card))`,
+  then `viewer.inference.predict` (the viewer's preprocessing and the first inference; torch's
+  and Ultralytics' first-call setup included, so later uploads add no more than this).
 
-The inputs: a 40 MP JPEG (7680 x 5200, the largest the pixel budget admits; noise, so it does not
-compress to nothing), a 12 MP phone-size JPEG, and a 1080p 10 s H.264 clip.
+Two decoders side by side: `viewer` = `viewer.uploads.read_image` / `read_video` (JPEG `draft`:
+the decoder scales by 1/2..1/8 while decoding, MAX_SERVED_SIDE, video frames scaled by FFmpeg when
+picked); `full` = what the viewer did before: `Image.open(...).load()` then `.convert("RGB")`, and
+every 3rd decoded video frame kept at full size until 16 are picked, scaled at the end. The budget
+verdict (PASS/FAIL) is given for the `viewer` column; the process exits 1 when any row FAILs.
+
+The models are the viewer tests' own (apps/viewer/tests/conftest.py: cls-train's smoke training,
+seg-train's and video-train's networks and det-train's YOLOv8n untrained, each saved with its
+model card), with the card's input size raised to the task packages' production defaults (cls
+224 px, seg 128 px, det 640 px, video 16 x 112 x 112 over 2 s): the weights do not depend on it,
+the activations do. `--tiny` keeps the smoke cards and uses tiny inputs.
+
+The inputs, generated: a 40 MP JPEG (7680 x 5200, the largest the pixel budget admits; noise, so
+it does not compress to nothing), a 12 MP phone-size JPEG, a 40 MP PNG (flat 8 x 8 px blocks of
+noise: a photographic 40 MP PNG is 35-65 MB and the 20 MB byte limit refuses it; decoding cost
+does not depend on the content), a 1080p 10 s H.264 clip (the largest resolution admitted), and
+a 4K (3840 x 2160) 2 s H.264 clip, which the viewer refuses from its header (MAX_VIDEO_PIXELS):
+its row shows what the refusal costs, and what the old decoder would have spent on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+TYPES = ("classification", "segmentation", "detection", "video-classification")
+TESTS = Path(__file__).resolve().parents[1] / "apps" / "viewer" / "tests"
+BUDGET_MB = 300.0
+DECODE_ONLY = "decode only"
+
 CASE = r"""
 import io, json, sys, time
 import numpy as np, av
 from PIL import Image
+from viewer.uploads import Clip, UploadError, read_image, read_video, video_settings
 def kb(field):
     for line in open("/proc/self/status"):
         if line.startswith(field + ":"):
             return int(line.split()[1])
-data = open(sys.argv[2], "rb").read()
+decoder, kind, path, folder = sys.argv[1:5]
+data = open(path, "rb").read()
+served = None
+if folder != "-":
+    from viewer.inference import predict
+    from viewer.models import load_model
+    served = load_model(folder)
+def decode():
+    if kind == "image":
+        if decoder == "viewer":
+            return read_image(data)
+        image = Image.open(io.BytesIO(data)); image.load(); return image.convert("RGB")
+    length, seconds, (height, width) = (
+        video_settings(served.card) if served else (16, 2.0, (112, 112)))
+    if decoder == "viewer":
+        return read_video(data, length, seconds, (height, width))
+    # the viewer before: the picked frames kept at full size, scaled at the end
+    with av.open(io.BytesIO(data)) as c:
+        frames = [f for i, f in enumerate(c.decode(video=0)) if i % 3 == 0][:length]
+        small = [f.reformat(width=width, height=height, format="rgb24").to_ndarray()
+                 for f in frames]
+    return Clip(np.stack(small), 0.0, 0.0, 0.0)
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset the peak RSS to the current RSS
 base = kb("VmRSS")
 start = time.perf_counter()
-if sys.argv[1] == "viewer-image":
-    from viewer.uploads import read_image
-    out = read_image(data).size
-elif sys.argv[1] == "full-image":
-    image = Image.open(io.BytesIO(data)); image.load(); out = image.convert("RGB").size
-elif sys.argv[1] == "viewer-video":
-    from viewer.uploads import read_video
-    out = read_video(data, 16, 2.0, (112, 112)).frames.shape
-else:  # full-video: the viewer before: the 16 picked frames kept at full size, scaled at the end
-    with av.open(io.BytesIO(data)) as c:
-        frames = [f for i, f in enumerate(c.decode(video=0)) if i % 3 == 0][:16]
-        small = [f.reformat(width=112, height=112, format="rgb24").to_ndarray() for f in frames]
-        out = np.stack(small).shape
+out, refused, summary = None, None, None
+try:
+    item = decode()
+    out = list(item.frames.shape) if isinstance(item, Clip) else list(item.size)
+    if served is not None:
+        summary = predict(served, item).summary
+except UploadError as err:
+    refused = str(err)
 seconds = time.perf_counter() - start
 peak = kb("VmHWM")
-print(json.dumps({"mb": (peak - base) / 1024, "s": seconds, "out": list(out)}))
+print(json.dumps({"mb": (peak - base) / 1024, "s": seconds, "out": out, "refused": refused,
+                  "summary": summary, "base_mb": base / 1024}))
 """
 
 
-def make_inputs(folder: Path) -> dict[str, Path]:
-    import av
+@dataclasses.dataclass
+class Input:
+    name: str
+    kind: str  # "image" or "video"
+    path: Path
+    label: str  # what it is, for the table
+
+    @property
+    def file_mb(self) -> float:
+        return self.path.stat().st_size / 1e6
+
+
+def _noise_image(rng, width: int, height: int, block: int, resample):
     import numpy as np
     from PIL import Image
 
-    rng = np.random.default_rng(0)
-    paths = {}
-    for name, (width, height) in {"jpeg-40mp": (7680, 5200), "jpeg-12mp": (4000, 3000)}.items():
-        small = rng.integers(0, 255, (height // 8, width // 8, 3), dtype=np.uint8)
-        image = Image.fromarray(small).resize((width, height), Image.Resampling.BILINEAR)
-        paths[name] = folder / f"{name}.jpg"
-        image.save(paths[name], "JPEG", quality=85)
-    paths["video-1080p"] = folder / "clip.mp4"
-    with av.open(str(paths["video-1080p"]), "w") as container:
+    small = rng.integers(0, 255, (height // block, width // block, 3), dtype=np.uint8)
+    return Image.fromarray(small).resize((width, height), resample)
+
+
+def _clip(path: Path, width: int, height: int, frames: int) -> None:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
-        for i in range(240):
-            pixels = np.full((1080, 1920, 3), (i * 3) % 255, dtype=np.uint8)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            pixels = np.full((height, width, 3), (i * 3) % 255, dtype=np.uint8)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
         container.mux(stream.encode())
-    return paths
 
 
-def measure(case: str, path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CASE, case, str(path)], capture_output=True,
-                          text=True, check=True)  # fmt: skip
-    return json.loads(proc.stdout)
+def make_inputs(folder: Path, tiny: bool = False) -> list[Input]:
+    import numpy as np
+    from PIL import Image
+    from viewer.uploads import MAX_IMAGE_BYTES
+
+    rng = np.random.default_rng(0)
+    bilinear, nearest = Image.Resampling.BILINEAR, Image.Resampling.NEAREST
+    if tiny:
+        jpegs = {"jpeg-tiny": (320, 240)}
+        pngs = {"png-tiny": (320, 240)}
+        clips = {"video-tiny": (64, 48, 24)}
+    else:
+        jpegs = {"jpeg-40mp": (7680, 5200), "jpeg-12mp": (4000, 3000)}
+        pngs = {"png-40mp": (7680, 5200)}
+        clips = {"video-1080p": (1920, 1080, 240), "video-4k": (3840, 2160, 48)}
+    inputs = []
+    for name, (width, height) in jpegs.items():
+        path = folder / f"{name}.jpg"
+        _noise_image(rng, width, height, 8, bilinear).save(path, "JPEG", quality=85)
+        inputs.append(Input(name, "image", path, f"JPEG {width}x{height}"))
+    for name, (width, height) in pngs.items():
+        path = folder / f"{name}.png"
+        _noise_image(rng, width, height, 8, nearest).save(path, "PNG")
+        if path.stat().st_size > MAX_IMAGE_BYTES:  # would measure a refusal, not a decode
+            raise RuntimeError(f"{path.name} is over the viewer's byte limit")
+        inputs.append(Input(name, "image", path, f"PNG {width}x{height}"))
+    for name, (width, height, frames) in clips.items():
+        path = folder / f"{name}.mp4"
+        _clip(path, width, height, frames)
+        inputs.append(Input(name, "video", path, f"H.264 {width}x{height} {frames / 24:g} s"))
+    return inputs
 
 
-def main() -> None:
+def _production_card(model_type: str, folder: Path) -> None:
+    """Raise the smoke card's input size to the task package's production default."""
+    from wb_common import ModelCard
+
+    card = ModelCard.read(folder)
+    extra = dict(card.extra)
+    if model_type == "classification":
+        from cls_train.config import Config
+
+        size = [Config().img_size] * 2
+    elif model_type == "segmentation":
+        from seg_train.config import Config
+
+        size = [Config().img_size] * 2
+    elif model_type == "detection":
+        from det_train.config import Config
+
+        size = [Config().imgsz] * 2
+        extra.update(imgsz=Config().imgsz, conf=Config().conf)
+    else:
+        from video_train.config import Config
+
+        cfg = Config()
+        size = [cfg.num_frames, cfg.img_size, cfg.img_size]
+        extra.update(clip_duration=cfg.clip_duration)
+    dataclasses.replace(card, input_size=size, extra=extra).write(folder)
+
+
+def build_models(types: list[str], root: Path, tiny: bool = False) -> dict[str, Path]:
+    """The viewer tests' models (conftest.py's builders), one artifact folder per type."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")  # what conftest's yolo_env fixture sets
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(root / "yolo-config"))
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    root.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(TESTS))
+    import conftest
+
+    builders = {
+        "classification": lambda folder: conftest._cls_artifact(folder)[0],
+        "segmentation": conftest._seg_artifact,
+        "detection": conftest._det_artifact,
+        "video-classification": conftest._video_artifact,
+    }
+    folders = {}
+    for model_type in types:
+        with contextlib.redirect_stdout(sys.stderr):  # training logs stay off the table
+            folders[model_type] = builders[model_type](root)
+        if not tiny:
+            _production_card(model_type, folders[model_type])
+    return folders
+
+
+def measure(decoder: str, item: Input, folder: Path | None) -> dict:
+    folder_arg = str(folder) if folder is not None else "-"
+    proc = subprocess.run([sys.executable, "-c", CASE, decoder, item.kind, str(item.path),
+                           folder_arg], capture_output=True, text=True)  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"{decoder} {item.name} {folder_arg} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def verdict(mb: float, budget_mb: float) -> str:
+    return "PASS" if mb <= budget_mb else "FAIL"
+
+
+def median_run(decoder: str, item: Input, folder: Path | None, repeats: int) -> dict:
+    runs = sorted((measure(decoder, item, folder) for _ in range(repeats)), key=lambda r: r["mb"])
+    return runs[len(runs) // 2]
+
+
+def cases(inputs: list[Input], types: list[str], decode_only: bool) -> list[tuple[Input, str]]:
+    """(input, model type or DECODE_ONLY): images for the image models, videos for video's."""
+    pairs = []
+    for item in inputs:
+        if decode_only:
+            pairs.append((item, DECODE_ONLY))
+        for model_type in types:
+            fits = (model_type == "video-classification") == (item.kind == "video")
+            if fits and item.name != "jpeg-12mp":  # the 40 MP inputs bound the image pipelines
+                pairs.append((item, model_type))
+    return pairs
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per case; the median is shown")
-    args = parser.parse_args()
+    parser.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
+    parser.add_argument("--budget-mb", type=float, default=BUDGET_MB,
+                        help="most MB one accepted upload may add (issue 17: ~300)")  # fmt: skip
+    parser.add_argument("--inputs", nargs="+", help="only these inputs (names as in the table)")
+    parser.add_argument("--no-decode-only", action="store_true", help="only the model rows")
+    parser.add_argument("--no-full", action="store_true", help="skip the old decoder's column")
+    parser.add_argument("--tiny", action="store_true", help="tiny inputs, smoke-size cards")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = make_inputs(Path(tmp))
-        print(f"{'input':<12} {'decoder':<7} {'peak RSS growth':>16} {'time':>8}  output")
-        for name, path in inputs.items():
-            kind = "video" if name.startswith("video") else "image"
-            size_mb = path.stat().st_size / 1e6
-            for decoder in ("viewer", "full"):
-                runs = sorted(
-                    (measure(f"{decoder}-{kind}", path) for _ in range(args.repeats)),
-                    key=lambda r: r["mb"],
-                )
-                mid = runs[len(runs) // 2]
-                print(f"{name:<12} {decoder:<7} {mid['mb']:>13.0f} MB {mid['s']:>7.2f}s  "
-                      f"{mid['out']} ({size_mb:.1f} MB file)")  # fmt: skip
+        root = Path(tmp)
+        (root / "inputs").mkdir()
+        inputs = make_inputs(root / "inputs", tiny=args.tiny)
+        inputs = [i for i in inputs if args.inputs is None or i.name in args.inputs]
+        types = [t for t in TYPES if t in args.types]
+        folders = build_models(types, root / "models", tiny=args.tiny)
+        decoders = ("viewer",) if args.no_full else ("viewer", "full")
+        print(f"budget: {args.budget_mb:g} MB per accepted upload; load average "
+              f"{load_before[0]:.1f} (1 min) at the start")  # fmt: skip
+        print(f"{'input':<12} {'handled by':<21} {'viewer':>9} {'full':>9} {'time':>7} "
+              f"{'budget':<7} output")  # fmt: skip
+        for item, model_type in cases(inputs, types, not args.no_decode_only):
+            folder = None if model_type == DECODE_ONLY else folders[model_type]
+            got = {d: median_run(d, item, folder, args.repeats) for d in decoders}
+            view = got["viewer"]
+            row = {
+                "input": item.name,
+                "label": item.label,
+                "file_mb": round(item.file_mb, 2),
+                "model_type": model_type,
+                "viewer_mb": round(view["mb"], 1),
+                "viewer_s": round(view["s"], 2),
+                "full_mb": round(got["full"]["mb"], 1) if "full" in got else None,
+                "full_s": round(got["full"]["s"], 2) if "full" in got else None,
+                "loaded_mb": round(view["base_mb"], 1),
+                "out": view["out"],
+                "refused": view["refused"],
+                "summary": view["summary"],
+                "verdict": verdict(view["mb"], args.budget_mb),
+            }
+            rows.append(row)
+            full = f"{row['full_mb']:>6.0f} MB" if row["full_mb"] is not None else f"{'-':>9}"
+            shown = (
+                "refused: " + view["refused"].split(" — ")[-1] if view["refused"] else view["out"]
+            )
+            print(f"{item.name:<12} {model_type:<21} {row['viewer_mb']:>6.0f} MB {full} "
+                  f"{row['viewer_s']:>6.2f}s {row['verdict']:<7} {shown}", flush=True)  # fmt: skip
+    load_after = os.getloadavg()
+    failed = [r for r in rows if r["verdict"] == "FAIL"]
+    print(f"load average {load_after[0]:.1f} (1 min) at the end; "
+          f"{len(rows) - len(failed)}/{len(rows)} rows within {args.budget_mb:g} MB: "
+          f"{'FAIL' if failed else 'PASS'}")  # fmt: skip
+    if args.json:
+        args.json.write_text(json.dumps({
+            "budget_mb": args.budget_mb, "repeats": args.repeats, "tiny": args.tiny,
+            "load_average": {"start": list(load_before), "end": list(load_after)},
+            "rows": rows,
+        }, indent=2))  # fmt: skip
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
