@@ -77,7 +77,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
             low, high = float(pixels.min()), float(pixels.max())  # anything else: its own range
         scaled = (pixels - low) / max(high - low, 1e-12) * 255.0
         image = Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")  # no copy when already RGB
 
 
 def read_image(data: bytes, max_side: int = MAX_SERVED_SIDE) -> Image.Image:
@@ -99,7 +99,9 @@ def read_image(data: bytes, max_side: int = MAX_SERVED_SIDE) -> Image.Image:
             if image.format == "JPEG":  # the decoder scales by 1/2, 1/4, 1/8 while decoding
                 image.draft("RGB", (max_side, max_side))
             image.load()  # decodes every byte: a truncated file fails here, not later
-            image = ImageOps.exif_transpose(image)  # no-op without an EXIF orientation
+            # In place: without an EXIF orientation nothing is copied (a 40 MP PNG has no draft
+            # mode, so every full-size copy costs ~120 MB of peak memory; bench/viewer_memory.py).
+            ImageOps.exif_transpose(image, in_place=True)
             image = to_rgb(image)
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
             return image
