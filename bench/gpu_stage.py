@@ -455,7 +455,13 @@ def run_llm(stage: Stage) -> Row:
     from datasets import Dataset
     from llm_train.config import Config
     from llm_train.data import SMOKE_FILE, read_pairs, to_messages
-    from llm_train.model import build_model, keep_adapters_in, smoke_base_model, smoke_tokenizer
+    from llm_train.model import (
+        build_model,
+        keep_adapters_in,
+        smoke_base_model,
+        smoke_tokenizer,
+        training_tokenizer,
+    )
     from llm_train.train import sft_config
     from transformers import AutoModelForCausalLM, TrainerCallback
     from trl import SFTTrainer
@@ -514,7 +520,7 @@ def run_llm(stage: Stage) -> Row:
         model=model,
         args=args,
         train_dataset=dataset,
-        processing_class=tokenizer,
+        processing_class=training_tokenizer(tokenizer),  # as llm-train: {% generation %} markers
         callbacks=[Clock()],
     )
     if stage.dtype == torch.float16:

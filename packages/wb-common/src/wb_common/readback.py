@@ -9,6 +9,7 @@ W&B's artifact staging area, where an offline run keeps artifact files until `wa
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -179,5 +180,8 @@ def find_run_dirs(root: str | Path, run_id: str | None = None) -> list[Path]:
         if p.is_dir() and not p.is_symlink() and p.name != "latest-run"
     )
     if run_id is not None:
-        dirs = [p for p in dirs if p.name.endswith(f"-{run_id}")]
+        # `offline-run-<time>-<id>`; a resume in the same second as the run it continues gets
+        # `…-<id>-1` (wandb adds a suffix instead of reusing the folder).
+        own = re.compile(rf"-{re.escape(run_id)}(-\d+)?$")
+        dirs = [p for p in dirs if own.search(p.name)]
     return dirs
