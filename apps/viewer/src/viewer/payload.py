@@ -42,6 +42,7 @@ COLLECTIONS: dict[str, str] = {
 MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
 
+MAX_PAYLOAD_DEPTH = 8  # the real payload is one flat object of strings (depth 1)
 MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes (UTF-8 bytes, not characters)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", re.ASCII)  # W&B entity / user name
 # W&B user names, and GitHub actors of a manual run, bots included (`renovate[bot]`).
@@ -106,6 +107,19 @@ def _reject_constant(name: str) -> None:
     raise PayloadError(f"payload contains {name}, which is not JSON.")
 
 
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a decoded JSON document (iterative: no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend(
+                (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
 def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
     """Validate a `client_payload` JSON document; raise PayloadError with one sentence."""
     if not allowed:
@@ -123,6 +137,9 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         raise PayloadError(f"payload is not valid JSON ({err}).") from None
     except RecursionError:  # `[[[[...]]]]` thousands deep: the real payload is one flat object
         raise PayloadError("payload is nested too deeply to be a promotion.") from None
+    # Python 3.13's decoder parses such documents without a RecursionError: check the depth.
+    if _depth(data) > MAX_PAYLOAD_DEPTH:
+        raise PayloadError("payload is nested too deeply to be a promotion.")
     if not isinstance(data, dict):
         raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}.")
     if missing := [name for name in FIELDS if name not in data]:
