@@ -82,12 +82,7 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
     isolate_wandb(monkeypatch, tmp_path)
     monkeypatch.setenv("NO_PROXY", "pypi.org,files.pythonhosted.org")
     monkeypatch.setenv("no_proxy", "pypi.org,files.pythonhosted.org")
-    for name, value in twin.clean_env().items():
-        if os.environ.get(name) != value:
-            monkeypatch.setenv(name, value)
-    for name in [n for n in os.environ if n.startswith(("PIP_", "UV_")) or n == "VIRTUAL_ENV"]:
-        if name not in twin.clean_env():
-            monkeypatch.delenv(name)
+    twin.use_clean_env(monkeypatch)
     monkeypatch.setenv("PATH", f"{twin_python.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.setenv("WB_DEMO_REPO", repo_url)

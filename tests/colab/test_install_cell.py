@@ -68,11 +68,7 @@ def test_rerun_after_a_new_commit_reinstalls(tmp_path: Path, monkeypatch):
     repo = tmp_path / "repo"
     url = twin.snapshot_repo(repo)
     twin_python = twin.build_twin(TWIN_ROOT / "install-cell")
-    for name, value in twin.clean_env({"WB_DEMO_REPO": url, "WB_DEMO_REF": "main"}).items():
-        monkeypatch.setenv(name, value)
-    for name in [n for n in os.environ if n.startswith(("PIP_", "UV_")) or n == "VIRTUAL_ENV"]:
-        if name not in twin.clean_env():
-            monkeypatch.delenv(name)
+    twin.use_clean_env(monkeypatch, {"WB_DEMO_REPO": url, "WB_DEMO_REF": "main"})
     kernel = twin.write_kernelspec(tmp_path / "jupyter", twin_python)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     source = install_cell(NOTEBOOKS[0])

@@ -150,6 +150,16 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def use_clean_env(monkeypatch, extra: dict[str, str] | None = None) -> None:
+    """Make this process's environment `clean_env(extra)`: what a twin's kernel and pip inherit."""
+    env = clean_env(extra)
+    for name in [n for n in os.environ if n not in env]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            monkeypatch.setenv(name, value)
+
+
 def build_twin(path: Path, python: str | None = None) -> Path:
     """A fresh virtualenv at `path` with Colab's versions; returns its python."""
     python = python or find_python313()
