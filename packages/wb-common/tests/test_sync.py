@@ -138,18 +138,21 @@ def test_dry_run_and_inspect_report_bad_lines_by_number(offline_run_with_link, c
 def test_replay_runs_every_action_reports_each_failure_and_replays_once(
     offline_run_with_link, monkeypatch
 ):
-    """A test double of `wandb.Api` for the link; the report's publish fails like a server
-    error. Before: the first failure stopped every later action, and a line queued twice ran
-    twice."""
-    import wb_common.report
+    """A test double of `wandb.Api` for the link; the report's handler is replaced by one that
+    fails like a server error. Before: the first failure stopped every later action, and a line
+    queued twice ran twice."""
+    import dataclasses
+
+    from wb_common.pending import HANDLERS
 
     run_dir, digest = offline_run_with_link
     _spoil_queue(run_dir)
 
-    def refuse(spec, api=None):
+    def refuse(action, api):
         raise PermissionError("403 on the report's project")
 
-    monkeypatch.setattr(wb_common.report, "publish_report", refuse)
+    report = dataclasses.replace(HANDLERS["report"], replay=refuse)
+    monkeypatch.setitem(HANDLERS, "report", report)
     ours = FakeArtifact("resnet18-toy:v1", digest)
     with pytest.raises(ReplayError) as caught:
         replay(run_dir, FakeApi([ours]))

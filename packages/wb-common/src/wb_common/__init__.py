@@ -9,14 +9,17 @@ from wb_common.artifacts import (
 from wb_common.card import ModelCard, ModelCardError
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.report import create_report, publish_report, report_spec
-from wb_common.run import find_api_key, project_name, resolve_mode, start_run
+from wb_common.run import find_api_key, resolve_mode, start_run
 from wb_common.sweep import SweepResult, Trial, run_sweep
+from wb_common.tasks import TASKS, Task, project_name
 
 __all__ = [
+    "TASKS",
     "ModelCard",
     "ModelCardError",
     "RecordedRun",
     "SweepResult",
+    "Task",
     "Trial",
     "create_report",
     "find_api_key",

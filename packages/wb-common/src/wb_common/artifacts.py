@@ -23,18 +23,24 @@ import wandb
 
 from wb_common.card import CARD_FILE, ModelCard
 from wb_common.hints import sync_command
-from wb_common.pending import pending_actions, queue_action, replay
+from wb_common.pending import ActionKind, pending_actions, queue_action, register_action, replay
+from wb_common.tasks import REGISTRY, SMOKE_SUFFIX, collection_for, registry_path
 
-REGISTRY = "model"  # the new W&B Registry's model registry: `wandb-registry-model/...`
-SMOKE_SUFFIX = "-smoke"  # toy models from --smoke / WB_DEMO_SMOKE=1 land in `<collection>-smoke`
+__all__ = [  # the Registry's names live in wb_common.tasks; re-exported for the trainers
+    "REGISTRY",
+    "SMOKE_SUFFIX",
+    "collection_for",
+    "data_collection",
+    "folder_slug",
+    "link_noted_model",
+    "link_to_registry",
+    "log_dataset_artifact",
+    "log_model_artifact",
+    "noted_model",
+    "registry_path",
+]
+
 MODEL_NOTE = "wb_demo_model.json"  # a sweep trial's unlinked model: linked later if it wins
-
-
-def collection_for(collection: str, *, smoke: bool) -> str:
-    """The collection a model links into: `<collection>-smoke` for smoke runs, else unchanged."""
-    if smoke and not collection.endswith(SMOKE_SUFFIX):
-        return collection + SMOKE_SUFFIX
-    return collection
 
 
 def folder_slug(folder: str | Path) -> str:
@@ -52,11 +58,6 @@ def data_collection(data_dir: str | Path, kind: str) -> str:
     A model trained on someone's own images must not land in `cifar10-classifier`.
     """
     return f"{folder_slug(data_dir)}-{kind}"
-
-
-def registry_path(collection: str, registry: str = REGISTRY) -> str:
-    """`wandb-registry-<registry>/<collection>`, the target of `run.link_artifact`."""
-    return f"wandb-registry-{registry}/{collection}"
 
 
 def log_dataset_artifact(
@@ -196,3 +197,44 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
         f"{link['aliases']}."
     )
     return "linked"
+
+
+def _link_problem(action: dict[str, Any]) -> str | None:
+    text = [k for k in ("run_path", "artifact", "digest", "target")
+            if not isinstance(action.get(k), str)]  # fmt: skip
+    if text:
+        return f"a link without a text {text[0]!r}"
+    aliases = action.get("aliases")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        return "a link whose 'aliases' is not a list of names"
+    return None
+
+
+def _describe_link(action: dict[str, Any]) -> str:
+    return (
+        f"api.run({action['run_path']!r}) -> artifact {action['artifact']!r} "
+        f"(digest {action['digest'][:12]}) .link({action['target']!r}, "
+        f"aliases={action['aliases']})"
+    )
+
+
+def _replay_link(action: dict[str, Any], api: Any) -> None:
+    """The queued `run.link_artifact`, made after `wandb sync` uploaded the run."""
+    run_path = action["run_path"]
+    if run_path.startswith("/"):  # the offline run had no entity: use the logged-in one
+        run_path = f"{api.default_entity}{run_path}"
+    run = api.run(run_path)
+    for artifact in run.logged_artifacts():
+        if (
+            artifact.name.split(":")[0] == action["artifact"]
+            and artifact.digest == action["digest"]
+        ):
+            artifact.link(action["target"], aliases=action["aliases"])
+            return
+    raise LookupError(
+        f"run {run_path} has no artifact {action['artifact']!r} with digest "
+        f"{action['digest'][:12]}; was the run synced with `wandb sync` first?"
+    )
+
+
+register_action("link", ActionKind(_link_problem, _describe_link, _replay_link))

@@ -14,15 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wb_common.tasks import MODEL_TYPES
+
 CARD_FILE = "model_card.json"
-MODEL_TYPES = (
-    "classification",
-    "segmentation",
-    "detection",
-    "video-classification",
-    "llm-lora",
-    "diffusion-lora",
-)
 # Types whose predictions are class indices: the card must name the classes.
 _LABELLED_TYPES = {"classification", "segmentation", "detection", "video-classification"}
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wb_common.tasks import registry_path, registry_project
+
 # The repository_dispatch event type the workflow listens for (`on.repository_dispatch.types`).
 DISPATCH_EVENT_TYPE = "wandb-model-promoted"
 
@@ -41,9 +43,9 @@ def example_client_payload(entity: str, collection: str, version: str, author: s
         "${event_author}": author,
         "${alias}": PRODUCTION_ALIAS,
         "${entity_name}": entity,
-        "${project_name}": "wandb-registry-model",
+        "${project_name}": registry_project(),
         "${artifact_collection_name}": collection,
-        "${artifact_version_string}": f"{entity}/wandb-registry-model/{collection}:{version}",
+        "${artifact_version_string}": registry_path(collection, entity=entity, version=version),
     }
     return {field: values[template] for field, template in FIELDS.items()}
 

@@ -1,26 +1,49 @@
-"""What an offline run could not do: registry links and reports, queued beside the run.
+"""What an offline run could not do, queued beside the run: a plain queue with handlers.
 
 An offline run cannot link to the Registry (`run.link_artifact` raises NotImplementedError) or
-save a Report. Instead of failing, we append the call we would have made to
+save a Report. Instead of failing, the owner of that call appends it to
 `<run dir>/wb_demo_pending.jsonl`; `wb-demo sync` uploads the run with `wandb sync` and then
 replays each entry against the server (see `replay`). Replayed entries are recorded in
 `wb_demo_done.jsonl`, so running `wb-demo sync` twice links nothing twice.
+
+This module knows no kind of action: each owner registers its own (`register_action`) —
+wb_common.artifacts the "link", wb_common.report the "report" — so the dependency runs one way,
+owners -> queue. Both register on import, and importing any `wb_common` module imports the
+package, which imports both.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PENDING_FILE = "wb_demo_pending.jsonl"
 DONE_FILE = "wb_demo_done.jsonl"
-ACTIONS = ("link", "report")
+
+
+@dataclass(frozen=True)
+class ActionKind:
+    """How the queue checks, shows and replays one kind of action."""
+
+    problem: Callable[[dict[str, Any]], str | None]  # why an entry cannot be replayed, or None
+    describe: Callable[[dict[str, Any]], str]  # the call it stands for, as a person writes it
+    replay: Callable[[dict[str, Any], Any], None]  # (action, wandb.Api) -> done, or raises
+
+
+HANDLERS: dict[str, ActionKind] = {}  # "link" | "report" -> its kind, registered by its owner
+
+
+def register_action(name: str, kind: ActionKind) -> None:
+    """Called once by the module that queues actions called `name`."""
+    HANDLERS[name] = kind
 
 
 def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
     """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue."""
-    if action.get("action") not in ACTIONS:
+    if action.get("action") not in HANDLERS:
         raise ValueError(f"unknown pending action {action.get('action')!r}")
     path = Path(run_dir) / PENDING_FILE
     with path.open("a", encoding="utf-8") as f:
@@ -40,24 +63,10 @@ def _problem(action: Any) -> str | None:
     """Why a parsed line is not an action we can replay, or None when it is one."""
     if not isinstance(action, dict):
         return f"a JSON {type(action).__name__}, not an object"
-    kind = action.get("action")
-    if kind == "link":
-        text = [k for k in ("run_path", "artifact", "digest", "target")
-                if not isinstance(action.get(k), str)]  # fmt: skip
-        if text:
-            return f"a link without a text {text[0]!r}"
-        aliases = action.get("aliases")
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            return "a link whose 'aliases' is not a list of names"
-        return None
-    if kind == "report":
-        spec = action.get("spec")
-        if not isinstance(spec, dict) or not all(
-            isinstance(spec.get(k), str) for k in ("project", "title")
-        ):
-            return "a report whose 'spec' lacks a text 'project' and 'title'"
-        return None
-    return f"unknown action {kind!r}"
+    kind = HANDLERS.get(action.get("action"))  # type: ignore[arg-type]
+    if kind is None:
+        return f"unknown action {action.get('action')!r}"
+    return kind.problem(action)
 
 
 def read_queue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -114,17 +123,7 @@ def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
 
 def describe(action: dict[str, Any]) -> str:
     """The call an action stands for, as a person would write it."""
-    if action["action"] == "link":
-        return (
-            f"api.run({action['run_path']!r}) -> artifact {action['artifact']!r} "
-            f"(digest {action['digest'][:12]}) .link({action['target']!r}, "
-            f"aliases={action['aliases']})"
-        )
-    spec = action["spec"]
-    return (
-        f"wr.Report(project={spec['project']!r}, title={spec['title']!r}, "
-        f"runs in group {spec.get('group')!r}).save()"
-    )
+    return HANDLERS[action["action"]].describe(action)
 
 
 def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]:
@@ -135,8 +134,6 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
     failed, raises ReplayError after the last one, with every line and each failure.
     With `dry_run`, only says what it would call.
     """
-    from wb_common.report import publish_report  # local: reports pull in wandb_workspaces
-
     lines = [f"skipped: {problem}" for problem in queue_problems(run_dir)]
     failures = []
     for action in pending_actions(run_dir):
@@ -145,10 +142,7 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
             lines.append(f"would call: {line}")
             continue
         try:
-            if action["action"] == "link":
-                _replay_link(api, action)
-            else:
-                publish_report(action["spec"], api=api)
+            HANDLERS[action["action"]].replay(action, api)
         except Exception as err:  # the server said no, or the run is not uploaded yet
             failures.append(f"{line}: {type(err).__name__}: {err}")
             lines.append(f"failed: {line} ({type(err).__name__}: {err})")
@@ -158,21 +152,3 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
     if failures:
         raise ReplayError(lines, failures)
     return lines
-
-
-def _replay_link(api: Any, action: dict[str, Any]) -> None:
-    run_path = action["run_path"]
-    if run_path.startswith("/"):  # the offline run had no entity: use the logged-in one
-        run_path = f"{api.default_entity}{run_path}"
-    run = api.run(run_path)
-    for artifact in run.logged_artifacts():
-        if (
-            artifact.name.split(":")[0] == action["artifact"]
-            and artifact.digest == action["digest"]
-        ):
-            artifact.link(action["target"], aliases=action["aliases"])
-            return
-    raise LookupError(
-        f"run {run_path} has no artifact {action['artifact']!r} with digest "
-        f"{action['digest'][:12]}; was the run synced with `wandb sync` first?"
-    )

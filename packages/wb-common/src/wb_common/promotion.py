@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from wb_common.artifacts import SMOKE_SUFFIX, collection_for
 from wb_common.colab import secret_or_env
 from wb_common.payload import PRODUCTION_ALIAS
+from wb_common.tasks import SMOKE_SUFFIX, TASKS, collection_for
 
-CLASSIFIER = "cifar10-classifier"  # the collection notebook 01 and `cls-train` link into
+CLASSIFIER = TASKS["image-classification"].collection  # what notebook 01 and `cls-train` link
 GITHUB_API = "https://api.github.com"
 
 

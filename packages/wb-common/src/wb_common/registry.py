@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wb_common.artifacts import REGISTRY, registry_path
 from wb_common.payload import PRODUCTION_ALIAS, dispatch_body
+from wb_common.tasks import REGISTRY, registry_path
 
 PREVIOUS_ALIAS = "previous-production"
 PENDING_ALIAS = "previous-production-pending"  # step 1 of a promote; gone once it completes
@@ -52,7 +52,7 @@ def _version(api: Any, collection: str, version_or_alias: str) -> Any | None:
     import wandb
 
     try:
-        return api.artifact(f"{registry_path(collection)}:{version_or_alias}")
+        return api.artifact(registry_path(collection, version=version_or_alias))
     except (wandb.errors.CommError, ValueError):
         return None
 
@@ -124,14 +124,14 @@ class Promotion:
     @property
     def path(self) -> str:
         """The target's registry path, for `api.artifact(...)` in step 2."""
-        return f"{registry_path(self.collection)}:{self.target}"
+        return registry_path(self.collection, version=self.target)
 
 
 def begin_promotion(api: Any, collection: str, version: str) -> Promotion:
     """Finish any interrupted promotion, then step 1: mark the current production holder."""
     target = _version(api, collection, version)
     if target is None:
-        raise RegistryError(f"{registry_path(collection)}:{version} does not exist.")
+        raise RegistryError(f"{registry_path(collection, version=version)} does not exist.")
     repaired = _finish_pending(api, collection)
     current = _version(api, collection, PRODUCTION_ALIAS)
     done = current is not None and current.version == target.version

@@ -26,24 +26,7 @@ import wandb
 
 from wb_common.colab import ask_for_key, colab_secret, on_colab
 from wb_common.hints import sync_command
-
-# Task name -> the suffix of its W&B project, `wandb-e2e-demo-<task>`.
-TASKS = (
-    "image-classification",
-    "image-segmentation",
-    "image-detection",
-    "video-classification",
-    "llm-finetuning",
-    "image-generation",
-)
-PROJECT_PREFIX = "wandb-e2e-demo"
-
-
-def project_name(task: str) -> str:
-    """The W&B project of a task: `wandb-e2e-demo-<task>`."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; expected one of: {', '.join(TASKS)}")
-    return f"{PROJECT_PREFIX}-{task}"
+from wb_common.tasks import project_name
 
 
 def find_api_key() -> str | None:

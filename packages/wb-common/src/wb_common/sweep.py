@@ -14,6 +14,8 @@ closed by `close_server_sweep` (`wb-demo report --sweep …`) once every agent i
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import os
 import tempfile
@@ -27,7 +29,9 @@ import wandb
 import yaml
 
 from wb_common.artifacts import link_noted_model
-from wb_common.run import PROJECT_PREFIX, TASKS, project_name, resolve_mode
+from wb_common.report import create_report, publish_report, sweep_report_spec
+from wb_common.run import resolve_mode
+from wb_common.tasks import PROJECT_PREFIX, TASKS, project_name
 
 
 class SweepError(ValueError):
@@ -295,8 +299,6 @@ def close_server_sweep(path: str, *, api: Any = None, wr: Any = None) -> SweepRe
     run's model to the collection its run recorded (`registry_target`), once, with `staging`;
     the run's summary keeps `registry_linked`, so a second call links nothing.
     """
-    from wb_common.report import publish_report, sweep_report_spec
-
     entity, project, sid = parse_sweep_path(path)
     task = task_of_project(project)
     api = api or wandb.Api()
@@ -352,3 +354,108 @@ def _link_best_run(run: Any) -> str:
     run.update()
     print(f"[wb-demo] Registry: {models[-1].name} (best run) linked to {target} ['staging'].")
     return "linked"
+
+
+def trial_config(base: Any, params: dict[str, Any], group: str) -> Any:
+    """One trial's config: `base` with the suggested `params`, in the sweep's `group`.
+
+    DESIGN.md: a sweep overrides fields with `dataclasses.replace`. Each trial writes into its own
+    folder, never resumes an earlier one, and does not link its model (`sweep_trial`): only the
+    best trial's model is linked, once, after the sweep.
+    """
+    return dataclasses.replace(
+        base,
+        **params,
+        group=group,
+        output_dir=Path(base.output_dir) / group / f"trial-{params_slug(params)}",
+        resume=False,
+        sweep_trial=True,
+    )
+
+
+@dataclass(frozen=True)
+class TaskSweep:
+    """A task's sweep, for `<task>-sweep` and the notebook's sweep cells alike.
+
+    Each task's sweep.py writes its SWEEP_CONFIG (the ROADMAP's parameters) and builds one of
+    these from its own `train` and `check_config`; what follows is the same for all six.
+    """
+
+    task: str
+    sweep_config: dict[str, Any]  # the ROADMAP's sweep: method, metric, parameters
+    train: Callable[[Any], TrialOutcome]
+    check_config: Callable[[Any], None]
+    # The same sweep sized for a CPU (--smoke), when the real ranges would take minutes a trial.
+    smoke_sweep_config: dict[str, Any] | None = None
+    # A task's own rule for one trial's config, applied after `trial_config` (e.g. llm keeps
+    # lora_alpha = 2 * lora_r, gen samples only at the end of a trial).
+    adjust_trial: Callable[[Any, dict[str, Any]], Any] | None = None
+    # Checks the parameters against the library that will read them (det: Ultralytics), before
+    # the first trial starts.
+    check_parameters: Callable[[dict[str, Any], Any], None] | None = None
+
+    def config_for(self, cfg: Any) -> dict[str, Any]:
+        """The sweep config for `cfg`: the smoke variant when `cfg.smoke` and the task has one."""
+        if cfg.smoke and self.smoke_sweep_config is not None:
+            return self.smoke_sweep_config
+        return self.sweep_config
+
+    def run_trial(self, base: Any, params: dict[str, Any], group: str) -> TrialOutcome:
+        """One sweep trial: `trial_config(base, params, group)` trained."""
+        cfg = trial_config(base, params, group)
+        if self.adjust_trial is not None:
+            cfg = self.adjust_trial(cfg, params)
+        return self.train(cfg)
+
+    def trial_fn(self, base: Any) -> TrialFn:
+        """`trial_fn(params, group)`: one trial of `base`, for `agent_trial` and `run_sweep`."""
+        return functools.partial(self.run_trial, base)
+
+    def report_spec(
+        self,
+        group: str | None,
+        sweep_config: dict[str, Any] | None = None,
+        n_trials: int | None = None,
+    ) -> dict[str, Any]:
+        """The comparison report's spec: the same for the CLI and the notebook (REPORT_FACTS)."""
+        sweep_config = sweep_config or self.sweep_config
+        return sweep_report_spec(
+            self.task,
+            group=group,
+            params=list(sweep_config["parameters"]),
+            n_trials=n_trials,
+            metric=sweep_config["metric"]["name"],
+        )
+
+    def sweep(
+        self,
+        base: Any,
+        count: int,
+        sweep_config: dict[str, Any] | None = None,
+        *,
+        sweep_id: str | None = None,
+    ) -> SweepResult:
+        """Run `count` trials, link the best trial's model, then publish or queue the Report.
+
+        Without `sweep_config`: `config_for(base)`. With `sweep_id` (ENTITY/PROJECT/ID) this
+        machine joins a sweep on the server as one more agent; `wb-demo report --sweep` then
+        makes the report and the one registry link when every agent is done.
+        """
+        sweep_config = sweep_config or self.config_for(base)
+        self.check_config(base)
+        if self.check_parameters is not None:
+            self.check_parameters(sweep_config, base)
+        result = run_sweep(
+            sweep_config,
+            self.trial_fn(base),
+            task=self.task,
+            count=count,
+            fields=[f.name for f in dataclasses.fields(base)],
+            sweep_id=sweep_id,
+            smoke=base.smoke,
+        )
+        if sweep_id is None:
+            best = result.best
+            spec = self.report_spec(result.group, sweep_config, len(result.trials))
+            create_report(spec, run_dir=best.run_dir if best else None)
+        return result

@@ -1,17 +1,24 @@
-"""Test helpers for every member: an isolated, offline W&B with no key and no network.
+"""Test helpers for every member: an isolated, offline W&B with no key and no network, and the
+one smoke training a task's tests read back.
 
 Use from a member's `tests/conftest.py`:
 
-    from wb_common.testing import offline_wandb  # noqa: F401  (registers the fixture)
+    from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401
+
+    smoke_run = smoke_run_fixture(train, lambda root: smoke_config(Config(output_dir=root / "out")))
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wandb
+
+from wb_common.readback import RecordedRun, find_run_dirs, read_run
 
 # A proxy on a closed loopback port: any download attempt (CIFAR, torchvision weights, the Hub)
 # fails at once with a real connection error, instead of hanging or, on a CI machine that has
@@ -53,3 +60,40 @@ def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.chdir(tmp_path)
     yield runs
     wandb.teardown()
+
+
+@dataclasses.dataclass
+class SmokeRun:
+    """One `<task>-train --smoke`, offline, and what W&B recorded of it."""
+
+    cfg: Any  # the task's Config, as trained
+    result: Any  # what the task's train() returned (metrics, run_dir, model_path, card)
+    recorded: RecordedRun  # the offline run, read back from its files
+    root: Path  # the sandbox: runs, data, outputs
+    run_dirs: list[Path]  # every W&B run folder the training left (a task run leaves one)
+
+
+def smoke_run_fixture(
+    train: Callable[[Any], Any],
+    config_for: Callable[[Path], Any],
+    *,
+    setup: Callable[[pytest.MonkeyPatch, Path], None] | None = None,
+) -> Any:
+    """A session fixture `smoke_run`: `train(config_for(root))` once, offline, in its own sandbox.
+
+    `setup(monkeypatch, root)` isolates whatever else the task reads (e.g. the Hugging Face cache).
+    """
+
+    @pytest.fixture(scope="session")
+    def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
+        root = tmp_path_factory.mktemp("smoke")
+        with pytest.MonkeyPatch.context() as mp:
+            runs = isolate_wandb(mp, root)
+            if setup is not None:
+                setup(mp, root)
+            cfg = config_for(root)
+            result = train(cfg)
+            yield SmokeRun(cfg, result, read_run(result.run_dir), root, find_run_dirs(runs))
+        wandb.teardown()
+
+    return smoke_run
