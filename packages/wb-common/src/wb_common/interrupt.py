@@ -3,13 +3,14 @@
 Every task's `tests/test_resume.py` uses this, offline, with W&B isolated by
 `wb_common.testing.offline_wandb` (the subprocesses inherit that environment):
 
-    killed = kill_after_checkpoint_then_resume(
+    run = kill_after_checkpoint_then_resume(
         [sys.executable, "-m", "cls_train.cli", "--smoke", "--output-dir", str(out)],
         checkpoint=out / "checkpoint.pt",
         resume=lambda: train(dataclasses.replace(cfg, resume=True)),
         runs_root=offline_wandb,
     )
-    assert killed.steps == sorted(set(killed.steps))
+    run.assert_nothing_lost(step_key="epoch", steps=[1, 2], dataset="synthetic-cifar10",
+                            once=["dataset/samples"])
 """
 
 from __future__ import annotations
@@ -51,6 +52,26 @@ class KilledAndResumed:
         (a file killed before its first 32 KiB block filled holds no run record at all)."""
         from_names = {recorded.path.name.rsplit("-", 1)[-1] for recorded in self.files}
         return from_names | {recorded.run_id for recorded in self.files if recorded.run_id}
+
+    def assert_nothing_lost(
+        self, *, step_key: str, steps: Sequence[Any], dataset: str, once: Sequence[str] = ()
+    ) -> list[Any]:
+        """What every task's resume test asserts; returns the `steps` the killed file lacked.
+
+        One run continued in a second file; W&B steps strictly increasing across both files;
+        every value of `step_key` (epoch, global step) logged exactly once, in order; the dataset
+        artifact and each media key in `once` (e.g. "dataset/samples") logged exactly once: what
+        the kill lost is logged again, and only that.
+        """
+        assert len(self.run_ids) == 1, self.run_ids
+        assert len(self.files) == 2, [f.path.name for f in self.files]
+        assert self.steps == sorted(set(self.steps)), self.steps
+        assert self.metric(step_key) == list(steps), self.metric(step_key)
+        artifacts = [a.name for f in self.files for a in f.artifacts]
+        assert artifacts.count(dataset) == 1, artifacts
+        for key in once:
+            assert sum(f"{key}._type" in row for row in self.history) == 1, key
+        return [s for s in steps if s not in self.files[0].metric(step_key)]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
