@@ -1,0 +1,72 @@
+"""The small rules the six task packages share: the Hub probe, video frame sampling, checkpoints.
+
+uv run --all-packages pytest packages/wb-common/tests/test_shared_rules.py -q
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from wb_common.checkpoint import (
+    RUN_STATE_FILE,
+    ResumeError,
+    load_checkpoint,
+    load_run_id,
+    save_checkpoint,
+    save_run_id,
+)
+from wb_common.hub import hub_reachable
+from wb_common.testing import NO_NETWORK_PROXY
+from wb_common.video import UNIFORM, clip_times, sampling_rule
+
+
+@pytest.mark.parametrize("value", ["1", "true", "ON", "yes"])
+def test_hf_hub_offline_means_unreachable_without_asking(monkeypatch, value):
+    monkeypatch.setenv("HF_HUB_OFFLINE", value)
+    monkeypatch.setattr("huggingface_hub.utils.get_session", lambda: pytest.fail("asked the Hub"))
+    assert hub_reachable() is False
+
+
+def test_a_dead_network_is_unreachable_at_once(monkeypatch):
+    """The proxy is a closed loopback port: a real refused connection, no retries."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, NO_NETWORK_PROXY)
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    start = time.monotonic()
+    assert hub_reachable(timeout=3.0) is False
+    assert time.monotonic() - start < 10
+
+
+def test_clip_times_take_the_middle_window_at_slot_centres():
+    assert clip_times(10.0, 4, 2.0) == pytest.approx([4.25, 4.75, 5.25, 5.75])
+    assert clip_times(1.0, 2, 2.0) == pytest.approx([0.25, 0.75])  # shorter: its whole length
+    assert clip_times(0.0, 2, 2.0) == pytest.approx([0.5, 1.5])  # unknown length: from the start
+
+
+def test_the_card_names_the_sampling_rule_and_an_unknown_one_is_refused():
+    assert sampling_rule({"frame_sampling": UNIFORM}) is clip_times
+    assert sampling_rule({}) is clip_times  # cards written before the field existed
+    with pytest.raises(ValueError, match="unknown frame_sampling 'random'"):
+        sampling_rule({"frame_sampling": "random"})
+
+
+def test_checkpoint_round_trip_replaces_atomically(tmp_path):
+    with pytest.raises(ResumeError, match=r"nothing to resume: no checkpoint\.pt"):
+        load_checkpoint(tmp_path)
+    save_checkpoint(tmp_path, {"epoch": 1, "w": torch.ones(2), "history": {1: {"val/acc": 0.5}}})
+    save_checkpoint(tmp_path, {"epoch": 2, "w": torch.zeros(2), "history": {}})
+    state = load_checkpoint(tmp_path)
+    assert state["epoch"] == 2 and state["w"].tolist() == [0.0, 0.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # no .tmp left
+
+
+def test_run_id_note_beside_a_library_checkpoint(tmp_path):
+    assert load_run_id(tmp_path) is None
+    save_run_id(tmp_path / "out", "abc123")
+    assert load_run_id(tmp_path / "out") == "abc123"
+    (tmp_path / "out" / RUN_STATE_FILE).write_text("{cut sho")  # a kill mid-write of old code
+    assert load_run_id(tmp_path / "out") is None
