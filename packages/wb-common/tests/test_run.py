@@ -80,3 +80,19 @@ def test_unreachable_server_falls_back_to_offline(offline_wandb, monkeypatch, ca
     assert run.offline
     (run_dir,) = [d for d in find_run_dirs(offline_wandb) if d.name.startswith("offline-run-")]
     assert read_run(run_dir).metric("epoch") == [1]
+
+
+def test_a_run_used_as_a_context_is_marked_failed_when_training_crashes(offline_wandb, capsys):
+    """Every task's train() is `with start_run(...) as run:`; wandb's Run.__exit__ finishes the
+    run with exit code 1 on an exception (it was only det that did this by hand)."""
+    with (
+        pytest.raises(RuntimeError, match="CUDA out of memory"),
+        start_run("image-classification", {"lr": 0.1}) as run,
+    ):
+        run.log({"train/loss": 2.0, "epoch": 1}, step=1)
+        raise RuntimeError("CUDA out of memory")
+    with start_run("image-classification", {"lr": 0.1}) as run:
+        run.log({"train/loss": 1.0, "epoch": 1}, step=1)
+    crashed, finished = (read_run(d) for d in find_run_dirs(offline_wandb))
+    assert (crashed.exit_code, finished.exit_code) == (1, 0)
+    assert crashed.metric("train/loss") == [2.0]
