@@ -16,8 +16,8 @@ from gen_train.data import (
     DataError,
     build_dataloaders,
     decode,
-    gpu_augment,
     load_naruto,
+    prepare_batch,
     synthetic_captioned_images,
 )
 from gen_train.model import SMOKE_WORDS, build_tiny_pipeline
@@ -65,15 +65,15 @@ def test_decode_resizes_the_short_side_and_centre_crops():
     assert out[0, 32, 32] > 200 and out[2, 32, 32] < 50  # the centre is what stayed
 
 
-def test_gpu_augment_scales_to_minus_one_one_and_flips_about_half():
+def test_prepare_batch_scales_to_minus_one_one_and_flips_about_half():
     torch.manual_seed(0)
     images = torch.zeros((400, 3, 8, 8), dtype=torch.uint8)
     images[..., :4] = 255  # bright left half
-    out = gpu_augment(images, train=True)
+    out = prepare_batch(images, train=True)
     assert out.min().item() == -1.0 and out.max().item() == 1.0
     left_brighter = out[:, 0, :, :2].mean((1, 2)) > out[:, 0, :, -2:].mean((1, 2))
     assert 0.35 < left_brighter.float().mean().item() < 0.65
-    assert torch.equal(gpu_augment(images, train=False)[:, :, :, :4], torch.ones(400, 3, 8, 4))
+    assert torch.equal(prepare_batch(images, train=False)[:, :, :, :4], torch.ones(400, 3, 8, 4))
 
 
 def test_naruto_offline_names_the_smoke_flag(offline_wandb, empty_hf_cache):

@@ -10,8 +10,8 @@ import dataclasses
 import numpy as np
 import torch
 from gen_train.config import TINY_MODEL, Config, smoke_config
-from gen_train.model import build_tiny_pipeline
-from gen_train.train import WEIGHTS_FILE, train
+from gen_train.model import WEIGHTS_FILE, build_tiny_pipeline
+from gen_train.train import train
 from PIL import Image
 from safetensors.torch import load_file
 from wb_common import ModelCard, find_run_dirs, read_run

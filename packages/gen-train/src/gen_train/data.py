@@ -3,7 +3,7 @@
 As in cls-train, images are decoded once into a uint8 tensor `(N, 3, R, R)` (resized so the short
 side is R, centre-cropped), captions are tokenised once into `(N, 77)` ids, and batches are sliced
 out by indexing. The random flip and the scaling to [-1, 1] run on the training device
-(`gpu_augment`): Colab's two vCPUs should not stand between the T4 and its next batch.
+(`prepare_batch`): Colab's two vCPUs should not stand between the T4 and its next batch.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def dataset_files(cfg: Config, train: CaptionedImages, val: CaptionedImages) -> 
     return path
 
 
-def gpu_augment(images: torch.Tensor, train: bool) -> torch.Tensor:
+def prepare_batch(images: torch.Tensor, train: bool) -> torch.Tensor:
     """uint8 `(B, 3, R, R)` on the device -> float in [-1, 1], half of them flipped when training.
 
     [-1, 1] is the range the SD VAE was trained on (diffusers' Normalize([0.5], [0.5])).

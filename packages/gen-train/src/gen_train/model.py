@@ -24,6 +24,7 @@ from diffusers.training_utils import cast_training_params
 from huggingface_hub import snapshot_download
 from peft import LoraConfig
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from wb_common import ModelCard
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
 from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
@@ -31,6 +32,7 @@ from wb_common.precision import device_capability, mixed_precision_for  # noqa: 
 from gen_train.config import TINY_MODEL, Config
 
 ARCHITECTURE = "stable-diffusion-1.5-unet-lora"
+WEIGHTS_FILE = "pytorch_lora_weights.safetensors"  # diffusers' name: load_lora_weights finds it
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]  # the attention projections, as in diffusers
 HUB_TIMEOUT_S = 3.0  # an air-gapped box must say so in seconds, not after a 60 s socket timeout
 
@@ -56,6 +58,35 @@ def optimizer_class(use_8bit_adam: bool, cuda: bool) -> type[torch.optim.Optimiz
     if use_8bit_adam:
         warnings.warn("8-bit Adam needs a CUDA GPU; using torch.optim.AdamW.", stacklevel=2)
     return torch.optim.AdamW
+
+
+# ---- the model card: what the viewer needs to draw with this LoRA ------------------------------
+
+
+def model_card(
+    cfg: Config, *, metrics: dict[str, float] | None = None, run_path: str = ""
+) -> ModelCard:
+    """The LoRA's card, built from the config and the final metrics: train(), notebook 06 and
+    the viewer's tests all build it here."""
+    return ModelCard(
+        model_type="diffusion-lora",
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        class_names=[],  # a generator has no classes
+        input_size=[cfg.resolution, cfg.resolution],
+        normalization={},  # the pipeline does its own [-1, 1] scaling
+        metrics={k: round(v, 4) for k, v in (metrics or {}).items()},
+        run_path=run_path,
+        dataset_artifact=f"{cfg.dataset_name}:latest",
+        extra={
+            "base_model": cfg.base_model,
+            "lora_rank": cfg.lora_rank,
+            "sample_prompts": list(cfg.final_prompts),
+            "num_inference_steps": cfg.num_inference_steps,
+            "guidance_scale": cfg.guidance_scale,
+            "usage": "StableDiffusionPipeline.from_pretrained(base_model).load_lora_weights(dir)",
+        },
+    )
 
 
 # ---- the pipeline --------------------------------------------------------------------------------

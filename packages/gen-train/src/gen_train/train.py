@@ -40,20 +40,20 @@ from wb_common.resume import previous_record, recover_history, scalars
 
 from gen_train.checkpoint import load_checkpoint, save_checkpoint
 from gen_train.config import NARUTO, Config, check_config
-from gen_train.data import CaptionedImages, build_dataloaders, dataset_files, gpu_augment
+from gen_train.data import CaptionedImages, build_dataloaders, dataset_files, prepare_batch
 from gen_train.model import (
-    ARCHITECTURE,
+    WEIGHTS_FILE,
     add_lora,
     build_pipeline,
     device_capability,
     mixed_precision_for,
+    model_card,
     noise_scheduler_for,
     optimizer_class,
     weight_dtype_for,
 )
 
 TASK = "image-generation"
-WEIGHTS_FILE = "pytorch_lora_weights.safetensors"  # diffusers' name: load_lora_weights finds it
 
 
 @dataclass
@@ -78,7 +78,7 @@ def training_step(
     """One optimiser step of the standard noise-prediction objective; returns the loss."""
     images, input_ids = batch
     with torch.no_grad():  # the VAE and text encoder are frozen: no activations kept for them
-        pixels = gpu_augment(images, train=True).to(pipe.vae.dtype)
+        pixels = prepare_batch(images, train=True).to(pipe.vae.dtype)
         latents = pipe.vae.encode(pixels).latent_dist.sample() * pipe.vae.config.scaling_factor
         text_embeddings = pipe.text_encoder(input_ids, return_dict=False)[0]
     noise = torch.randn_like(latents)
@@ -125,7 +125,7 @@ def evaluate(
     generator = torch.Generator().manual_seed(seed)
     total, count = torch.zeros((), device=accelerator.device), 0
     for images, input_ids in val_loader:
-        latents = pipe.vae.encode(gpu_augment(images, train=False).to(pipe.vae.dtype))
+        latents = pipe.vae.encode(prepare_batch(images, train=False).to(pipe.vae.dtype))
         latents = latents.latent_dist.mode() * pipe.vae.config.scaling_factor
         noise = torch.randn(latents.shape, generator=generator).to(latents)
         timesteps = torch.randint(
@@ -343,25 +343,7 @@ def train(cfg: Config) -> TrainResult:
     if recent_losses:
         metrics["train/loss"] = sum(recent_losses) / len(recent_losses)
     lora_dir = cfg.output_dir / "lora"
-    card = ModelCard(
-        model_type="diffusion-lora",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        class_names=[],
-        input_size=[cfg.resolution, cfg.resolution],
-        normalization={},
-        metrics={k: round(v, 4) for k, v in metrics.items()},
-        run_path="" if run.disabled else run.path,
-        dataset_artifact=f"{cfg.dataset_name}:latest",
-        extra={
-            "base_model": cfg.base_model,
-            "lora_rank": cfg.lora_rank,
-            "sample_prompts": list(cfg.final_prompts),
-            "num_inference_steps": cfg.num_inference_steps,
-            "guidance_scale": cfg.guidance_scale,
-            "usage": "StableDiffusionPipeline.from_pretrained(base_model).load_lora_weights(dir)",
-        },
-    )
+    card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
     if accelerator.is_main_process:
         weights = save_lora(accelerator.unwrap_model(unet), lora_dir)
         artifact = log_model_artifact(run, cfg.model_name, weights, card)

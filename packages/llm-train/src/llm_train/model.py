@@ -21,6 +21,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from wb_common import ModelCard
 from wb_common.precision import device_capability, mixed_precision_for
 
 from llm_train.config import Config
@@ -28,6 +29,9 @@ from llm_train.data import SMOKE_FILE, read_pairs
 from llm_train.hub import hub_offline
 
 ARCHITECTURE = "qwen3"
+WEIGHTS_FILE = "adapter_model.safetensors"  # PEFT's name: PeftModel.from_pretrained finds it
+CHAT_TEMPLATE = "qwen3, thinking off"  # what the viewer renders prompts with (the card says it)
+NF4 = "nf4-double-quant"  # the card's and the run config's name for quantization_config()
 SMOKE_BASE_DIR = "smoke-base"  # under output_dir: the tiny base model the smoke adapter belongs to
 # Qwen3's chat template with {% generation %} markers, from TRL 1.16 (see the file's header).
 TRAINING_CHAT_TEMPLATE = Path(__file__).with_name("qwen3_training.jinja")
@@ -182,6 +186,41 @@ def save_smoke_base(cfg: Config) -> None:
     path = cfg.output_dir / SMOKE_BASE_DIR
     if not (path / "config.json").is_file():
         smoke_base_model(build_tokenizer(cfg)).save_pretrained(path)
+
+
+def quantization_of(model: torch.nn.Module) -> str:
+    """How the base weights are stored: NF4 (a PeftModel forwards the attribute to its base),
+    or "none" where bitsandbytes could not quantise."""
+    return NF4 if getattr(model, "is_loaded_in_4bit", False) else "none"
+
+
+def model_card(
+    cfg: Config,
+    *,
+    quantization: str = NF4,
+    metrics: dict[str, float] | None = None,
+    run_path: str = "",
+) -> ModelCard:
+    """The adapter's card, from the config, how the base was loaded (`quantization_of(model)`)
+    and the final metrics: train(), notebook 05 and the viewer's tests all build it here."""
+    return ModelCard(
+        model_type="llm-lora",
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        metrics={k: round(v, 4) for k, v in (metrics or {}).items()},
+        run_path=run_path,
+        dataset_artifact=f"{cfg.dataset_name}:latest",
+        extra={
+            "base_model": cfg.base_model,
+            "max_seq_len": cfg.max_seq_len,
+            "chat_template": CHAT_TEMPLATE,
+            "sample_prompts": list(cfg.sample_prompts),
+            "quantization": quantization,
+            "lora_r": cfg.lora_r,
+            "lora_alpha": cfg.lora_alpha,
+            "target_modules": list(cfg.lora_target_modules),
+        },
+    )
 
 
 def keep_adapters_in(model: torch.nn.Module, dtype: torch.dtype) -> None:

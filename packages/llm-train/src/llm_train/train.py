@@ -45,19 +45,20 @@ from llm_train.checkpoint import (
 from llm_train.config import Config, check_config
 from llm_train.data import build_datasets, dataset_files
 from llm_train.model import (
-    ARCHITECTURE,
+    WEIGHTS_FILE,
     build_model,
     build_tokenizer,
     compute_dtype_for,
     device_capability,
     keep_adapters_in,
+    model_card,
     precision_flags,
+    quantization_of,
     trainable_parameters,
     training_tokenizer,
 )
 
 TASK = "llm-finetuning"
-WEIGHTS_FILE = "adapter_model.safetensors"
 ADAPTER_DIR = "adapter"  # under output_dir: the final adapter and tokenizer, as uploaded
 SAMPLE_TABLE_SIZE = 20  # rows of the dataset-preview Table
 
@@ -207,11 +208,6 @@ def adapter_files(adapter_dir: Path) -> list[Path]:
     return sorted(p for p in adapter_dir.iterdir() if p.is_file() and p.name not in skip)
 
 
-def is_4bit(model: torch.nn.Module) -> bool:
-    """Whether the base weights are NF4 (a PeftModel forwards the attribute to its base)."""
-    return bool(getattr(model, "is_loaded_in_4bit", False))
-
-
 def train(cfg: Config) -> TrainResult:
     """Fine-tune, compare before/after, then version the adapter and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
@@ -242,7 +238,7 @@ def train(cfg: Config) -> TrainResult:
             "model/trainable_params": trainable,
             "model/total_params": total,
             "model/trainable_percent": round(100 * trainable / total, 4),
-            "model/quantization": "nf4-double-quant" if is_4bit(model) else "none",
+            "model/quantization": quantization_of(model),
             "model/compute_dtype": str(dtype).removeprefix("torch."),
         },
         allow_val_change=True,
@@ -296,23 +292,11 @@ def train(cfg: Config) -> TrainResult:
     trainer.save_model(str(adapter_dir))  # adapter weights + config, and the trainer's tokenizer
     if state.is_main_process:  # then Qwen3's inference template over the training one
         tokenizer.save_pretrained(str(adapter_dir))
-    card = ModelCard(
-        model_type="llm-lora",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        metrics={k: round(v, 4) for k, v in metrics.items()},
+    card = model_card(
+        cfg,
+        quantization=quantization_of(model),
+        metrics=metrics,
         run_path="" if run.disabled else run.path,
-        dataset_artifact=f"{cfg.dataset_name}:latest",
-        extra={
-            "base_model": cfg.base_model,
-            "max_seq_len": cfg.max_seq_len,
-            "chat_template": "qwen3, thinking off",
-            "sample_prompts": list(cfg.sample_prompts),
-            "quantization": "nf4-double-quant" if is_4bit(model) else "none",
-            "lora_r": cfg.lora_r,
-            "lora_alpha": cfg.lora_alpha,
-            "target_modules": list(cfg.lora_target_modules),
-        },
     )
     if state.is_main_process:
         artifact = log_model_artifact(
