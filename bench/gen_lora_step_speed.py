@@ -1,7 +1,7 @@
 """Training speed and peak memory of the SD 1.5 LoRA step: fp16 vs bf16, checkpointing on/off.
 
-    uv run --package gen-train python packages/gen-train/bench/lora_step_speed.py         # GPU
-    uv run --package gen-train python packages/gen-train/bench/lora_step_speed.py --tiny  # CPU
+    uv run --all-packages python bench/gen_lora_step_speed.py          # GPU
+    uv run --all-packages python bench/gen_lora_step_speed.py --tiny   # CPU
 
 The UNet is built from SD 1.5's published config (stable-diffusion-v1-5 unet/config.json) with
 random weights: speed and memory depend on the architecture, not on the values, and nothing is
