@@ -16,11 +16,12 @@ from video_train.data import (
     DataError,
     build_datasets,
     download_ucf101_subset,
-    gpu_augment,
     load_video_folder,
+    prepare_batch,
     synthetic_frames,
 )
-from video_train.video_io import clip_times, decode_clip, write_video
+from video_train.video_io import decode_clip, write_video
+from wb_common.video import clip_times
 
 
 def _numbered_frames(count: int, size: int = 32, step: int = 20) -> np.ndarray:
@@ -141,11 +142,11 @@ def test_a_broken_archive_is_removed_so_the_next_run_downloads_again(tmp_path):
     assert not archive.exists()
 
 
-def test_gpu_augment_keeps_frames_together_and_makes_the_model_layout():
+def test_prepare_batch_keeps_frames_together_and_makes_the_model_layout():
     clips = torch.randint(0, 256, (2, 8, 3, 40, 40), dtype=torch.uint8)
-    train = gpu_augment(clips, 32, train=True, hflip=True)
+    train = prepare_batch(clips, 32, train=True, hflip=True)
     assert train.shape == (2, 3, 8, 32, 32) and train.dtype == torch.float32
     static = clips[:, :1].expand(-1, 8, -1, -1, -1)  # the same frame 8 times
-    out = gpu_augment(static, 32, train=True)
+    out = prepare_batch(static, 32, train=True)
     assert torch.allclose(out[:, :, :1].expand_as(out), out)  # one crop per clip, not per frame
-    assert gpu_augment(clips, 40, train=False).shape == (2, 3, 8, 40, 40)
+    assert prepare_batch(clips, 40, train=False).shape == (2, 3, 8, 40, 40)

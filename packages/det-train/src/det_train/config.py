@@ -13,6 +13,7 @@ from typing import Literal
 
 from wb_common.artifacts import collection_for
 
+TASK = "image-detection"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
 DATASETS = ("coco128", "voc", "synthetic")
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "auto")
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from det_train.config import Config
+from wb_common import ModelCard
+from wb_common.tasks import TASKS
+
+from det_train.config import TASK, Config
 
 ARCHITECTURE = "yolov8n"
 MODEL_YAML = "yolov8n.yaml"  # the architecture alone, random init: ships inside ultralytics
+WEIGHTS_FILE = "best.pt"  # Ultralytics' checkpoint of the best epoch; loads with ultralytics.YOLO
 
 
 class WeightsDownloadError(RuntimeError):
@@ -33,3 +38,30 @@ def build_model(cfg: Config, checkpoint: Path | None = None):
             f"{cfg.weights} could not be loaded or downloaded ({type(err).__name__}): "
             "use --smoke, or --no-pretrained to train from yolov8n.yaml without weights."
         ) from None
+
+
+def model_card(
+    cfg: Config,
+    *,
+    class_names: list[str],
+    metrics: Mapping[str, float] | None = None,
+    run_path: str = "",
+) -> ModelCard:
+    """The detection model's card: what the viewer needs to load best.pt and draw its boxes.
+
+    The one place it is written: train() ships it with the model, the notebook and the viewer's
+    tests build theirs here.
+    """
+    return ModelCard(
+        model_type=TASKS[TASK].model_type,
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        class_names=list(class_names),
+        input_size=[cfg.imgsz, cfg.imgsz],
+        normalization={},  # Ultralytics letterboxes and scales to [0, 1] itself
+        metrics={k: round(float(v), 4) for k, v in (metrics or {}).items()},
+        run_path=run_path,
+        dataset_artifact=f"{cfg.dataset_name}:latest",
+        # The viewer predicts at the training resolution, with the threshold the overlays used.
+        extra={"imgsz": cfg.imgsz, "conf": cfg.conf},
+    )

@@ -31,13 +31,11 @@ from wb_common import (
 from wb_common.resume import previous_record, recover_history
 
 from det_train.checkpoint import METRIC_KEYS, epoch_row, logged_history  # noqa: F401 (re-export)
-from det_train.config import ULTRALYTICS_FIELDS, Config, check_config
+from det_train.config import TASK, ULTRALYTICS_FIELDS, Config, check_config
 from det_train.data import Box, DetectionData, build_datasets, read_boxes
-from det_train.model import ARCHITECTURE, build_model
+from det_train.model import build_model, model_card
 from det_train.yolo_env import ensure_font
 
-TASK = "image-detection"
-WEIGHTS_FILE = "best.pt"  # Ultralytics' checkpoint of the best epoch; loads with ultralytics.YOLO
 RUN_STATE_FILE = "wandb_run.json"  # the W&B run id, so --resume continues the same run
 
 
@@ -332,17 +330,11 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
         )
 
         model_path = Path(trainer.best)
-        card = ModelCard(
-            model_type="detection",
-            architecture=ARCHITECTURE,
-            weights_file=WEIGHTS_FILE,
+        card = model_card(
+            cfg,
             class_names=data.class_names,
-            input_size=[cfg.imgsz, cfg.imgsz],
-            normalization={},  # Ultralytics letterboxes and scales to [0, 1] itself
-            metrics={k: round(v, 4) for k, v in metrics.items()},
+            metrics=metrics,
             run_path="" if run.disabled else run.path,
-            dataset_artifact=f"{cfg.dataset_name}:latest",
-            extra={"imgsz": cfg.imgsz, "conf": cfg.conf},
         )
         artifact = log_model_artifact(run, cfg.model_name, model_path, card)
         link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)

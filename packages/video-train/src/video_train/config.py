@@ -9,6 +9,7 @@ from typing import Literal
 
 from wb_common.artifacts import collection_for
 
+TASK = "video-classification"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
 OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("ucf101-subset", "videofolder", "synthetic")
 
@@ -34,7 +35,7 @@ class Config:
     lr: float = 1e-4  # fine-tuning rate for AdamW; from scratch (smoke) wants ~1e-3
     optimizer: Literal["adam", "sgd", "adamw"] = "adamw"
     weight_decay: float = 1e-4  # light: the pretrained features carry most of the work
-    augment: bool = True  # a random zoom-and-shift crop per training clip (gpu_augment)
+    augment: bool = True  # a random zoom-and-shift crop per training clip (prepare_batch)
     hflip: bool = True  # also mirror clips in training; off for data whose label is a direction
     pretrained: bool = True  # R3D_18_Weights.DEFAULT (Kinetics-400); False trains from scratch
     max_train_samples: int | None = None  # subsample for a shorter demo slot; None = all

@@ -4,7 +4,7 @@ Decoding video is the slow part on Colab's two vCPUs. So every clip is decoded o
 (`video_io.decode_clip`: `num_frames` frames over `clip_duration` seconds, resized to
 `img_size`), kept as one uint8 tensor `(N, T, 3, H, W)` and cached on disk per setting; batches
 are sliced out of it, and augmentation and normalisation run on whole batches on the training
-device (`gpu_augment`). `bench/video_loader.py` measures the gain over decoding on the fly.
+device (`prepare_batch`). `bench/video_loader.py` measures the gain over decoding on the fly.
 
 All three sources share one layout and one loader: `<root>/<split>/<class>/<video>`.
 """
@@ -60,7 +60,7 @@ class VideoTensors(Dataset):
     """Decoded clips `(N, T, 3, H, W)` uint8 and labels `(N,)`, batched by fancy indexing.
 
     `(T, 3, H, W)` per clip is what `wandb.Video` takes; the model's `(B, 3, T, H, W)` is made on
-    the device by `gpu_augment`.
+    the device by `prepare_batch`.
     """
 
     clips: torch.Tensor
@@ -279,7 +279,7 @@ def dataset_files(cfg: Config) -> Path:
 
 
 def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
-    """Batches of uint8 clips straight from memory; `gpu_augment` does the rest on the device."""
+    """Batches of uint8 clips straight from memory; `prepare_batch` does the rest on the device."""
     train, val = build_datasets(cfg)
     generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
@@ -293,10 +293,12 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
     return train_loader, val_loader, train.class_names
 
 
-def gpu_augment(
-    clips: torch.Tensor, size: int, train: bool, hflip: bool = True, crop: bool = True
+def prepare_batch(
+    clips: torch.Tensor, size: int, *, train: bool, hflip: bool = True, crop: bool = True
 ) -> torch.Tensor:
     """uint8 `(B, T, 3, h, w)` on the device -> normalised float `(B, 3, T, size, size)`.
+
+    Runs wherever the batch is (GPU or CPU); with `train=False` it only preprocesses.
 
     Training: one random zoom-and-shift crop (scale 0.8-1) per clip when `crop`, the same for all
     its frames so motion stays intact, and a horizontal flip when `hflip`; all in one

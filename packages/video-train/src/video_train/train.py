@@ -33,21 +33,21 @@ from wb_common import (
 from wb_common.resume import previous_record, recover_history, scalars
 
 from video_train.checkpoint import load_checkpoint, save_checkpoint
-from video_train.config import Config, check_config
+from video_train.config import TASK, Config, check_config
 from video_train.data import (
-    KINETICS_MEAN,
-    KINETICS_STD,
     UCF101_SUBSET_URL,
     VideoTensors,
     build_dataloaders,
     dataset_files,
-    gpu_augment,
+    prepare_batch,
 )
-from video_train.model import ARCHITECTURE, build_model, device_capability, mixed_precision_for
-
-TASK = "video-classification"
-WEIGHTS_FILE = "model.pth"
-FRAME_SAMPLING = "uniform over clip_duration"  # video_io.clip_times: centred window, slot centres
+from video_train.model import (
+    WEIGHTS_FILE,
+    build_model,
+    device_capability,
+    mixed_precision_for,
+    model_card,
+)
 
 
 @dataclass
@@ -79,7 +79,7 @@ def train_one_epoch(
     model.train()
     totals = torch.zeros(3, device=accelerator.device)  # loss sum, correct, seen
     for clips, labels in loader:
-        inputs = gpu_augment(clips, cfg.img_size, train=True, hflip=cfg.hflip, crop=cfg.augment)
+        inputs = prepare_batch(clips, cfg.img_size, train=True, hflip=cfg.hflip, crop=cfg.augment)
         with accelerator.autocast():
             logits = model(inputs)
             loss = F.cross_entropy(logits, labels)
@@ -108,7 +108,7 @@ def evaluate(
     all_probs, all_labels = [], []
     for clips, labels in loader:
         with accelerator.autocast():
-            logits = model(gpu_augment(clips, img_size, train=False))
+            logits = model(prepare_batch(clips, img_size, train=False))
         probs, labels = accelerator.gather_for_metrics((logits.float().softmax(1), labels))
         all_probs.append(probs.cpu())
         all_labels.append(labels.cpu())
@@ -284,25 +284,11 @@ def train(cfg: Config) -> TrainResult:
     )
 
     model_path = cfg.output_dir / WEIGHTS_FILE
-    card = ModelCard(
-        model_type="video-classification",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
+    card = model_card(
+        cfg,
         class_names=class_names,
-        input_size=[cfg.num_frames, cfg.img_size, cfg.img_size],
-        normalization={"mean": list(KINETICS_MEAN), "std": list(KINETICS_STD)},
-        metrics={k: round(v, 4) for k, v in metrics.items()},
+        metrics=metrics,
         run_path="" if run.disabled else run.path,
-        dataset_artifact=f"{cfg.dataset_name}:latest",
-        extra={
-            "clip_duration": cfg.clip_duration,
-            "frame_sampling": FRAME_SAMPLING,
-            "preprocessing": (
-                "take num_frames RGB frames at the centres of equal slots of the clip_duration "
-                "window in the middle of the video (the whole video if shorter), resize each to "
-                "H x W (bilinear), scale to [0, 1], normalize, stack as (1, 3, T, H, W)"
-            ),
-        },
     )
     if accelerator.is_main_process:
         torch.save(accelerator.unwrap_model(model).state_dict(), model_path)

@@ -11,24 +11,13 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
+from wb_common.video import clip_times
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 
 
 class VideoDecodeError(RuntimeError):
     """A file that is not a readable video: empty, truncated, or without a video stream."""
-
-
-def clip_times(duration: float, num_frames: int, clip_duration: float) -> list[float]:
-    """When to take `num_frames` frames: evenly over `clip_duration` seconds in the middle.
-
-    Each frame sits at the centre of its slot. A video shorter than `clip_duration` is sampled
-    over its whole length. The viewer samples the same way (model card: `frame_sampling`).
-    """
-    span = min(clip_duration, duration) if duration > 0 else clip_duration
-    start = max(0.0, (duration - span) / 2)
-    step = span / num_frames
-    return [start + (i + 0.5) * step for i in range(num_frames)]
 
 
 def _duration(container: av.container.InputContainer, stream: av.video.VideoStream) -> float:
