@@ -16,7 +16,7 @@ from cls_train.data import (
     SYNTHETIC_CLASSES,
     DataError,
     build_dataloaders,
-    gpu_augment,
+    prepare_batch,
     synthetic_images,
 )
 from PIL import Image
@@ -48,10 +48,10 @@ def test_loader_yields_whole_batches_of_uint8():
 
 
 @pytest.mark.parametrize("train", [True, False])
-def test_gpu_augment_resizes_and_normalises(train):
+def test_prepare_batch_resizes_and_normalises(train):
     images = torch.full((4, 3, 32, 32), 255, dtype=torch.uint8)
     images[:, :, :, :16] = 0  # left half black: a flip would move it
-    out = gpu_augment(images, 64, train=train)
+    out = prepare_batch(images, 64, train=train)
     assert out.shape == (4, 3, 64, 64) and out.dtype == torch.float32
     assert out.is_contiguous(memory_format=torch.channels_last)
     white = (1 - IMAGENET_MEAN[0]) / 0.229
@@ -60,11 +60,11 @@ def test_gpu_augment_resizes_and_normalises(train):
         assert out[:, 0, :, :8].mean().item() == pytest.approx(-IMAGENET_MEAN[0] / 0.229, abs=1e-3)
 
 
-def test_gpu_augment_flips_about_half_of_the_images():
+def test_prepare_batch_flips_about_half_of_the_images():
     torch.manual_seed(0)
     images = torch.zeros((400, 3, 16, 16), dtype=torch.uint8)
     images[..., :8] = 255  # bright left half
-    out = gpu_augment(images, 16, train=True)
+    out = prepare_batch(images, 16, train=True)
     left_brighter = out[:, 0, :, :4].mean((1, 2)) > out[:, 0, :, -4:].mean((1, 2))
     assert 0.35 < left_brighter.float().mean().item() < 0.65
 

@@ -17,8 +17,8 @@ from seg_train.data import (
     IMAGENET_STD,
     DataError,
     get_mapping,
-    gpu_augment,
     load_oxford_pet,
+    prepare_batch,
     synthetic_pets,
     to_classes,
 )
@@ -111,11 +111,11 @@ def test_augmentation_moves_each_mask_with_its_pixels():
     masks = to_classes(images, trimaps, get_mapping("binary"))
     images[:, 0] = torch.where(masks.masks == 0, 255, 0).to(torch.uint8)
     torch.manual_seed(0)
-    x, y = gpu_augment(images, masks.masks, 48, train=True)
+    x, y = prepare_batch(images, masks.masks, 48, train=True)
     assert x.shape == (16, 3, 48, 48) and y.shape == (16, 48, 48) and y.dtype == torch.long
     red = x[:, 0] * IMAGENET_STD[0] + IMAGENET_MEAN[0]
     agree = ((red > 0.5) == (y == 0)).float().mean()
     assert agree > 0.97, f"only {agree:.3f} of the pixels kept their label"
     assert not torch.equal(y, masks.masks.long())  # something did move
-    _, y_val = gpu_augment(images, masks.masks, 48, train=False)
+    _, y_val = prepare_batch(images, masks.masks, 48, train=False)
     assert torch.equal(y_val, masks.masks.long())

@@ -9,6 +9,7 @@ from typing import Literal
 
 from wb_common.artifacts import collection_for, data_collection, folder_slug
 
+TASK = "image-classification"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("cifar10", "imagefolder", "synthetic")
 

@@ -3,7 +3,7 @@
 Colab gives two vCPUs, and per-image PIL transforms on two cores cannot keep a T4 busy at 224 px.
 So every source is decoded once into a uint8 tensor `(N, 3, H, W)`, batches are sliced out of it
 without a per-sample Python step, and augmentation, resizing and normalisation run on whole
-batches on the training device (`gpu_augment`). `bench/cls_input_pipeline.py` measures the gain.
+batches on the training device (`prepare_batch`). `bench/cls_input_pipeline.py` measures the gain.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def dataset_files(cfg: Config, train: ImageTensors, val: ImageTensors) -> Path:
 
 
 def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
-    """Batches of uint8 images straight from memory; `gpu_augment` does the rest on the device."""
+    """Batches of uint8 images straight from memory; `prepare_batch` does the rest on the device."""
     train, val = build_datasets(cfg)
     generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
@@ -216,12 +216,14 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
     return train_loader, val_loader, train.class_names
 
 
-def gpu_augment(images: torch.Tensor, size: int, train: bool) -> torch.Tensor:
-    """uint8 `(B, 3, h, w)` on the device -> normalised float `(B, 3, size, size)`, channels_last.
+def prepare_batch(images: torch.Tensor, img_size: int, *, train: bool) -> torch.Tensor:
+    """uint8 `(B, 3, h, w)` -> normalised float `(B, 3, img_size, img_size)`, channels_last.
 
-    Runs on whatever device the batch is on: the GPU when there is one. Training adds the
-    classic CIFAR augmentation per image — a random shift of up to h/8 pixels (edges repeated)
-    and a horizontal flip — as one gather at the source resolution, before the resize.
+    Runs on whatever device the batch is on: the GPU when there is one, else the CPU. With
+    `train=False` it only preprocesses (resize, normalise: what the model card's `preprocessing`
+    says and the viewer does). Training adds the classic CIFAR augmentation per image — a random
+    shift of up to h/8 pixels (edges repeated) and a horizontal flip — as one gather at the
+    source resolution, before the resize.
     """
     n, _, h, w = images.shape
     device = images.device
@@ -236,11 +238,15 @@ def gpu_augment(images: torch.Tensor, size: int, train: bool) -> torch.Tensor:
         channel = torch.arange(3, device=device)[None, :, None, None]
         images = images[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
     images = images.contiguous(memory_format=torch.channels_last)
-    if (h, w) != (size, size):
+    if (h, w) != (img_size, img_size):
         # CPUs resize uint8 directly (a fast vectorised kernel); CUDA interpolates floats only.
         source = images if device.type == "cpu" else images.float()
         images = F.interpolate(
-            source, size=(size, size), mode="bilinear", antialias=size < h, align_corners=False
+            source,
+            size=(img_size, img_size),
+            mode="bilinear",
+            antialias=img_size < h,
+            align_corners=False,
         )
     # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
     std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)

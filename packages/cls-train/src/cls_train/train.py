@@ -32,19 +32,15 @@ from wb_common import (
 from wb_common.resume import previous_record, recover_history, scalars
 
 from cls_train.checkpoint import load_checkpoint, save_checkpoint
-from cls_train.config import Config, check_config
-from cls_train.data import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    ImageTensors,
-    build_dataloaders,
-    dataset_files,
-    gpu_augment,
+from cls_train.config import TASK, Config, check_config
+from cls_train.data import ImageTensors, build_dataloaders, dataset_files, prepare_batch
+from cls_train.model import (
+    WEIGHTS_FILE,
+    build_model,
+    device_capability,
+    mixed_precision_for,
+    model_card,
 )
-from cls_train.model import ARCHITECTURE, build_model, device_capability, mixed_precision_for
-
-TASK = "image-classification"
-WEIGHTS_FILE = "model.pth"
 
 
 @dataclass
@@ -76,7 +72,7 @@ def train_one_epoch(
     model.train()
     totals = torch.zeros(3, device=accelerator.device)  # loss sum, correct, seen
     for images, labels in loader:
-        inputs = gpu_augment(images, img_size, train=True)
+        inputs = prepare_batch(images, img_size, train=True)
         with accelerator.autocast():
             logits = model(inputs)
             loss = F.cross_entropy(logits, labels)
@@ -105,7 +101,7 @@ def evaluate(
     all_probs, all_labels = [], []
     for images, labels in loader:
         with accelerator.autocast():
-            logits = model(gpu_augment(images, img_size, train=False))
+            logits = model(prepare_batch(images, img_size, train=False))
         probs, labels = accelerator.gather_for_metrics((logits.float().softmax(1), labels))
         all_probs.append(probs.cpu())
         all_labels.append(labels.cpu())
@@ -242,17 +238,8 @@ def train(cfg: Config) -> TrainResult:
     )
 
     model_path = cfg.output_dir / WEIGHTS_FILE
-    card = ModelCard(
-        model_type="classification",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        class_names=class_names,
-        input_size=[cfg.img_size, cfg.img_size],
-        normalization={"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
-        metrics={k: round(v, 4) for k, v in metrics.items()},
-        run_path="" if run.disabled else run.path,
-        dataset_artifact=f"{cfg.dataset_name}:latest",
-        extra={"preprocessing": "RGB, resize to input_size (bilinear), scale to [0, 1], normalize"},
+    card = model_card(
+        cfg, class_names=class_names, metrics=metrics, run_path="" if run.disabled else run.path
     )
     if accelerator.is_main_process:
         torch.save(accelerator.unwrap_model(model).state_dict(), model_path)

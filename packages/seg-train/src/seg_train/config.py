@@ -9,6 +9,7 @@ from typing import Literal
 
 from wb_common.artifacts import collection_for
 
+TASK = "image-segmentation"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 DATASETS = ("oxford-pet", "synthetic")
 # How the Oxford-IIIT Pet trimap values become classes: see CLASS_MAPPINGS in data.py.
 MAPPINGS = ("trimap", "binary")

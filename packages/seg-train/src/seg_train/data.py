@@ -4,7 +4,7 @@ Colab gives two vCPUs, and per-sample PIL transforms of an image *and* its mask,
 all the input work on them. So each source is decoded and resized once into uint8 tensors
 (images `(N, 3, S, S)`, trimaps `(N, S, S)`), cached on disk, and batches are sliced out of
 memory without a per-sample Python step; augmentation and normalisation run on whole batches on
-the training device (`gpu_augment`), the mask through the same geometric transform as its image.
+the training device (`prepare_batch`), the mask through the same geometric transform as its image.
 `bench/seg_input_pipeline.py` measures the gain.
 """
 
@@ -43,6 +43,10 @@ class ClassMapping:
         for value, class_id in self.trimap_to_class.items():
             table[value] = class_id
         return table
+
+    def trimap_json(self) -> dict[str, int]:
+        """`trimap_to_class` as JSON has it (string keys): the card's and dataset's metadata."""
+        return {str(value): class_id for value, class_id in self.trimap_to_class.items()}
 
 
 # The one written-down mapping. Oxford-IIIT Pet trimaps (README of annotations.tar.gz):
@@ -246,7 +250,7 @@ def build_datasets(cfg: Config) -> tuple[SegTensors, SegTensors]:
 
 
 def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
-    """Batches of uint8 images and masks straight from memory; `gpu_augment` does the rest."""
+    """Batches of uint8 images and masks straight from memory; `prepare_batch` does the rest."""
     train, val = build_datasets(cfg)
     generator = torch.Generator().manual_seed(cfg.seed)
     train_loader = DataLoader(
@@ -260,17 +264,19 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
     return train_loader, val_loader, train.class_names
 
 
-def gpu_augment(
-    images: torch.Tensor, masks: torch.Tensor, size: int, train: bool
+def prepare_batch(
+    images: torch.Tensor, masks: torch.Tensor, img_size: int, *, train: bool
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """uint8 images `(B, 3, h, w)` and masks `(B, h, w)` on the device -> model input and target.
+    """uint8 images `(B, 3, h, w)` and masks `(B, h, w)` -> model input and target.
 
-    Returns normalised float images `(B, 3, size, size)` (channels_last) and long masks
-    `(B, size, size)`. Runs on whatever device the batch is on: the GPU when there is one.
-    Training: a random square crop (0.75-1 of the side, anywhere in the image) scaled to `size`
-    and a horizontal flip per sample, as one index gather shared by image and mask — nearest
-    sampling, so every label stays exactly on its pixel and no float copy of the batch is made
-    before the crop. Evaluation: a plain resize (bilinear image, nearest mask), if any.
+    Returns normalised float images `(B, 3, img_size, img_size)` (channels_last) and long masks
+    `(B, img_size, img_size)`. Runs on whatever device the batch is on: the GPU when there is
+    one, else the CPU. With `train=False` it only preprocesses (what the model card's
+    `preprocessing` says and the viewer does). Training: a random square crop (0.75-1 of the
+    side, anywhere in the image) scaled to `img_size` and a horizontal flip per sample, as one
+    index gather shared by image and mask — nearest sampling, so every label stays exactly on
+    its pixel and no float copy of the batch is made before the crop. Evaluation: a plain resize
+    (bilinear image, nearest mask), if any.
     """
     n, _, h, w = images.shape
     device = images.device
@@ -278,8 +284,9 @@ def gpu_augment(
         crop = torch.empty(n, 1, device=device).uniform_(0.75, 1.0)
         top = torch.rand(n, 1, device=device) * (1 - crop) * h
         left = torch.rand(n, 1, device=device) * (1 - crop) * w
-        steps = (torch.arange(size, device=device) + 0.5) / size  # pixel centres in the crop
-        rows = (top + steps * crop * h).long().clamp_(0, h - 1)  # (n, size)
+        # Pixel centres in the crop.
+        steps = (torch.arange(img_size, device=device) + 0.5) / img_size
+        rows = (top + steps * crop * h).long().clamp_(0, h - 1)  # (n, img_size)
         cols = (left + steps * crop * w).long().clamp_(0, w - 1)
         flip = torch.rand(n, 1, device=device) < 0.5
         cols = torch.where(flip, cols.flip(1), cols)
@@ -287,13 +294,17 @@ def gpu_augment(
         masks = masks[batch, rows[:, :, None], cols[:, None, :]]
         images = images[batch[:, None], torch.arange(3, device=device)[None, :, None, None],
                         rows[:, None, :, None], cols[:, None, None, :]]  # fmt: skip
-    elif (h, w) != (size, size):
+    elif (h, w) != (img_size, img_size):
         # CPUs resize uint8 directly (a fast vectorised kernel); CUDA interpolates floats only.
         source = images if device.type == "cpu" else images.float()
         images = F.interpolate(
-            source, size=(size, size), mode="bilinear", antialias=size < h, align_corners=False
+            source,
+            size=(img_size, img_size),
+            mode="bilinear",
+            antialias=img_size < h,
+            align_corners=False,
         )
-        masks = F.interpolate(masks[:, None], size=(size, size), mode="nearest")[:, 0]
+        masks = F.interpolate(masks[:, None], size=(img_size, img_size), mode="nearest")[:, 0]
     images = images.contiguous(memory_format=torch.channels_last)  # cheaper on uint8 than float
     # (x / 255 - mean) / std as one multiply-add: x * scale + shift.
     std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)

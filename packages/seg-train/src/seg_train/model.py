@@ -1,4 +1,5 @@
-"""DeepLabV3 with a MobileNetV3-Large backbone and a new head, plus the mixed-precision choice."""
+"""DeepLabV3 with a MobileNetV3-Large backbone and a new head, its model card, and the
+mixed-precision choice."""
 
 from __future__ import annotations
 
@@ -7,13 +8,20 @@ from torchvision.models.segmentation import (
     DeepLabV3_MobileNet_V3_Large_Weights,
     deeplabv3_mobilenet_v3_large,
 )
+from wb_common import ModelCard
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
 from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+from wb_common.tasks import TASKS
 
-from seg_train.config import Config
+from seg_train.config import TASK, Config
+from seg_train.data import IMAGENET_MEAN, IMAGENET_STD, get_mapping
 
 ARCHITECTURE = "deeplabv3_mobilenet_v3_large"
+WEIGHTS_FILE = "model.pth"  # the state_dict inside the model artifact, beside model_card.json
+# What `prepare_batch(..., train=False)` does, written into the card for whoever serves the model.
+PREPROCESSING = "RGB, resize to input_size (bilinear), scale to [0, 1], normalize"
+OUTPUT = "model(x)['out']: logits (B, len(class_names), H, W); argmax over dim 1"
 
 
 class WeightsDownloadError(RuntimeError):
@@ -73,3 +81,32 @@ def set_train_mode(model: nn.Module) -> None:
     inner = getattr(model, "module", model)  # under DistributedDataParallel the net is .module
     if backbone_frozen(inner):
         inner.backbone.eval()
+
+
+def model_card(
+    cfg: Config, *, metrics: dict[str, float] | None = None, run_path: str = ""
+) -> ModelCard:
+    """The one place the segmenter's card is built: train(), notebook 02 and the viewer's tests.
+
+    The classes come from `cfg.class_mapping` (the mapping the data was built with), and
+    `extra.trimap_to_class` says how Oxford's trimap values become them. With the card alone the
+    viewer builds the `build_model(..., pretrained=False)` network and preprocesses an upload as
+    `prepare_batch(..., train=False)` does.
+    """
+    mapping = get_mapping(cfg.class_mapping)
+    return ModelCard(
+        model_type=TASKS[TASK].model_type,
+        architecture=ARCHITECTURE,
+        weights_file=WEIGHTS_FILE,
+        class_names=list(mapping.class_names),
+        input_size=[cfg.img_size, cfg.img_size],
+        normalization={"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+        metrics={k: round(v, 4) for k, v in (metrics or {}).items()},
+        run_path=run_path,
+        dataset_artifact=f"{cfg.dataset_name}:latest",
+        extra={
+            "trimap_to_class": mapping.trimap_json(),  # trimap value -> index into class_names
+            "preprocessing": PREPROCESSING,
+            "output": OUTPUT,
+        },
+    )

@@ -36,26 +36,16 @@ from wb_common import (
 from wb_common.resume import previous_record, recover_history, scalars
 
 from seg_train.checkpoint import load_checkpoint, save_checkpoint
-from seg_train.config import Config, check_config
-from seg_train.data import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    SegTensors,
-    build_dataloaders,
-    get_mapping,
-    gpu_augment,
-    raw_data_dir,
-)
+from seg_train.config import TASK, Config, check_config
+from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_batch, raw_data_dir
 from seg_train.model import (
-    ARCHITECTURE,
+    WEIGHTS_FILE,
     build_model,
     device_capability,
     mixed_precision_for,
+    model_card,
     set_train_mode,
 )
-
-TASK = "image-segmentation"
-WEIGHTS_FILE = "model.pth"
 
 
 @dataclass
@@ -120,7 +110,7 @@ def train_one_epoch(
     set_train_mode(model)
     totals = torch.zeros(2, device=accelerator.device)  # loss sum, images seen
     for images, masks in loader:
-        inputs, targets = gpu_augment(images, masks, img_size, train=True)
+        inputs, targets = prepare_batch(images, masks, img_size, train=True)
         with accelerator.autocast():
             logits = model(inputs)["out"]  # (B, classes, H, W) at the input resolution
             loss = F.cross_entropy(logits, targets)
@@ -147,7 +137,7 @@ def evaluate(
     metrics = build_metrics(len(class_names)).to(accelerator.device)
     loss_sum, seen, all_preds = 0.0, 0, []
     for images, masks in loader:
-        inputs, targets = gpu_augment(images, masks, img_size, train=False)
+        inputs, targets = prepare_batch(images, masks, img_size, train=False)
         with accelerator.autocast():
             logits = model(inputs)["out"]
         loss = F.cross_entropy(logits.float(), targets, reduction="sum")
@@ -269,7 +259,7 @@ def train(cfg: Config) -> TrainResult:
             metadata={
                 "source": cfg.dataset,
                 "class_names": class_names,
-                "trimap_to_class": {str(k): v for k, v in mapping.trimap_to_class.items()},
+                "trimap_to_class": mapping.trimap_json(),
                 "train_size": len(train_data),
                 "val_size": len(val_data),
                 "image_shape": list(train_data.images.shape[1:]),
@@ -318,23 +308,7 @@ def train(cfg: Config) -> TrainResult:
     )
 
     model_path = cfg.output_dir / WEIGHTS_FILE
-    card = ModelCard(
-        model_type="segmentation",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        class_names=class_names,
-        input_size=[cfg.img_size, cfg.img_size],
-        normalization={"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
-        metrics={k: round(v, 4) for k, v in metrics.items()},
-        run_path="" if run.disabled else run.path,
-        dataset_artifact=f"{cfg.dataset_name}:latest",
-        extra={
-            # JSON keys are strings: trimap value -> index into class_names.
-            "trimap_to_class": {str(k): v for k, v in mapping.trimap_to_class.items()},
-            "preprocessing": "RGB, resize to input_size (bilinear), scale to [0, 1], normalize",
-            "output": "model(x)['out']: logits (B, len(class_names), H, W); argmax over dim 1",
-        },
-    )
+    card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
     if accelerator.is_main_process:
         torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
         artifact = log_model_artifact(run, cfg.model_name, model_path, card)
