@@ -89,7 +89,8 @@ def test_media_with_masks_boxes_and_tables_read_back(offline_wandb):
 
 
 def test_video_reads_back_as_an_mp4(offline_wandb):
-    pytest.importorskip("moviepy", reason="wandb.Video needs moviepy (a video-train dependency)")
+    """wandb.Video encodes through moviepy: wb-common's dev group installs it, so this never skips
+    in wb-common's own CI job (a missing moviepy fails here, as it would in a video run)."""
     frames = np.random.default_rng(0).integers(0, 255, (8, 3, 32, 32), dtype=np.uint8)
     run = start_run("video-classification", {})
     run.log({"clip": wandb.Video(frames, fps=4, format="mp4")})
