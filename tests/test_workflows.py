@@ -208,3 +208,28 @@ def test_commit_step_disables_hooks_and_reapplies_on_a_moved_tip(tmp_path):
     proc = subprocess.run(["bash", "-c", script], cwd=runner, env=env, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0 and "nothing to commit" in proc.stdout, proc.stderr
+
+
+def test_ci_lints_with_the_locked_ruff():
+    """`uvx ruff@X` drifts from the ruff uv.lock pins; CI runs the locked one, as .ci/run does."""
+    lint = yaml_dump(load_workflow("ci.yml")["jobs"]["lint"])
+    assert "uv run ruff check ." in lint and "uv run ruff format --check ." in lint
+    assert "uvx" not in lint
+
+
+def test_the_browser_tests_run_in_ci_and_may_not_skip():
+    """One job installs Debian's chromium where viewer.browser looks for it, runs the browser
+    test and the bench's browser leg, and fails on the skip reason those tests give."""
+    from viewer.browser import CHROMIUM, MISSING
+
+    job = load_workflow("ci.yml")["jobs"]["viewer-browser"]
+    assert job["container"].startswith("debian:")  # Debian's package installs /usr/bin/chromium
+    assert str(CHROMIUM) == "/usr/bin/chromium"
+    scripts = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "apt-get install" in scripts and " chromium " in scripts
+    assert "apps/viewer/tests/test_browser.py" in scripts
+    assert "apps/viewer/tests/test_lazy_imports.py" in scripts
+    (guard,) = [line for line in scripts.splitlines() if line.strip().startswith("if grep -q")]
+    reason = guard.split('"')[1]
+    assert MISSING.startswith(reason), (reason, MISSING)  # the grep still matches the skip reason
+    assert "exit 1" in scripts and "-rs" in scripts
