@@ -37,6 +37,22 @@ PACKAGES = {
 }
 
 
+def execute(notebook: nbformat.NotebookNode, workdir: Path) -> str | None:
+    """Run every cell in a fresh kernel; None when all ran, else which cell raised and how.
+
+    nbclient stops at the first cell that raises (CellExecutionError) after storing that cell's
+    error output, so the cell is found from the outputs and its first lines are shown.
+    """
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
+        "metadata": {"path": str(workdir)}
+    })  # fmt: skip
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        return f"{_failing_cell(notebook)}\n\n{str(err)[-3000:]}"
+    return None
+
+
 def _failing_cell(notebook: nbformat.NotebookNode) -> str:
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
@@ -54,16 +70,24 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
     isolate_wandb(monkeypatch, tmp_path)
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.chdir(tmp_path)
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
-        "metadata": {"path": str(tmp_path)}
-    })  # fmt: skip
-    try:
-        client.execute()
-    except CellExecutionError as err:
-        pytest.fail(f"{path.name}: {_failing_cell(notebook)}\n\n{str(err)[-3000:]}")
+    failure = execute(nbformat.read(path, as_version=4), tmp_path)
+    assert failure is None, f"{path.name}: {failure}"
     problems = check_recorded(path.stem, tmp_path)
     assert not problems, "\n".join(problems)
+
+
+def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
+    """The failure path above, for real: the cell that raised is named, later cells never run."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("# the broken cell\nraise ValueError('boom')"),
+        nbformat.v4.new_code_cell("(open('ran-after', 'w'))"),
+    ])  # fmt: skip
+    failure = execute(notebook, tmp_path)
+    assert failure is not None and failure.startswith("cell 1 raised ValueError: boom")
+    assert "# the broken cell" in failure
+    assert not (tmp_path / "ran-after").exists()
+    assert execute(nbformat.v4.new_notebook(cells=[notebook.cells[0]]), tmp_path) is None
 
 
 def _code(path: Path) -> str:
