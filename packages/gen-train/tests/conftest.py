@@ -5,45 +5,35 @@ uv run --package gen-train pytest packages/gen-train
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gen_train.config import Config, smoke_config
-from gen_train.train import TrainResult, train
-from wb_common import find_run_dirs, read_run
-from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
+from gen_train.train import train
+from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
+
+# `gen-train --smoke` once, offline, in its own W&B sandbox.
+smoke_run = smoke_run_fixture(train, lambda root: smoke_config(Config(output_dir=root / "out")))
 
 
-@dataclasses.dataclass
-class SmokeRun:
-    cfg: Config
-    result: TrainResult
-    recorded: object  # wb_common.RecordedRun
-    root: Path
+def isolate_hub(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """An empty, offline Hugging Face cache: nothing this machine cached can make a test pass.
 
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
-    """`gen-train --smoke` once, offline, in its own W&B sandbox."""
-    root = tmp_path_factory.mktemp("smoke")
-    with pytest.MonkeyPatch.context() as mp:
-        runs = isolate_wandb(mp, root)
-        cfg = smoke_config(Config(output_dir=root / "out"))
-        result = train(cfg)
-        (run_dir,) = find_run_dirs(runs)
-        yield SmokeRun(cfg, result, read_run(run_dir), root)
+    huggingface_hub reads HF_HOME once, at import, into `constants.HF_HUB_CACHE`; the downloads
+    look that constant up per call. So the constant is patched, not only the variable.
+    """
+    cache = root / "hf-home" / "hub"
+    monkeypatch.setenv("HF_HOME", str(root / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    return cache
 
 
 @pytest.fixture
 def empty_hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty Hugging Face cache, so "offline" tests never find a model this machine cached.
-
-    huggingface_hub reads HF_HOME once at import; the cache path is looked up per call.
-    """
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    return tmp_path / "hf-cache"
+    """An empty Hugging Face cache, so "offline" tests never find a model this machine cached."""
+    return isolate_hub(monkeypatch, tmp_path)
 
 
 @pytest.fixture(scope="package", autouse=True)

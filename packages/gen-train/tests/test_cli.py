@@ -5,11 +5,14 @@ uv run --package gen-train pytest packages/gen-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
 import pytest
 from gen_train.cli import sweep_main, train_main
+
+HANGUL = re.compile("[가-힣]")
 
 
 def run_cli(monkeypatch, main, *args: str) -> int:
@@ -22,18 +25,20 @@ def run_cli(monkeypatch, main, *args: str) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "-0.1"], "gen-train: lr must be a positive number, got -0.1.\n"),
-        (["--train-steps", "0"], "gen-train: train_steps must be at least 1, got 0.\n"),
-        (["--resolution", "500"], "resolution must be a multiple of 8"),
-        (["--resume"], "gen-train: nothing to resume: no checkpoint.pt in "),
+        (["--lr", "-0.1"], " — lr must be a positive number, got -0.1.\n"),
+        (["--train-steps", "0"], " — train_steps must be at least 1, got 0.\n"),
+        (["--resolution", "500"], " — resolution must be a multiple of 8"),
+        (["--resume"], " — nothing to resume: no checkpoint.pt in "),
     ],
 )
 def test_user_errors_are_one_sentence_before_any_download(
     offline_wandb, monkeypatch, capsys, args, message
 ):
+    """Korean first, then the English sentence (STYLE.md), on one line after the program name."""
     code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(offline_wandb.parent / "o"))
     err = capsys.readouterr().err
     assert code == 2
+    assert err.startswith("gen-train: ") and HANGUL.search(err.split(" — ")[0]), err
     assert message in err and err.count("\n") == 1, err
     assert not (offline_wandb / "wandb").exists()  # no W&B run was created
 

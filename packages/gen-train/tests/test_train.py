@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 from gen_train.config import TINY_MODEL, Config, smoke_config
 from gen_train.model import WEIGHTS_FILE, build_tiny_pipeline
@@ -143,3 +144,42 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     assert [r["train/step"] for r in generated_rows(before)] == [0, 2, 4]
     assert [r["train/step"] for r in after.history if "train/loss" in r] == [5, 6]
     assert [r["train/step"] for r in generated_rows(after)] == [6]
+
+
+def short_config(tmp_path, **changes) -> Config:
+    """A few smoke steps on 32 images with one final prompt: a second training in seconds."""
+    cfg = smoke_config(Config(output_dir=tmp_path / "out"))
+    changes = {"max_train_samples": 32, "final_prompts": ["a red circle"], **changes}
+    return dataclasses.replace(cfg, **changes)
+
+
+def test_sample_every_step_keeps_only_the_last_loss_for_the_card(offline_wandb, tmp_path):
+    """sample_every=1: the card's train/loss is the mean of the last 1 loss, i.e. the last loss
+    (the slice `[-(sample_every - 1):]` once kept every loss when sample_every was 1)."""
+    result = train(short_config(tmp_path, train_steps=3, sample_every=1))
+    (run,) = (read_run(d) for d in find_run_dirs(offline_wandb))
+    losses = run.metric("train/loss")
+    assert len(losses) == 3 and len(set(losses)) == 3
+    assert result.metrics["train/loss"] == pytest.approx(losses[-1])
+    assert result.card.metrics["train/loss"] == round(losses[-1], 4)
+    assert [r["train/step"] for r in generated_rows(run)] == [0, 1, 2, 3]
+
+
+class Crash(Exception):
+    """Stands in for anything that ends training early: a bug, CUDA out of memory."""
+
+
+def test_a_crash_inside_training_marks_the_run_failed(offline_wandb, tmp_path, monkeypatch):
+    """`with start_run(...)`: wandb's Run.__exit__ finishes a crashed run with exit code 1, so
+    W&B shows it failed instead of leaving it running; what was logged before stays."""
+    import gen_train.train as train_module
+
+    def crash(*args, **kwargs):
+        raise Crash("CUDA out of memory")
+
+    monkeypatch.setattr(train_module, "training_step", crash)
+    with pytest.raises(Crash):
+        train(short_config(tmp_path, train_steps=2))
+    (run,) = (read_run(d) for d in find_run_dirs(offline_wandb))
+    assert run.exit_code == 1
+    assert run.metric("val/loss") and not run.metric("train/loss")  # the baseline, then the crash

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
-from gen_train.checkpoint import ResumeError
 from gen_train.config import Config, ConfigError, smoke_config
 from gen_train.data import DataError
 from gen_train.model import ModelDownloadError
@@ -17,21 +17,13 @@ from gen_train.model import ModelDownloadError
 USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 def train_main() -> None:
     from gen_train.train import train
 
     cfg = tyro.cli(
         Config, prog="gen-train", description="Fine-tune Stable Diffusion 1.5 with LoRA, in W&B."
     )
-    _run("gen-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("gen-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,9 @@ def sweep_main() -> None:
 
     args = tyro.cli(SweepArgs, prog="gen-sweep", description="Sweep lr, lora_rank, train_steps.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":  # `accelerate launch -m gen_train.cli ...`

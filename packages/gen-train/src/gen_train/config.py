@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 from wb_common.artifacts import collection_for
+from wb_common.tasks import TASKS
 
+TASK = "image-generation"  # the W&B project, model type and Registry collection: wb_common.tasks
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # runwayml/stable-diffusion-v1-5 is gone
 NARUTO = "lambdalabs/naruto-blip-captions"  # 1,221 images with BLIP captions, ~700 MB
 TINY_MODEL = "gen-train/tiny-sd"  # the --smoke pipeline, built from configs (model.py)
@@ -63,7 +65,8 @@ class Config:
     sample_table_size: int = 16  # rows of the dataset-preview Table (image, caption)
     output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
-    registry_collection: str = "sd15-naruto-lora"  # wandb-registry-model/<this>, alias staging
+    # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
+    registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -144,23 +147,33 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 
 def check_config(cfg: Config) -> None:
-    """Fail fast, before any download, with one sentence the user can act on."""
+    """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
     if cfg.dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+        raise ConfigError(
+            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
+            f"choose one of {', '.join(DATASETS)}."
+        )
     if not cfg.lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
-    for name in ("train_steps", "batch_size", "lora_rank", "sample_every", "checkpoint_every"):
+        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
+    for name in (
+        "train_steps", "batch_size", "lora_rank", "sample_every", "checkpoint_every",
+        "num_inference_steps", "val_samples",
+    ):  # fmt: skip
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+            raise ConfigError(_at_least_one(name, getattr(cfg, name)))
     if cfg.resolution < 8 or cfg.resolution % 8:
         raise ConfigError(
+            "resolution은 8의 배수여야 합니다 — "
             f"resolution must be a multiple of 8 (the VAE's factor), got {cfg.resolution}."
         )
-    if cfg.num_inference_steps < 1:
-        raise ConfigError(f"num_inference_steps must be at least 1, got {cfg.num_inference_steps}.")
     if not cfg.eval_prompts or not cfg.final_prompts:
-        raise ConfigError("eval_prompts and final_prompts need at least one prompt each.")
+        raise ConfigError(
+            "프롬프트가 하나 이상 있어야 합니다 — "
+            "eval_prompts and final_prompts need at least one prompt each."
+        )
     if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(f"max_train_samples must be at least 1, got {cfg.max_train_samples}.")
-    if cfg.val_samples < 1:
-        raise ConfigError(f"val_samples must be at least 1, got {cfg.val_samples}.")
+        raise ConfigError(_at_least_one("max_train_samples", cfg.max_train_samples))
+
+
+def _at_least_one(name: str, value: object) -> str:
+    return f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, got {value}."

@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from transformers import PreTrainedTokenizerBase
+from wb_common.hub import hub_reachable
 
 from gen_train.config import NARUTO, Config
-from gen_train.model import hub_reachable
 
 
 class DataError(RuntimeError):
@@ -121,8 +121,8 @@ def load_naruto(resolution: int, max_samples: int | None = None) -> tuple[torch.
             else (f"could not be downloaded ({type(err).__name__})")
         )
         raise DataError(
-            f"{NARUTO} {where}: use --smoke for the built-in synthetic captions, "
-            "or run once with network to cache it."
+            f"데이터셋을 내려받을 수 없습니다 — {NARUTO} {where}: use --smoke for the built-in "
+            "synthetic captions, or run once with network to cache it."
         ) from None
     if max_samples is not None:
         ds = ds.select(range(min(max_samples, len(ds))))
@@ -170,7 +170,8 @@ def build_datasets(
     data = CaptionedImages(images, captions, tokenize(tokenizer, captions))
     if len(data) <= cfg.val_samples:
         raise DataError(
-            f"{len(data)} images are too few to hold out val_samples={cfg.val_samples}."
+            f"검증용으로 떼어 둘 이미지가 부족합니다 — {len(data)} images are too few to hold out "
+            f"val_samples={cfg.val_samples}."
         )
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(cfg.seed))
     val, train = data.subset(order[: cfg.val_samples]), data.subset(order[cfg.val_samples :])

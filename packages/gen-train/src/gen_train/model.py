@@ -8,7 +8,6 @@ VAE, text encoder and UNet in half precision, add a PEFT LoRA adapter to the UNe
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -25,16 +24,17 @@ from huggingface_hub import snapshot_download
 from peft import LoraConfig
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 from wb_common import ModelCard
+from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
 from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+from wb_common.tasks import TASKS
 
-from gen_train.config import TINY_MODEL, Config
+from gen_train.config import TASK, TINY_MODEL, Config
 
 ARCHITECTURE = "stable-diffusion-1.5-unet-lora"
 WEIGHTS_FILE = "pytorch_lora_weights.safetensors"  # diffusers' name: load_lora_weights finds it
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]  # the attention projections, as in diffusers
-HUB_TIMEOUT_S = 3.0  # an air-gapped box must say so in seconds, not after a 60 s socket timeout
 
 
 class ModelDownloadError(RuntimeError):
@@ -69,7 +69,7 @@ def model_card(
     """The LoRA's card, built from the config and the final metrics: train(), notebook 06 and
     the viewer's tests all build it here."""
     return ModelCard(
-        model_type="diffusion-lora",
+        model_type=TASKS[TASK].model_type,  # "diffusion-lora"
         architecture=ARCHITECTURE,
         weights_file=WEIGHTS_FILE,
         class_names=[],  # a generator has no classes
@@ -149,23 +149,9 @@ def _from_hub(model_id: str, load):
             else f"could not be loaded ({type(err).__name__})"
         )
         raise ModelDownloadError(
-            f"{model_id} {where}: use --smoke for the built-in tiny pipeline, "
-            "or run once with network to cache it."
+            f"베이스 모델을 불러올 수 없습니다 — {model_id} {where}: use --smoke for the built-in "
+            "tiny pipeline, or run once with network to cache it."
         ) from None
-
-
-def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
-    """Whether the Hugging Face Hub answers now (HF_HUB_OFFLINE=1 counts as no)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
-    from huggingface_hub import constants
-    from huggingface_hub.utils import get_session
-
-    try:
-        get_session().head(constants.ENDPOINT, timeout=timeout)
-    except Exception:  # DNS failure, refused, proxy error, timeout: all mean "not now"
-        return False
-    return True
 
 
 def noise_scheduler_for(pipe: StableDiffusionPipeline) -> DDPMScheduler:

@@ -14,9 +14,11 @@ wb_common.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -36,10 +38,10 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.checkpoint import load_checkpoint, save_checkpoint
+from wb_common.resume import History, previous_record, recover_history, scalars
 
-from gen_train.checkpoint import load_checkpoint, save_checkpoint
-from gen_train.config import NARUTO, Config, check_config
+from gen_train.config import NARUTO, TASK, Config, check_config
 from gen_train.data import CaptionedImages, build_dataloaders, dataset_files, prepare_batch
 from gen_train.model import (
     WEIGHTS_FILE,
@@ -52,8 +54,6 @@ from gen_train.model import (
     optimizer_class,
     weight_dtype_for,
 )
-
-TASK = "image-generation"
 
 
 @dataclass
@@ -211,13 +211,25 @@ def _forever(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         yield from loader
 
 
-def train(cfg: Config) -> TrainResult:
-    """Train for `train_steps`, sampling as it goes, then version the LoRA and link it."""
-    check_config(cfg)  # before any download: a bad flag costs nothing
-    resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
+@dataclass
+class LoraTraining:
+    """What the loop works with: the pipeline, the LoRA-wrapped UNet and what trains it."""
+
+    pipe: StableDiffusionPipeline  # keeps the bare UNet, for sampling
+    unet: torch.nn.Module  # the same UNet as prepared by Accelerate: training steps use it
+    noise_scheduler: DDPMScheduler
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: torch.optim.lr_scheduler.LRScheduler
+    train_loader: DataLoader
+    val_loader: DataLoader
+    accelerator: Accelerator
+
+
+def build_training(cfg: Config, resumed: dict[str, Any] | None) -> LoraTraining:
+    """The frozen pipeline with a fresh LoRA (or the checkpoint's), loaders and optimiser,
+    prepared by Accelerate. Every download happens here, before a W&B run exists."""
     accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
     set_seed(cfg.seed)
-
     pipe = build_pipeline(cfg, dtype=weight_dtype_for(accelerator.mixed_precision))
     pipe.vae.requires_grad_(False)
     pipe.text_encoder.requires_grad_(False)
@@ -225,8 +237,6 @@ def train(cfg: Config) -> TrainResult:
     if cfg.gradient_checkpointing:
         pipe.unet.enable_gradient_checkpointing()
     pipe.to(accelerator.device)
-    noise_scheduler = noise_scheduler_for(pipe)
-
     train_loader, val_loader = build_dataloaders(cfg, pipe.tokenizer)
     optimizer = optimizer_class(cfg.use_8bit_adam, torch.cuda.is_available())(
         lora_params, lr=cfg.lr
@@ -234,127 +244,149 @@ def train(cfg: Config) -> TrainResult:
     lr_scheduler = get_scheduler(
         "constant_with_warmup", optimizer, num_warmup_steps=cfg.lr_warmup_steps
     )
-    start_step = 0
-    history: dict[int, dict[str, float]] = {}  # step -> the numbers logged at that step
     if resumed is not None:
         set_peft_model_state_dict(pipe.unet, resumed["lora"])
         optimizer.load_state_dict(resumed["optimizer"])
         lr_scheduler.load_state_dict(resumed["lr_scheduler"])
-        start_step = resumed["step"]
-        history = resumed.get("history", {})
     # The pipeline keeps the bare UNet for sampling; training steps go through the wrapper.
     unet, optimizer, train_loader, val_loader, lr_scheduler = accelerator.prepare(
         pipe.unet, optimizer, train_loader, val_loader, lr_scheduler
     )
+    return LoraTraining(
+        pipe, unet, noise_scheduler_for(pipe), optimizer, lr_scheduler, train_loader, val_loader,
+        accelerator,
+    )  # fmt: skip
 
-    run = start_run(
+
+def dataset_metadata(cfg: Config, t: LoraTraining) -> dict[str, Any]:
+    """What the dataset artifact says about itself: where it came from and how big it is."""
+    return {
+        "source": NARUTO if cfg.dataset == "naruto" else "gen_train.data (generated)",
+        "train_size": len(t.train_loader.dataset),
+        "val_size": len(t.val_loader.dataset),
+        "resolution": cfg.resolution,
+    }
+
+
+def validate(t: LoraTraining, cfg: Config) -> dict[str, float]:
+    """`evaluate` on the validation images, with the run's fixed noise seed."""
+    return evaluate(t.pipe, t.unet, t.noise_scheduler, t.val_loader, t.accelerator, cfg.seed)
+
+
+def evaluate_and_sample(
+    run: wandb.Run, step: int, t: LoraTraining, cfg: Config, history: History
+) -> dict[str, float]:
+    """val/loss and the eval prompts' images at `step`, logged as one row (the base model's at
+    step 0, then every `sample_every` steps) and kept in `history`. Returns the val metrics."""
+    val_metrics = evaluate(t.pipe, t.unet, t.noise_scheduler, t.val_loader, t.accelerator, cfg.seed)
+    seeds = sample_seeds(cfg, cfg.eval_prompts)
+    images = sample(t.pipe, cfg.eval_prompts, seeds, cfg, t.accelerator)
+    row = {**val_metrics, "train/step": step}
+    run.log({**row, "generated": generated(images, cfg.eval_prompts)}, step=step)
+    history.setdefault(step, {}).update(scalars(row))
+    return val_metrics
+
+
+def final_samples(t: LoraTraining, cfg: Config, step: int) -> wandb.Table:
+    """Every final prompt drawn from its own seed, in the `eval/samples` Table."""
+    seeds = sample_seeds(cfg, cfg.final_prompts)
+    images = sample(t.pipe, cfg.final_prompts, seeds, cfg, t.accelerator)
+    return final_table(cfg.final_prompts, images, seeds, step)
+
+
+def save_state(t: LoraTraining, cfg: Config, step: int, run_id: str, history: History) -> None:
+    """The checkpoint --resume needs (main process only): the LoRA, optimiser and schedule, the
+    step, the W&B run and what the run logged so far (--resume logs again what a kill lost)."""
+    if not t.accelerator.is_main_process:
+        return
+    state = {
+        "lora": get_peft_model_state_dict(t.accelerator.unwrap_model(t.unet)),
+        "optimizer": t.optimizer.state_dict(),
+        "lr_scheduler": t.lr_scheduler.state_dict(),
+        "step": step,
+        "run_id": run_id,
+        "history": history,
+    }
+    save_checkpoint(cfg.output_dir, state)
+
+
+def train(cfg: Config) -> TrainResult:
+    """Train for `train_steps`, sampling as it goes, then version the LoRA and link it."""
+    check_config(cfg)  # before any download: a bad flag costs nothing
+    resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
+    t = build_training(cfg, resumed)
+    start_step = resumed["step"] if resumed else 0
+    history = resumed.get("history", {}) if resumed else {}  # step -> the numbers logged there
+    with start_run(
         TASK,
         cfg,
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset],
         run_id=resumed["run_id"] if resumed else None,
-        disabled=not accelerator.is_main_process,
-    )
-    # Every row is logged at step=train/step (the optimizer step; 0: the base model) and charts
-    # plot against train/step: a resumed run continues the same axis and never reuses a step.
-    run.define_metric("train/step")
-    for key in ("train/*", "val/*", "epoch", "generated"):
-        run.define_metric(key, step_metric="train/step")
-    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-    previous = previous_record(run)
+        disabled=not t.accelerator.is_main_process,
+    ) as run:
+        # Every row is logged at step=train/step (the optimizer step; 0: the base model) and
+        # charts plot against it: a resumed run continues the same axis, never reusing a step.
+        run.define_metric("train/step")
+        for key in ("train/*", "val/*", "epoch", "generated"):
+            run.define_metric(key, step_metric="train/step")
+        previous = previous_record(run)  # what a killed run's files still hold
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+            files = dataset_files(cfg, t.train_loader.dataset, t.val_loader.dataset)
+            log_dataset_artifact(
+                run, cfg.dataset_name, path=files, metadata=dataset_metadata(cfg, t)
+            )
+        if previous.missing("dataset/samples"):
+            samples = sample_table(t.train_loader.dataset, cfg.sample_table_size)
+            run.log({"dataset/samples": samples}, step=0)
+        if start_step == 0:  # the base model's val/loss and images: the baseline
+            val_metrics = evaluate_and_sample(run, 0, t, cfg, history)
+        recover_history(run, history, previous)  # steps the checkpoint has and the run lost
 
-    train_data, val_data = train_loader.dataset, val_loader.dataset
-    eval_seeds = sample_seeds(cfg, cfg.eval_prompts)
-    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-        log_dataset_artifact(
-            run,
-            cfg.dataset_name,
-            path=dataset_files(cfg, train_data, val_data),
-            metadata={
-                "source": NARUTO if cfg.dataset == "naruto" else "gen_train.data (generated)",
-                "train_size": len(train_data),
-                "val_size": len(val_data),
-                "resolution": cfg.resolution,
-            },
+        batches = _forever(t.train_loader)
+        recent_losses: deque[float] = deque(maxlen=cfg.sample_every)  # card: their mean
+        for step in range(start_step + 1, cfg.train_steps + 1):
+            loss = training_step(
+                next(batches), t.pipe, t.unet, t.noise_scheduler, t.optimizer, t.lr_scheduler,
+                t.accelerator, cfg.max_grad_norm,
+            )  # fmt: skip
+            loss = t.accelerator.reduce(loss, reduction="mean").item()
+            recent_losses.append(loss)
+            row = {
+                "train/loss": loss,
+                "train/lr": t.lr_scheduler.get_last_lr()[0],
+                "train/step": step,
+                "epoch": step / len(t.train_loader),
+            }
+            run.log(row, step=step)
+            history[step] = scalars(row)
+            if step % cfg.sample_every == 0 or step == cfg.train_steps:
+                val_metrics = evaluate_and_sample(run, step, t, cfg, history)
+                t.accelerator.print(
+                    f"step {step}/{cfg.train_steps}  train/loss {loss:.4f}  "
+                    f"val/loss {val_metrics['val/loss']:.4f}"
+                )
+            if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
+                save_state(t, cfg, step, run.id, history)
+        if start_step >= cfg.train_steps:  # resumed a run that had already finished every step
+            val_metrics = validate(t, cfg)
+
+        last_step = max(cfg.train_steps, start_step)
+        run.log({"eval/samples": final_samples(t, cfg, last_step)}, step=last_step)
+
+        metrics = dict(val_metrics)
+        if recent_losses:
+            metrics["train/loss"] = sum(recent_losses) / len(recent_losses)
+        card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
+        lora_dir = cfg.output_dir / "lora"
+        if t.accelerator.is_main_process:
+            weights = save_lora(t.accelerator.unwrap_model(t.unet), lora_dir)
+            artifact = log_model_artifact(run, cfg.model_name, weights, card)
+            link_to_registry(
+                run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
+            )
+        result = TrainResult(
+            metrics, run.id, None if run.disabled else Path(run.sync_dir), lora_dir, card
         )
-    if previous.missing("dataset/samples"):
-        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
-    if start_step == 0:  # the base model's val/loss and images: the baseline
-        val_metrics = evaluate(pipe, unet, noise_scheduler, val_loader, accelerator, cfg.seed)
-        images = sample(pipe, cfg.eval_prompts, eval_seeds, cfg, accelerator)
-        row = {**val_metrics, "train/step": 0}
-        run.log({**row, "generated": generated(images, cfg.eval_prompts)}, step=0)
-        history[0] = scalars(row)
-    recover_history(run, history, previous)  # steps the checkpoint has and the run file lost
-
-    steps_per_epoch = len(train_loader)
-    batches = _forever(train_loader)
-    recent_losses: list[float] = []
-    for step in range(start_step + 1, cfg.train_steps + 1):
-        loss = training_step(
-            next(batches), pipe, unet, noise_scheduler, optimizer, lr_scheduler, accelerator,
-            cfg.max_grad_norm,
-        )  # fmt: skip
-        loss = accelerator.reduce(loss, reduction="mean").item()
-        recent_losses = [*recent_losses[-(cfg.sample_every - 1) :], loss]
-        row = {
-            "train/loss": loss,
-            "train/lr": lr_scheduler.get_last_lr()[0],
-            "train/step": step,
-            "epoch": step / steps_per_epoch,
-        }
-        run.log(row, step=step)
-        history[step] = scalars(row)
-        if step % cfg.sample_every == 0 or step == cfg.train_steps:
-            val_metrics = evaluate(pipe, unet, noise_scheduler, val_loader, accelerator, cfg.seed)
-            images = sample(pipe, cfg.eval_prompts, eval_seeds, cfg, accelerator)
-            run.log({**val_metrics, "generated": generated(images, cfg.eval_prompts)}, step=step)
-            history[step].update(scalars(val_metrics))
-            accelerator.print(
-                f"step {step}/{cfg.train_steps}  train/loss {loss:.4f}  "
-                f"val/loss {val_metrics['val/loss']:.4f}"
-            )
-        if accelerator.is_main_process and (
-            step % cfg.checkpoint_every == 0 or step == cfg.train_steps
-        ):
-            save_checkpoint(
-                cfg.output_dir,
-                {
-                    "lora": get_peft_model_state_dict(accelerator.unwrap_model(unet)),
-                    "optimizer": optimizer.state_dict(),
-                    "lr_scheduler": lr_scheduler.state_dict(),
-                    "step": step,
-                    "run_id": run.id,
-                    "history": history,  # --resume logs again what the run file lost
-                },
-            )
-    if start_step >= cfg.train_steps:  # resumed a run that had already finished every step
-        val_metrics = evaluate(pipe, unet, noise_scheduler, val_loader, accelerator, cfg.seed)
-
-    final_seeds = sample_seeds(cfg, cfg.final_prompts)
-    final_images = sample(pipe, cfg.final_prompts, final_seeds, cfg, accelerator)
-    last_step = max(cfg.train_steps, start_step)
-    run.log(
-        {"eval/samples": final_table(cfg.final_prompts, final_images, final_seeds, last_step)},
-        step=last_step,
-    )
-
-    metrics = dict(val_metrics)
-    if recent_losses:
-        metrics["train/loss"] = sum(recent_losses) / len(recent_losses)
-    lora_dir = cfg.output_dir / "lora"
-    card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
-    if accelerator.is_main_process:
-        weights = save_lora(accelerator.unwrap_model(unet), lora_dir)
-        artifact = log_model_artifact(run, cfg.model_name, weights, card)
-        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-    result = TrainResult(
-        metrics=metrics,
-        run_id=run.id,
-        run_dir=None if run.disabled else Path(run.sync_dir),
-        lora_dir=lora_dir,
-        card=card,
-    )
-    run.finish()
-    accelerator.end_training()
+    t.accelerator.end_training()
     return result
