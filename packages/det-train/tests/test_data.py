@@ -5,11 +5,9 @@ uv run --package det-train pytest packages/det-train/tests/test_data.py
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
-from det_train import cli
 from det_train.data import (
     SYNTHETIC_CLASSES,
     DataError,
@@ -54,14 +52,3 @@ def test_coco128_offline_fails_fast_with_one_sentence(offline_wandb, tmp_path):
         download_coco128(tmp_path / "datasets")
     assert time.monotonic() - started < 30
     assert "\n" not in str(err.value)
-
-
-def test_cli_ends_with_the_sentence_not_a_traceback(offline_wandb, tmp_path, monkeypatch, capsys):
-    argv = ["det-train", "--data-dir", str(tmp_path / "datasets")]
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as exit_info:
-        cli.train_main()
-    assert exit_info.value.code == 2
-    message = capsys.readouterr().err.strip().splitlines()[-1]
-    assert message.startswith("det-train: COCO128 could not be downloaded")
-    assert "--smoke" in message

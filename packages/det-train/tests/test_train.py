@@ -10,11 +10,15 @@ import json
 import shutil
 
 import pytest
+from det_train.checkpoint import METRIC_KEYS
 from det_train.config import Config, smoke_config
-from det_train.train import METRIC_KEYS, ResumeError, train
+from det_train.model import model_card
+from det_train.train import train
 from wb_common import ModelCard, find_run_dirs, read_run
+from wb_common.checkpoint import ResumeError, load_run_id
 from wb_common.pending import pending_actions
 
+SETTINGS_BEFORE = "ultralytics-settings-before.json"  # conftest.keep_ultralytics_settings
 OUR_KEYS = set(METRIC_KEYS) | {"epoch"}
 ULTRALYTICS_KEYS = {
     "train/box_loss", "train/cls_loss", "train/dfl_loss", "val/box_loss",
@@ -55,8 +59,11 @@ def test_summary_and_result_report_best_pt(smoke_run):
 
 
 def test_ultralytics_settings_are_unchanged(smoke_run):
-    assert smoke_run.settings_after == smoke_run.settings_before
-    assert json.loads(smoke_run.settings_after)["wandb"] is False
+    from ultralytics.utils import SETTINGS_FILE
+
+    after = SETTINGS_FILE.read_text()
+    assert after == (smoke_run.root / SETTINGS_BEFORE).read_text()  # copied by conftest's setup
+    assert json.loads(after)["wandb"] is False
 
 
 def test_dataset_artifact_versions_the_yolo_folder(smoke_run):
@@ -140,6 +147,14 @@ def test_model_artifact_holds_best_pt_and_card(smoke_run, tmp_path):
     assert card.metrics["val/mAP50"] == round(smoke_run.result.metrics["val/mAP50"], 4)
     assert card.run_path.endswith(run.run_id)
     assert card.dataset_artifact == "synthetic-shapes:latest"
+    assert card.extra == {"imgsz": 96, "conf": 0.001}
+    # train() ships exactly the card model_card() builds (the notebook and the viewer use it too).
+    assert card == model_card(
+        smoke_run.cfg,
+        class_names=card.class_names,
+        metrics=smoke_run.result.metrics,
+        run_path=card.run_path,
+    )
     # What the viewer does with the card alone (a download names the file as in the artifact).
     weights = tmp_path / card.weights_file
     shutil.copyfile(artifact.files["best.pt"], weights)
@@ -172,6 +187,7 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     second = train(dataclasses.replace(cfg, resume=True))
     before, after = (read_run(d) for d in find_run_dirs(offline_wandb, second.run_id))
     assert before.exit_code == 1  # the interrupted run was marked failed, not left open
+    assert load_run_id(cfg.output_dir) == second.run_id  # wandb_run.json, beside Ultralytics'
     assert [r["epoch"] for r in before.history if "val/mAP50" in r] == [1]
     assert [r["epoch"] for r in after.history if "val/mAP50" in r] == [2]
     assert after.run_id == before.run_id and after.exit_code == 0

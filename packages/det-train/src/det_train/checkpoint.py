@@ -1,11 +1,12 @@
-"""`--resume` with Ultralytics: what the run logged, read back from its checkpoint folder.
+"""Ultralytics' own checkpoint folder, read for `--resume` (why det keeps a checkpoint.py).
 
 Ultralytics checkpoints itself (`train/weights/last.pt`, every epoch) and, just before, appends
 the epoch's numbers to `train/results.csv`: the same keys our W&B callback logs (its losses,
 `metrics/...(B)`, `lr/pg*`). So the checkpoint folder already carries what the run logged per
 epoch; `logged_history` turns it back into the W&B rows, and `--resume` logs again the epochs a
 killed run file lost (wb_common.resume). The CSV keeps 6 significant digits: a recovered value
-can differ from the lost one in the 7th.
+can differ from the lost one in the 7th. The W&B run id lies beside it, in
+`wb_common.checkpoint`'s `wandb_run.json`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wb_common.checkpoint import RUN_STATE_FILE, ResumeError, load_run_id
 from wb_common.resume import History, scalars
 
 RESULTS_CSV = "results.csv"
+LAST_CHECKPOINT = Path("train") / "weights" / "last.pt"  # in output_dir: Ultralytics' own
 
 # Our keys (the ROADMAP's) <- Ultralytics' names for the same numbers ("(B)": boxes).
 METRIC_KEYS = {
@@ -48,3 +51,24 @@ def logged_history(save_dir: Path) -> History:
             epoch = int(float(values["epoch"]))
             history[epoch] = scalars(epoch_row({k: float(v) for k, v in values.items()}, epoch))
     return history
+
+
+def resume_point(output_dir: Path) -> tuple[str, Path]:
+    """The W&B run id and Ultralytics' last.pt that `--resume` continues, or ResumeError."""
+    run_id = load_run_id(output_dir)
+    last = output_dir / LAST_CHECKPOINT
+    if run_id is None or not last.is_file():
+        raise ResumeError(
+            "이어서 학습할 run이 없습니다 — "
+            f"nothing to resume: no {RUN_STATE_FILE} and {LAST_CHECKPOINT.as_posix()} in "
+            f"{output_dir}; start without --resume."
+        )
+    from ultralytics.utils.patches import torch_load
+
+    # Ultralytics marks a finished training by stripping last.pt to epoch -1.
+    if torch_load(last, map_location="cpu", weights_only=False).get("epoch", -1) < 0:
+        raise ResumeError(
+            "이 학습은 이미 끝났습니다 — "
+            f"the training in {output_dir} already finished; start without --resume."
+        )
+    return run_id, last

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
 from det_train.config import Config, ConfigError, smoke_config
 from det_train.data import DataError
 from det_train.model import WeightsDownloadError
-from det_train.train import ResumeError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
-
-
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
 
 
 def train_main() -> None:
     from det_train.train import train
 
     cfg = tyro.cli(Config, prog="det-train", description="Fine-tune YOLOv8n with W&B tracking.")
-    _run("det-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("det-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,9 @@ def sweep_main() -> None:
 
     args = tyro.cli(SweepArgs, prog="det-sweep", description="Sweep lr0, imgsz, augmentation.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("det-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "det-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":

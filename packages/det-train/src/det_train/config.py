@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-detection"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
 DATASETS = ("coco128", "voc", "synthetic")
@@ -64,7 +64,8 @@ class Config:
     val_table_size: int = 32  # validation images in the predictions Table and the box overlays
     output_dir: Path = Path("outputs/det-train")  # Ultralytics' run folder lands in <this>/train
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
-    registry_collection: str = "coco128-detector"  # wandb-registry-model/<this>, alias staging
+    # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
+    registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -131,20 +132,31 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download or training, with one sentence the user can act on."""
     if cfg.dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+        raise ConfigError(
+            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
+            f"choose one of {', '.join(DATASETS)}."
+        )
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(
-            f"unknown optimizer {cfg.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}."
+            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
+            f"choose one of {', '.join(OPTIMIZERS)}."
         )
     if not cfg.lr0 > 0:
-        raise ConfigError(f"lr0 must be a positive number, got {cfg.lr0}.")
+        raise ConfigError(f"lr0는 양수여야 합니다 — lr0 must be a positive number, got {cfg.lr0}.")
     for name in ("epochs", "batch", "imgsz"):
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+            raise ConfigError(
+                f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, "
+                f"got {getattr(cfg, name)}."
+            )
     if cfg.imgsz % 32:
         raise ConfigError(
-            f"imgsz must be a multiple of 32 (YOLO's largest stride), got {cfg.imgsz}."
+            f"imgsz는 32의 배수여야 합니다 — imgsz must be a multiple of 32 "
+            f"(YOLO's largest stride), got {cfg.imgsz}."
         )
     for name in ("mosaic", "fliplr", "hsv_h", "hsv_s", "hsv_v", "conf"):
         if not 0.0 <= getattr(cfg, name) <= 1.0:
-            raise ConfigError(f"{name} must be between 0 and 1, got {getattr(cfg, name)}.")
+            raise ConfigError(
+                f"{name}은(는) 0과 1 사이여야 합니다 — {name} must be between 0 and 1, "
+                f"got {getattr(cfg, name)}."
+            )

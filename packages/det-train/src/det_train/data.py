@@ -175,6 +175,7 @@ def download_coco128(data_dir: Path) -> Path:
             safe_download(COCO128_URL, dir=data_dir, unzip=True, delete=True)
         except Exception as err:  # ConnectionError offline, a truncated zip, a full disk
             raise DataError(
+                "COCO128을 내려받지 못했습니다 — "
                 f"COCO128 could not be downloaded to {data_dir} ({type(err).__name__}): "
                 "use --smoke for the built-in synthetic dataset, or unzip coco128.zip there."
             ) from None
@@ -199,6 +200,7 @@ def download_voc(data_dir: Path) -> Path:
         check_det_dataset(str(yaml_path))
     except Exception as err:
         raise DataError(
+            "PASCAL VOC를 내려받지 못했습니다 — "
             f"PASCAL VOC could not be downloaded to {root} ({type(err).__name__}): "
             "use --smoke for the built-in synthetic dataset, or --dataset coco128 (7 MB)."
         ) from None
@@ -225,6 +227,7 @@ def build_datasets(cfg: Config) -> DetectionData:
     train_images, val_images = images(spec["train"]), images(spec["val"])
     if not train_images or not val_images:
         raise DataError(
+            "데이터셋에 이미지가 없습니다 — "
             f"{yaml_path} lists no images ({len(train_images)} train, {len(val_images)} val): "
             "delete the folder to download it again, or use --smoke."
         )

@@ -35,6 +35,7 @@ def build_model(cfg: Config, checkpoint: Path | None = None):
         return YOLO(cfg.weights)
     except Exception as err:  # ConnectionError offline, a truncated download, a missing file
         raise WeightsDownloadError(
+            "사전 학습 가중치를 불러오지 못했습니다 — "
             f"{cfg.weights} could not be loaded or downloaded ({type(err).__name__}): "
             "use --smoke, or --no-pretrained to train from yolov8n.yaml without weights."
         ) from None

@@ -10,18 +10,14 @@ the first run were already set up.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import functools
 from difflib import get_close_matches
 from typing import Any
 
-from wb_common import SweepResult, create_report, run_sweep
-from wb_common.report import sweep_report_spec
-from wb_common.sweep import TrialFn, params_slug
+from wb_common.sweep import TaskSweep
 
-from det_train.config import ULTRALYTICS_FIELDS, Config, ConfigError, check_config
-from det_train.train import TASK, TrainResult, train
+from det_train.config import TASK, ULTRALYTICS_FIELDS, Config, ConfigError, check_config
+from det_train.train import train
 
 SWEEP_CONFIG: dict[str, Any] = {
     "method": "bayes",
@@ -36,14 +32,11 @@ SWEEP_CONFIG: dict[str, Any] = {
     },
 }
 SMOKE_IMGSZ = [64, 96]  # the smoke sweep's image sizes: seconds a trial on a CPU
-
-
-def smoke_sweep_config(sweep_config: dict[str, Any]) -> dict[str, Any]:
-    """The same sweep with image sizes a CPU trains in seconds."""
-    smoke = copy.deepcopy(sweep_config)
-    if "imgsz" in smoke["parameters"]:
-        smoke["parameters"]["imgsz"] = {"values": SMOKE_IMGSZ}
-    return smoke
+# The same sweep with image sizes a CPU trains in seconds (`--smoke`).
+SMOKE_SWEEP_CONFIG: dict[str, Any] = {
+    **SWEEP_CONFIG,
+    "parameters": {**SWEEP_CONFIG["parameters"], "imgsz": {"values": SMOKE_IMGSZ}},
+}
 
 
 def _candidate_values(spec: dict[str, Any]) -> list[Any]:
@@ -66,11 +59,13 @@ def check_sweep_parameters(sweep_config: dict[str, Any], base: Config) -> None:
             )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
+                "Ultralytics가 모르는 스윕 파라미터입니다 — "
                 f"sweep parameter {name!r} is not an Ultralytics training argument{hint}: "
                 "Ultralytics would stop with a SyntaxError; fix the sweep config."
             )
         if name not in ULTRALYTICS_FIELDS:
             raise ConfigError(
+                "det-train이 전달하지 않는 스윕 파라미터입니다 — "
                 f"sweep parameter {name!r} is an Ultralytics argument det-train does not pass on: "
                 f"sweep one of {', '.join(ULTRALYTICS_FIELDS)}."
             )
@@ -79,80 +74,30 @@ def check_sweep_parameters(sweep_config: dict[str, Any], base: Config) -> None:
                 check_cfg({name: value})
             except (TypeError, ValueError) as err:
                 raise ConfigError(
+                    "Ultralytics가 거부할 스윕 값입니다 — "
                     f"sweep parameter {name}={value!r} would be rejected by Ultralytics "
                     f"({str(err).splitlines()[0]}): fix its range or values."
                 ) from None
             check_config(dataclasses.replace(base, **{name: value}))
     if base.optimizer == "auto" and "lr0" in sweep_config.get("parameters", {}):
         raise ConfigError(
+            "optimizer 'auto'는 lr0를 무시하므로 lr0 스윕은 의미가 없습니다 — "
             "optimizer 'auto' ignores lr0, so sweeping lr0 would change nothing: "
             "pass --config.optimizer SGD (or AdamW)."
         )
 
 
-def run_trial(base: Config, params: dict[str, Any], group: str) -> TrainResult:
-    """One sweep trial: the base config with the suggested parameters, in the sweep's group."""
-    cfg = dataclasses.replace(
-        base,
-        **params,
-        group=group,
-        output_dir=base.output_dir / group / f"trial-{params_slug(params)}",
-        resume=False,
-        sweep_trial=True,  # no link per trial: only the best trial's model, after the sweep
-    )
-    return train(cfg)
-
-
-def sweep_config_for(cfg: Config) -> dict[str, Any]:
-    """SWEEP_CONFIG, or its smoke variant (CPU-sized images) when `cfg.smoke`."""
-    return smoke_sweep_config(SWEEP_CONFIG) if cfg.smoke else SWEEP_CONFIG
-
-
-def trial_fn(base: Config) -> TrialFn:
-    """`trial_fn(params, group)`: one trial of `base`, for `agent_trial` and `run_sweep`."""
-    return functools.partial(run_trial, base)
-
-
-def report_spec_for(
-    group: str | None, sweep_config: dict[str, Any] = SWEEP_CONFIG, n_trials: int | None = None
-) -> dict[str, Any]:
-    """The comparison report's spec: the same for `det-sweep` and the notebook (REPORT_FACTS)."""
-    return sweep_report_spec(
-        TASK,
-        group=group,
-        params=list(sweep_config["parameters"]),
-        n_trials=n_trials,
-        metric=sweep_config["metric"]["name"],
-    )
-
-
-def sweep(
-    base: Config,
-    count: int,
-    sweep_config: dict[str, Any] | None = None,
-    *,
-    sweep_id: str | None = None,
-) -> SweepResult:
-    """Run `count` trials, link the best trial's model, then publish or queue the Report.
-
-    Without `sweep_config`: `sweep_config_for(base)`. With `sweep_id` (ENTITY/PROJECT/ID) this
-    machine joins a sweep on the server as one more agent; `wb-demo report --sweep` then makes
-    the report and the one registry link when every agent is done.
-    """
-    sweep_config = sweep_config or sweep_config_for(base)
-    check_config(base)
-    check_sweep_parameters(sweep_config, base)
-    result = run_sweep(
-        sweep_config,
-        trial_fn(base),
-        task=TASK,
-        count=count,
-        fields=[f.name for f in dataclasses.fields(Config)],
-        sweep_id=sweep_id,
-        smoke=base.smoke,
-    )
-    if sweep_id is None:
-        best = result.best
-        spec = report_spec_for(result.group, sweep_config, len(result.trials))
-        create_report(spec, run_dir=best.run_dir if best else None)
-    return result
+SWEEP = TaskSweep(
+    TASK,
+    SWEEP_CONFIG,
+    train,
+    check_config,
+    smoke_sweep_config=SMOKE_SWEEP_CONFIG,
+    check_parameters=check_sweep_parameters,
+)
+# The names the notebook, the CLI and the tests use:
+sweep_config_for = SWEEP.config_for  # SWEEP_CONFIG, or SMOKE_SWEEP_CONFIG when cfg.smoke
+run_trial = SWEEP.run_trial
+trial_fn = SWEEP.trial_fn
+report_spec_for = SWEEP.report_spec
+sweep = SWEEP.sweep

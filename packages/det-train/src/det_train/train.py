@@ -8,13 +8,13 @@ One run for everything. We start it (`start_run`); Ultralytics' trainer does the
 the end of each epoch, a callback (`add_wandb_logging`) logs Ultralytics' own numbers under its own
 keys (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0`) together with the ROADMAP's (`val/mAP50` ...).
 After training, Ultralytics' plots, the box overlays, the tables, the artifacts and the Registry
-link go into the same run, and we finish it. No Ultralytics setting is changed: nothing sticks on
-disk for the next run.
+link go into the same run, and leaving `with start_run(...)` finishes it (as failed on an error,
+so `--resume` continues it). No Ultralytics setting is changed: nothing sticks on disk for the
+next run.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,19 +28,14 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.checkpoint import save_run_id
 from wb_common.resume import previous_record, recover_history
 
-from det_train.checkpoint import METRIC_KEYS, epoch_row, logged_history  # noqa: F401 (re-export)
+from det_train.checkpoint import epoch_row, logged_history, resume_point
 from det_train.config import TASK, ULTRALYTICS_FIELDS, Config, check_config
 from det_train.data import Box, DetectionData, build_datasets, read_boxes
 from det_train.model import build_model, model_card
 from det_train.yolo_env import ensure_font
-
-RUN_STATE_FILE = "wandb_run.json"  # the W&B run id, so --resume continues the same run
-
-
-class ResumeError(RuntimeError):
-    """`--resume` was asked for but there is nothing to resume."""
 
 
 @dataclass
@@ -201,10 +196,10 @@ def add_wandb_logging(model: Any, run: wandb.Run) -> None:
     """Log each epoch of Ultralytics' trainer into `run`: its own metrics under its own keys
     (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0` ...) and ours (`val/mAP50` ...).
 
-    Ultralytics' built-in W&B logger is kept out of this trainer, on purpose: it writes only to
-    the global `wandb.run`, which wb_common leaves unset (runs start with reinit="create_new"),
-    so it would start a second run and finish it (FACTS.md notes releases that finish whatever
-    run is active, and log with step=epoch+1, dropping our rows).
+    Ultralytics' built-in W&B logger is kept out of this trainer, on purpose: it writes to the
+    global `wandb.run`, which is ours (wb_common starts runs with reinit="finish_previous"), so it
+    would log into our run without our step (rows at steps already logged are dropped), add a
+    model artifact of its own, and some releases finish the active run at the end (FACTS.md).
     It is also switched off whenever pytest or GitHub Actions runs, so CI could never check it.
     """
 
@@ -239,22 +234,26 @@ def ultralytics_plots(save_dir: Path) -> dict[str, wandb.Image]:
     }
 
 
-def _read_run_id(cfg: Config) -> tuple[str, Path]:
-    state = cfg.output_dir / RUN_STATE_FILE
-    last = cfg.output_dir / "train" / "weights" / "last.pt"
-    if not state.is_file() or not last.is_file():
-        raise ResumeError(
-            f"nothing to resume: no {RUN_STATE_FILE} and train/weights/last.pt in "
-            f"{cfg.output_dir}; start without --resume."
-        )
-    from ultralytics.utils.patches import torch_load
+def dataset_metadata(cfg: Config, data: DetectionData) -> dict[str, Any]:
+    """What the dataset artifact says about itself: source, format, classes, split sizes."""
+    return {
+        "source": cfg.dataset,
+        "format": "yolo",
+        "class_names": data.class_names,
+        "train_images": len(data.train_images),
+        "val_images": len(data.val_images),
+    }
 
-    # Ultralytics marks a finished training by stripping last.pt to epoch -1.
-    if torch_load(last, map_location="cpu", weights_only=False).get("epoch", -1) < 0:
-        raise ResumeError(
-            f"the training in {cfg.output_dir} already finished; start without --resume."
-        )
-    return json.loads(state.read_text())["run_id"], last
+
+def final_metrics(validator_metrics: Any) -> dict[str, float]:
+    """best.pt re-validated by Ultralytics after training (`DetMetrics.box`), under our keys."""
+    box = validator_metrics.box
+    return {
+        "val/mAP50": float(box.map50),
+        "val/mAP50-95": float(box.map),
+        "val/precision": float(box.mp),
+        "val/recall": float(box.mr),
+    }
 
 
 def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> TrainResult:
@@ -263,17 +262,15 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
     `callbacks` are extra Ultralytics callbacks by event (e.g. {"on_fit_epoch_end": [fn]}).
     """
     check_config(cfg)  # before any download: a bad flag costs nothing
-    run_id, checkpoint = _read_run_id(cfg) if cfg.resume else (None, None)
+    run_id, checkpoint = resume_point(cfg.output_dir) if cfg.resume else (None, None)
     data = build_datasets(cfg)
     model = build_model(cfg, checkpoint)
     ensure_font()
 
-    run = start_run(
-        TASK, cfg, group=cfg.group, tags=["smoke"] if cfg.smoke else [cfg.dataset], run_id=run_id
-    )
-    try:
-        cfg.output_dir.mkdir(parents=True, exist_ok=True)
-        (cfg.output_dir / RUN_STATE_FILE).write_text(json.dumps({"run_id": run.id}))
+    tags = ["smoke"] if cfg.smoke else [cfg.dataset]
+    # Leaving `with` finishes the run; an exception marks it failed (exit code 1), resumable.
+    with start_run(TASK, cfg, group=cfg.group, tags=tags, run_id=run_id) as run:
+        save_run_id(cfg.output_dir, run.id)  # wandb_run.json: --resume continues this run
         # What the earlier files of a resumed run still hold (kill -9 loses wandb's last 32 KiB).
         previous = previous_record(run)
         if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
@@ -283,20 +280,14 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
                 run,
                 cfg.dataset_name,
                 path=None if cfg.dataset == "voc" else data.root,  # VOC is 2.8 GB: metadata only
-                metadata={
-                    "source": cfg.dataset,
-                    "format": "yolo",
-                    "class_names": data.class_names,
-                    "train_images": len(data.train_images),
-                    "val_images": len(data.val_images),
-                },
+                metadata=dataset_metadata(cfg, data),
             )
         if previous.missing("dataset/samples"):
             run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)}, step=0)
         if checkpoint is not None:  # epochs in results.csv that the killed run file lost
-            recover_history(run, logged_history(Path(checkpoint).parents[1]), previous)
+            recover_history(run, logged_history(checkpoint.parents[1]), previous)
 
-        add_wandb_logging(model, run)
+        add_wandb_logging(model, run)  # run.define_metric + run.log(..., step=epoch) each epoch
         # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.
         for event, functions in (callbacks or {}).items():
             for function in functions:
@@ -308,21 +299,14 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
         trainer = model.trainer
 
         # After training, Ultralytics re-validated best.pt: those are the numbers we ship.
-        final = trainer.validator.metrics
-        box = final.box
-        metrics = {
-            "val/mAP50": float(box.map50),
-            "val/mAP50-95": float(box.map),
-            "val/precision": float(box.mp),
-            "val/recall": float(box.mr),
-        }
+        metrics = final_metrics(trainer.validator.metrics)
         run.summary.update(metrics)
         predictions = predict(trainer.best, data.val_images[: cfg.val_table_size], cfg)
         overlays = [overlay(p, data.class_names) for p in predictions]  # uploaded once, used twice
         run.log(
             {
                 **ultralytics_plots(Path(trainer.save_dir)),
-                "val/per_class_ap": per_class_table(final),
+                "val/per_class_ap": per_class_table(trainer.validator.metrics),
                 "val/examples": overlays,
                 "val/predictions": prediction_table(predictions, overlays, data.class_names),
             },
@@ -330,15 +314,11 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
         )
 
         model_path = Path(trainer.best)
-        card = model_card(
-            cfg,
-            class_names=data.class_names,
-            metrics=metrics,
-            run_path="" if run.disabled else run.path,
-        )
+        run_path = "" if run.disabled else run.path
+        card = model_card(cfg, class_names=data.class_names, metrics=metrics, run_path=run_path)
         artifact = log_model_artifact(run, cfg.model_name, model_path, card)
         link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-        result = TrainResult(
+        return TrainResult(
             metrics=metrics,
             run_id=run.id,
             run_dir=None if run.disabled else Path(run.sync_dir),
@@ -346,8 +326,3 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
             card=card,
             save_dir=Path(trainer.save_dir),
         )
-    except BaseException:
-        run.finish(exit_code=1)  # marked failed, resumable with --resume
-        raise
-    run.finish()
-    return result
