@@ -2,11 +2,11 @@
 
     .venv/bin/python -m pytest apps/viewer -q -p no:logging
 
-The classifier is cls-train's own smoke training (a real artifact: weights + model card); the
-segmenter is seg-train's own network (`build_model`) with its class mapping, untrained. The
-detection and video models are built with the constructors and card shapes det-train and
-video-train use, with random weights: the viewer must load and run every one of them from the
-card alone, which is what these tests check.
+The classifier is cls-train's own smoke training (a real artifact: weights + model card). The
+segmenter, the video model and the detector are untrained, each with the card its package's
+`model_card(...)` builds (the function train() ships) and its package's network (`build_model`;
+for det-train the YOLOv8n its card names, random weights): the viewer must load and run every
+one of them from the card alone, which is what these tests check.
 """
 
 from __future__ import annotations
@@ -20,15 +20,12 @@ from pathlib import Path
 import pytest
 import torch
 from viewer import deployment as dp
-from viewer.payload import COLLECTIONS, FIELDS
+from viewer.payload import FIELDS
 from wb_common import ModelCard
+from wb_common.tasks import registry_path, registry_project, task_of_model_type
 from wb_common.testing import isolate_wandb
 
 ENTITY = "demo-team"
-COLLECTION_OF = {model_type: name for name, model_type in COLLECTIONS.items()}
-KINETICS_MEAN = [0.43216, 0.394666, 0.37645]
-KINETICS_STD = [0.22803, 0.22145, 0.216989]
-IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
 
 @dataclasses.dataclass
@@ -70,65 +67,43 @@ def _torch_artifact(root: Path, card: ModelCard, module: torch.nn.Module) -> Pat
 
 
 def _seg_artifact(root: Path) -> Path:
-    """seg-train's own network and class mapping, untrained (its smoke run takes minutes)."""
+    """seg-train's own network and card, untrained (its smoke run takes minutes)."""
     from seg_train.config import Config, smoke_config
-    from seg_train.data import get_mapping
-    from seg_train.model import ARCHITECTURE, build_model
-    from seg_train.train import WEIGHTS_FILE
+    from seg_train.model import build_model, model_card
 
     cfg = smoke_config(Config())
-    mapping = get_mapping(cfg.class_mapping)
-    card = ModelCard(
-        model_type="segmentation",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        class_names=list(mapping.class_names),
-        input_size=[cfg.img_size, cfg.img_size],
-        normalization=IMAGENET,
-        extra={"trimap_to_class": {str(k): v for k, v in mapping.trimap_to_class.items()}},
-    )
-    return _torch_artifact(root, card, build_model(cfg, num_classes=len(mapping.class_names)))
+    card = model_card(cfg)
+    return _torch_artifact(root, card, build_model(cfg, num_classes=len(card.class_names)))
 
 
 def _video_artifact(root: Path) -> Path:
-    """video-train's own network and smoke card shape, untrained."""
+    """video-train's own network and smoke card, untrained."""
     from video_train.config import Config, smoke_config
-    from video_train.model import ARCHITECTURE, build_model
-    from video_train.train import FRAME_SAMPLING, WEIGHTS_FILE
+    from video_train.model import build_model, model_card
 
     cfg = smoke_config(Config())
-    names = ["ApplyEyeMakeup", "Basketball", "Biking"]
-    card = ModelCard(
-        model_type="video-classification",
-        architecture=ARCHITECTURE,
-        weights_file=WEIGHTS_FILE,
-        class_names=names,
-        input_size=[cfg.num_frames, cfg.img_size, cfg.img_size],
-        normalization={"mean": KINETICS_MEAN, "std": KINETICS_STD},
-        extra={"clip_duration": cfg.clip_duration, "frame_sampling": FRAME_SAMPLING},
-    )
-    return _torch_artifact(root, card, build_model(cfg, num_classes=len(names)))
+    card = model_card(cfg, class_names=["ApplyEyeMakeup", "Basketball", "Biking"])
+    return _torch_artifact(root, card, build_model(cfg, num_classes=len(card.class_names)))
 
 
 def _det_artifact(root: Path) -> Path:
+    """det-train's smoke card, with a YOLOv8n of its architecture and random weights."""
+    from det_train.config import Config, smoke_config
+    from det_train.model import model_card
     from ultralytics import YOLO
     from ultralytics.nn.tasks import DetectionModel
 
-    names = ["person", "car", "dog"]
-    folder = root / "detection"
+    # det-train's smoke card (conf 0.001: show the weak boxes too) for three classes
+    card = model_card(smoke_config(Config()), class_names=["person", "car", "dog"])
+    folder = root / card.model_type
     folder.mkdir()
-    model = YOLO("yolov8n.yaml", task="detect")
-    model.model = DetectionModel("yolov8n.yaml", nc=len(names), verbose=False)
-    model.model.names = dict(enumerate(names))
-    model.save(str(folder / "best.pt"))
-    ModelCard(
-        model_type="detection",
-        architecture="yolov8n",
-        weights_file="best.pt",
-        class_names=names,
-        input_size=[64, 64],
-        extra={"imgsz": 64, "conf": 0.001},  # det-train's smoke card: show the weak boxes too
-    ).write(folder)
+    model = YOLO(f"{card.architecture}.yaml", task="detect")
+    model.model = DetectionModel(
+        f"{card.architecture}.yaml", nc=len(card.class_names), verbose=False
+    )
+    model.model.names = dict(enumerate(card.class_names))
+    model.save(str(folder / card.weights_file))
+    card.write(folder)
     return folder
 
 
@@ -168,15 +143,15 @@ def viewer_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def payload_for(model_type: str, version: str = "v3", **overrides: str) -> dict[str, str]:
     """A client_payload exactly as the W&B webhook template fills it."""
-    collection = COLLECTION_OF[model_type]
+    collection = task_of_model_type(model_type).collection
     payload = {
         "event_type": "ADD_ARTIFACT_ALIAS",
         "event_author": "jiyoon",
         "alias": "production",
         "entity_name": ENTITY,
-        "project_name": "wandb-registry-model",
+        "project_name": registry_project(),
         "artifact_collection_name": collection,
-        "artifact_version_string": f"{ENTITY}/wandb-registry-model/{collection}:{version}",
+        "artifact_version_string": registry_path(collection, entity=ENTITY, version=version),
     }
     assert set(payload) == set(FIELDS)
     payload.update(overrides)
@@ -203,7 +178,8 @@ def run_deploy(viewer_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     return run
 
 
-# --- a test double of wandb.Api (wandb 0.31): only the calls viewer.wandb_api makes ----------
+# --- test doubles of wandb.Api (wandb 0.31): the calls wb_common.lookup and list_versions make -
+# Signatures as in wandb/apis/public/api.py, runs.py, files.py and sdk/artifacts/artifact.py.
 
 
 @dataclasses.dataclass
@@ -216,13 +192,13 @@ class FakeRun:
     datasets: list[str]
     media: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
-    def used_artifacts(self):
+    def used_artifacts(self, per_page: int = 100):
         return [
             type("UsedArtifact", (), {"type": "dataset", "qualified_name": name})()
             for name in self.datasets
         ]
 
-    def files(self):
+    def files(self, names: list[str] | None = None, pattern: str | None = None, per_page=50):
         return [FakeFile(name, data) for name, data in self.media.items()]
 
 
@@ -231,10 +207,15 @@ class FakeFile:
     name: str
     data: bytes
 
-    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False):
+    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
         path = Path(root) / self.name
+        if path.exists() and not replace:
+            if exist_ok:
+                return path.open()
+            raise ValueError("File already exists, pass replace=True to overwrite")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(self.data)
+        return path.open()
 
 
 @dataclasses.dataclass
@@ -264,7 +245,7 @@ class FakeArtifact:
 
 
 class FakeApi:
-    """Stands in for `wandb.Api`: artifact(name, type=), artifacts(type_name=, name=)."""
+    """A test double of `wandb.Api`: artifact(name, type=None), artifacts(type_name, name, ...)."""
 
     def __init__(self, artifacts: list[FakeArtifact]) -> None:
         self._artifacts = artifacts
@@ -274,14 +255,30 @@ class FakeApi:
         self.calls.append(("artifact", name, type))
         for artifact in self._artifacts:
             if artifact.qualified_name == name:
-                return artifact
+                return self._typed(artifact, type)
         collection, _, alias = name.rpartition(":")  # `...:production`: whoever holds it now
         for artifact in self._artifacts:
             if artifact.qualified_name.startswith(f"{collection}:") and alias in artifact.aliases:
-                return artifact
+                return self._typed(artifact, type)
         raise ValueError(f"artifact {name} not found")  # wandb raises CommError/ValueError
 
-    def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[FakeArtifact]:
+    @staticmethod
+    def _typed(artifact: FakeArtifact, type: str | None) -> FakeArtifact:
+        if type is not None and artifact.type != type:  # as Api._artifact
+            raise ValueError(
+                f"type {type!r} specified but this artifact is of type {artifact.type!r}"
+            )
+        return artifact
+
+    def artifacts(
+        self,
+        type_name: str,
+        name: str,
+        order: str | None = None,
+        per_page: int = 50,
+        tags: list[str] | None = None,
+        start: str | None = None,
+    ) -> list[FakeArtifact]:
         self.calls.append(("artifacts", type_name, name))
         return [a for a in self._artifacts if a.qualified_name.split(":")[0] == name]
 
@@ -293,7 +290,7 @@ def fake_api_for(artifacts: Artifacts):
     def build(model_type: str, versions=("v2", "v3"), production: str = "v3") -> FakeApi:
         folder = artifacts[model_type]
         card = ModelCard.read(folder)
-        collection = COLLECTION_OF[model_type]
+        collection = task_of_model_type(model_type).collection
         run = FakeRun(
             summary_metrics={"val/acc": 0.91, "val/loss": 0.3, "_step": 7, "epoch": 3},
             config={"lr": 0.003, "optimizer": "adamw", "_wandb": {}},
@@ -305,7 +302,7 @@ def fake_api_for(artifacts: Artifacts):
         return FakeApi(
             [
                 FakeArtifact(
-                    qualified_name=f"{ENTITY}/wandb-registry-model/{collection}:{version}",
+                    qualified_name=registry_path(collection, entity=ENTITY, version=version),
                     version=version,
                     aliases=["production"] if version == production else ["staging"],
                     folder=folder,

@@ -25,6 +25,7 @@ from viewer.models import ModelLoadError, load_model
 from viewer.samples import SAMPLE_VIDEO
 from viewer.uploads import UploadError, read_image, read_video, to_rgb
 from wb_common import ModelCard
+from wb_common.tasks import registry_path, task_of_model_type
 
 # --- 1. a hostile Ultralytics checkpoint ---------------------------------------------------
 
@@ -175,14 +176,12 @@ def test_images_are_decoded_at_the_served_size():
 
 
 def _entry(model_type: str, version: str, sequence: int = 0) -> dp.Deployment:
-    collection = {"classification": "cifar10-classifier", "segmentation": "pet-segmenter"}[
-        model_type
-    ]
+    collection = task_of_model_type(model_type).collection
     card = ModelCard(model_type=model_type, architecture="x", weights_file="w.pth",
                      class_names=["a", "b"])  # fmt: skip
     return dp.Deployment(
         model_type=model_type, model_name=collection, version=version,
-        artifact_path=f"team/wandb-registry-model/{collection}:{version}",
+        artifact_path=registry_path(collection, entity="team", version=version),
         deployed_at="2026-11-30T00:00:00Z", deployed_by="kim", source="wandb",
         files={"w.pth": "0" * 64}, card=card.to_dict(), sequence=sequence,
     )  # fmt: skip
@@ -331,10 +330,10 @@ def test_record_command_applies_an_entry_on_a_checkout(tmp_path, capsys):
 
 @pytest.fixture
 def online(fake_api_for, monkeypatch):
-    from viewer import wandb_api
+    from wb_common import lookup
 
     def use(api):
-        monkeypatch.setattr(wandb_api, "connect", lambda timeout=15: api)
+        monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
         return api
 
     return lambda *a, **k: use(fake_api_for(*a, **k))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -22,12 +23,12 @@ from viewer.samples import (
     make_video_frames,
     write_video,
 )
-from viewer.uploads import Clip, UploadError, clip_times, read_image, read_video, video_settings
+from viewer.uploads import Clip, UploadError, read_clip, read_image, read_video, video_settings
 
 
 def test_viewer_preprocesses_like_cls_train_evaluation(artifacts):
     """The model input is cls-train's own evaluation input: serving cannot drift from training."""
-    from cls_train.data import gpu_augment
+    from cls_train.data import prepare_batch
 
     served = load_model(artifacts["classification"])
     size, std = served.card.input_size[0], served.card.normalization["std"]
@@ -35,10 +36,10 @@ def test_viewer_preprocesses_like_cls_train_evaluation(artifacts):
     pixels = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)[None]
     viewer_input = image_tensor(image, served.card)
     # cls-train resizes float pixels on a GPU (pass floats to take that path here) ...
-    float_path = gpu_augment(pixels.float(), size, train=False)
+    float_path = prepare_batch(pixels.float(), size, train=False)
     torch.testing.assert_close(viewer_input, float_path.contiguous(), atol=1e-5, rtol=1e-5)
     # ... and uint8 pixels on a CPU, which rounds to whole levels: within one level of 255
-    uint8_path = gpu_augment(pixels, size, train=False)
+    uint8_path = prepare_batch(pixels, size, train=False)
     one_level = 1 / (255 * min(std))
     assert (viewer_input - uint8_path).abs().max().item() <= one_level + 1e-6
 
@@ -63,14 +64,14 @@ def test_normalisation_comes_from_the_card(artifacts):
 
 
 def test_segmenter_input_is_seg_train_evaluation_input(artifacts):
-    from seg_train.data import gpu_augment
+    from seg_train.data import prepare_batch
 
     served = load_model(artifacts["segmentation"])
     size = served.card.input_size[0]
     image = make_image(96)
     pixels = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)[None]
     masks = torch.zeros(1, 96, 96, dtype=torch.uint8)
-    expected, _ = gpu_augment(pixels.float(), masks, size, train=False)  # its CUDA (float) path
+    expected, _ = prepare_batch(pixels.float(), masks, size, train=False)  # its CUDA (float) path
     torch.testing.assert_close(image_tensor(image, served.card), expected.contiguous())
 
 
@@ -98,7 +99,7 @@ def test_detection_draws_labelled_boxes(artifacts):
 
 def test_video_frames_are_video_train_evaluation_frames(artifacts):
     """Same frames, same resize, same normalisation as video-train's evaluation input."""
-    from video_train.data import gpu_augment
+    from video_train.data import prepare_batch
     from video_train.video_io import decode_clip
 
     served = load_model(artifacts["video-classification"])
@@ -109,7 +110,7 @@ def test_video_frames_are_video_train_evaluation_frames(artifacts):
     # the 1 s window in the middle of the 2 s sample, at the centres of 8 slots
     assert (clip.start, clip.end) == pytest.approx((0.5 + 0.5 / 8, 1.5 - 0.5 / 8))
     training_clip = decode_clip(SAMPLE_VIDEO, frames, seconds, height)  # (T, 3, H, W) uint8
-    expected = gpu_augment(training_clip[None], height, train=False)
+    expected = prepare_batch(training_clip[None], height, train=False)
     torch.testing.assert_close(clip_tensor(clip, card), expected)
     prediction = predict(served, clip)
     assert {name for name, _ in prediction.top} == set(card.class_names)
@@ -117,9 +118,49 @@ def test_video_frames_are_video_train_evaluation_frames(artifacts):
         predict(served, make_image())
 
 
-def test_clip_times_follow_the_cards_window():
-    assert clip_times(10.0, 4, 2.0) == pytest.approx([4.25, 4.75, 5.25, 5.75])
-    assert clip_times(1.0, 2, 2.0) == pytest.approx([0.25, 0.75])  # shorter: the whole video
+def test_the_cards_frame_sampling_picks_the_frames(artifacts, monkeypatch):
+    """read_clip samples by the rule the card's extra.frame_sampling names (wb_common.video):
+    a second rule registered there ("the first seconds") moves the window the viewer decodes."""
+    from wb_common import video
+
+    card = load_model(artifacts["video-classification"]).card
+    assert card.extra["frame_sampling"] == video.UNIFORM
+    frames, seconds, _ = video_settings(card)
+    data = SAMPLE_VIDEO.read_bytes()
+    uniform = read_clip(data, card)  # the middle `seconds` of the 2 s sample
+    assert uniform.start == pytest.approx((2.0 - seconds) / 2 + 0.5 * seconds / frames)
+
+    def from_the_start(duration: float, num_frames: int, clip_duration: float) -> list[float]:
+        return [(i + 0.5) * clip_duration / num_frames for i in range(num_frames)]
+
+    monkeypatch.setitem(video.FRAME_SAMPLING_RULES, "from the start", from_the_start)
+    early = dataclasses.replace(card, extra={**card.extra, "frame_sampling": "from the start"})
+    clip = read_clip(data, early)
+    assert (clip.start, clip.end) == pytest.approx((0.5 / frames, seconds - 0.5 / frames))
+    assert not np.array_equal(clip.frames, uniform.frames)  # other frames of the same video
+
+
+def test_a_card_with_an_unknown_frame_sampling_is_refused(artifacts, tmp_path, run_deploy,
+                                                          make_payload):  # fmt: skip
+    """Not a model that quietly sees other frames than it was trained on: one sentence, Korean
+    then English, when the model loads, so `viewer-deploy` refuses it before it is served."""
+    import shutil
+
+    from wb_common import ModelCard
+
+    folder = tmp_path / "random-frames"
+    shutil.copytree(artifacts["video-classification"], folder)
+    card = ModelCard.read(folder)
+    ModelCard.from_dict(
+        {**card.to_dict(), "extra": {**card.extra, "frame_sampling": "random"}}
+    ).write(folder)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(folder)
+    message = str(refused.value)
+    assert message.startswith("모델 카드의 frame_sampling 'random'") and "\n" not in message
+    assert " — unknown frame_sampling 'random'" in message
+    code, _, err = run_deploy(make_payload("video-classification"), "--artifact-dir", str(folder))
+    assert code == 1 and "unknown frame_sampling 'random'" in err and err.count("\n") == 1
 
 
 def test_a_card_the_viewer_cannot_serve_says_why(artifacts, tmp_path):

@@ -14,7 +14,13 @@ from wandb.automations.integrations import WebhookIntegration
 from wandb.automations.scopes import _ArtifactPortfolioScope
 from wb_common.cli import Promote, Registry, Rollback, registry_command
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS
-from wb_common.registry import RegistryError, create_automation, promote, rollback
+from wb_common.registry import (
+    RegistryError,
+    create_automation,
+    list_versions,
+    promote,
+    rollback,
+)
 
 
 class FakeVersion:
@@ -24,6 +30,7 @@ class FakeVersion:
         self.collection, self.version, self.aliases = collection, version, ["latest"]
         self.name = f"{collection.name}:{version}"
         self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
+        self.created_at = f"2026-11-{10 + int(version[1:]):02d}T09:00:00Z"  # Artifact.created_at
         self.saves = 0
 
     def save(self):
@@ -49,10 +56,18 @@ class FakeApi:
     def __init__(self, n_versions: int = 3):
         self.collection = FakeCollection("cifar10-classifier", n_versions)
         self.created = []
+        self.listed = []  # artifacts(type_name, name) calls
 
     def registry(self, name):
         assert name == "model"
-        return SimpleNamespace(collections=lambda: [self.collection])
+        return SimpleNamespace(collections=lambda filter=None, order=None: [self.collection])
+
+    def artifacts(self, type_name, name, order=None, per_page=50, tags=None, start=None):
+        """One collection's versions, oldest first as the server pages them."""
+        self.listed.append((type_name, name))
+        *entity, project, collection = name.split("/")
+        assert (type_name, project) == ("model", "wandb-registry-model") and len(entity) <= 1
+        return list(self.collection.versions) if collection == self.collection.name else []
 
     def artifact(self, path):
         prefix = "wandb-registry-model/cifar10-classifier:"
@@ -118,6 +133,23 @@ def test_cli_lists_versions_with_aliases_and_metrics(capsys):
     out = capsys.readouterr().out
     assert "cifar10-classifier:v1  [production]  val/acc=0.6  team/proj/v1" in out
     assert "cifar10-classifier:v0  [-]  val/acc=0.5" in out
+
+
+def test_one_collection_is_listed_newest_first_with_its_creation_time():
+    """What the viewer's versions tab reads: one query for the deployed entity's collection."""
+    api = FakeApi(n_versions=11)
+    api.collection.versions[9].metadata["metrics"]["note"] = "best so far"  # not a number
+    promote(api, "cifar10-classifier", "v9")
+    rows = list_versions(api, collection="cifar10-classifier", entity="team")
+    assert api.listed == [("model", "team/wandb-registry-model/cifar10-classifier")]
+    assert [r.version for r in rows] == [f"v{i}" for i in range(10, -1, -1)]  # v10 before v9
+    v9 = rows[1]
+    assert v9.aliases == ["production"] and v9.metrics == {"val/acc": pytest.approx(1.4)}
+    assert v9.created_at == "2026-11-19T09:00:00Z" and v9.run_path == "team/proj/v9"
+    assert all("latest" not in r.aliases for r in rows)
+    assert list_versions(api, collection="pet-segmenter", entity="team") == []
+    # without a collection: every collection of the registry, as `wb-demo registry list` prints
+    assert [r.version for r in list_versions(api)] == [f"v{i}" for i in range(11)]
 
 
 def test_automation_sends_the_dispatch_payload_on_the_production_alias():

@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import tyro
-from wb_common import ModelCard, ModelCardError
+from wb_common import ModelCard, ModelCardError, lookup
 
 from viewer import deployment as dp
 from viewer.models import require_safe_load
@@ -112,9 +112,7 @@ def local_folder(args: Args, staging: Path) -> Path | None:
 
 
 def server_api():
-    from viewer import wandb_api
-
-    api = wandb_api.connect()
+    api = lookup.connect()
     if api is None:
         raise DeployError(
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
@@ -125,11 +123,9 @@ def server_api():
 
 def resolve(api, promotion: Promotion) -> Promotion:
     """`...:production` -> the concrete version that holds it now, through the API."""
-    from viewer import wandb_api
-
     try:
-        version = wandb_api.resolve_version(api, promotion.artifact_path)
-    except wandb_api.ServerError as err:
+        version = lookup.resolve_version(api, promotion.artifact_path)
+    except lookup.ServerError as err:
         raise DeployError(str(err)) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
@@ -140,11 +136,9 @@ def resolve(api, promotion: Promotion) -> Promotion:
 
 def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
     """Download the promoted version into `staging` through wandb.Api."""
-    from viewer import wandb_api
-
     try:
-        wandb_api.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
-    except wandb_api.ServerError as err:
+        lookup.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
+    except lookup.ServerError as err:
         raise DeployError(str(err)) from None
     except Exception as err:  # CommError, HTTP errors, a missing version, a full disk
         raise DeployError(

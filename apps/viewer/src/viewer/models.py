@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wb_common import ModelCard
+from wb_common.video import sampling_rule
 
 SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"  # read once, when ultralytics is first imported
 
@@ -158,6 +159,11 @@ def load_model(folder: str | Path, card: ModelCard | None = None) -> ServedModel
             f"a {card.model_type} card naming {card.architecture!r} is not servable here "
             f"(expected {' or '.join(ARCHITECTURES.get(card.model_type, ('nothing',)))})."
         )
+    if card.model_type == "video-classification":
+        try:  # the frames it was trained on: refused here, before any upload is sampled otherwise
+            sampling_rule(card.extra)
+        except ValueError as err:
+            raise ModelLoadError(str(err)) from None
     dims = 3 if card.model_type == "video-classification" else 2
     if len(card.input_size) != dims:
         raise ModelLoadError(

@@ -20,24 +20,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
+from wb_common.tasks import TASKS, registry_path, registry_project
 
-__all__ = ["DISPATCH_EVENT_TYPE", "FIELDS", "dispatch_body"]  # re-exported for the viewer
+__all__ = [
+    "DISPATCH_EVENT_TYPE",
+    "FIELDS",
+    "VERSION",
+    "dispatch_body",
+]  # re-exported for the viewer
 # The field names, the template W&B fills and the dispatch event type live in wb_common.payload,
 # shared with `wb-demo automation create` and the deploy workflow.
-# The only W&B event that deploys: an alias added to a version in a registry collection.
+# The events that deploy: W&B's alias added to a version in a registry collection, and a person's
+# manual deploy or rollback (the workflow's workflow_dispatch).
 EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", "MANUAL_DEPLOY")
 ALLOWED_ALIASES = ("production",)
 ALLOWED_REGISTRIES = ("model",)  # the new Registry: project `wandb-registry-model`
-# Registry collection -> the model_type its model card must declare (DESIGN.md "Registry").
-COLLECTIONS: dict[str, str] = {
-    "cifar10-classifier": "classification",
-    "pet-segmenter": "segmentation",
-    "coco128-detector": "detection",
-    "ucf101-classifier": "video-classification",
-    "qwen3-4b-ko-lora": "llm-lora",
-    "sd15-naruto-lora": "diffusion-lora",
-}
+# Registry collection -> the model_type its model card must declare (wb_common.tasks).
+COLLECTIONS: dict[str, str] = {task.collection: task.model_type for task in TASKS.values()}
 # Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
 MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
@@ -47,9 +48,6 @@ MAX_PAYLOAD_BYTES = 16 * 1024  # the real payload is ~400 bytes (UTF-8 bytes, no
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", re.ASCII)  # W&B entity / user name
 # W&B user names, and GitHub actors of a manual run, bots included (`renovate[bot]`).
 _AUTHOR = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}(\[bot\])?", re.ASCII)
-# W&B's version names: v0, v1, ... in ASCII digits only. `\d` would take `v٢` and `v２`, and
-# `v0002` would pass as a version different from `v2`.
-VERSION = re.compile(r"v(0|[1-9][0-9]{0,5})", re.ASCII)
 
 
 class PayloadError(ValueError):
@@ -70,7 +68,9 @@ class Promotion:
     @property
     def artifact_path(self) -> str:
         """The full name `wandb.Api().artifact()` takes."""
-        return f"{self.entity}/wandb-registry-{self.registry}/{self.collection}:{self.version}"
+        return registry_path(
+            self.collection, entity=self.entity, version=self.version, registry=self.registry
+        )
 
     @property
     def manual(self) -> bool:
@@ -166,13 +166,9 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         data["entity_name"] in allowed,
         f"an allowed entity ({', '.join(sorted(allowed))})",
     )
-    project = data["project_name"]
-    registry = project.removeprefix("wandb-registry-")
-    check(
-        "project_name",
-        project.startswith("wandb-registry-") and registry in ALLOWED_REGISTRIES,
-        " or ".join(f"wandb-registry-{r}" for r in ALLOWED_REGISTRIES),
-    )
+    projects = {registry_project(r): r for r in ALLOWED_REGISTRIES}
+    project = check("project_name", data["project_name"] in projects, " or ".join(projects))
+    registry = projects[project]
     collection = check(
         "artifact_collection_name",
         data["artifact_collection_name"] in COLLECTIONS,
@@ -209,14 +205,16 @@ def manual_payload(env: dict[str, str]) -> dict[str, str]:
     missing = [k for k in ("COLLECTION", "VERSION", "ENTITY", "ACTOR") if not env.get(k)]
     if missing:
         raise PayloadError(f"manual deploy needs the environment variable {missing[0]}.")
-    project = f"wandb-registry-{ALLOWED_REGISTRIES[0]}"
-    version = f"{env['ENTITY']}/{project}/{env['COLLECTION']}:{env['VERSION']}"
+    registry = ALLOWED_REGISTRIES[0]
+    version = registry_path(
+        env["COLLECTION"], entity=env["ENTITY"], version=env["VERSION"], registry=registry
+    )
     return {
         "event_type": MANUAL_EVENT_TYPE,
         "event_author": env["ACTOR"],
         "alias": "",  # a rollback target holds `previous-production`, not `production`
         "entity_name": env["ENTITY"],
-        "project_name": project,
+        "project_name": registry_project(registry),
         "artifact_collection_name": env["COLLECTION"],
         "artifact_version_string": version,
     }

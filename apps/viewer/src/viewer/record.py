@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
+from wb_common.tasks import registry_path
 
 from viewer import deployment as dp
 from viewer.payload import COLLECTIONS, VERSION
@@ -50,7 +51,7 @@ def read_entry(path: Path) -> dp.Deployment:
         raise RecordError(str(err)) from None
     if COLLECTIONS.get(entry.model_name) != entry.model_type:
         raise RecordError(f"{entry.model_name!r} is not the collection of {entry.model_type}.")
-    expected = f"/wandb-registry-model/{entry.model_name}:{entry.version}"
+    expected = "/" + registry_path(entry.model_name, version=entry.version)
     if not VERSION.fullmatch(entry.version) or not entry.artifact_path.endswith(expected):
         raise RecordError(
             f"{entry.artifact_path!r} does not match {entry.model_name}:{entry.version}."

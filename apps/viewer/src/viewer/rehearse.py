@@ -31,13 +31,14 @@ from pathlib import Path
 
 import tyro
 from wb_common.payload import FIELDS
+from wb_common.tasks import TASKS, registry_path, registry_project
 
 from viewer import deployment as dp
 from viewer.payload import MANUAL_EVENT_TYPE, manual_payload
 from viewer.ui import APP  # inside the package: a pip-installed viewer has it too
 
 ENTITY = "local"  # the allow-listed entity of a local rehearsal
-COLLECTION = "cifar10-classifier"
+COLLECTION = TASKS["image-classification"].collection  # the served name of cls-train's models
 
 
 class RehearsalError(RuntimeError):
@@ -77,9 +78,9 @@ def webhook_payload(version: str) -> dict[str, str]:
         "${event_author}": "rehearsal",
         "${alias}": "production",
         "${entity_name}": ENTITY,
-        "${project_name}": "wandb-registry-model",
+        "${project_name}": registry_project(),
         "${artifact_collection_name}": COLLECTION,
-        "${artifact_version_string}": f"{ENTITY}/wandb-registry-model/{COLLECTION}:{version}",
+        "${artifact_version_string}": registry_path(COLLECTION, entity=ENTITY, version=version),
     }
     return {field: values[template] for field, template in FIELDS.items()}
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from wb_common import ModelCard
 
-from viewer.uploads import Clip, read_image, read_video, video_settings
+from viewer.uploads import Clip, read_clip, read_image
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLE_IMAGE = SAMPLES_DIR / "sample.png"
@@ -56,7 +56,7 @@ def write_video(frames: np.ndarray, path: Path, fps: int = VIDEO_FPS) -> None:
 def load_sample(card: ModelCard) -> Image.Image | Clip:
     """The shipped sample for the card's model type, decoded exactly like an upload."""
     if card.model_type == "video-classification":
-        return read_video(SAMPLE_VIDEO.read_bytes(), *video_settings(card))
+        return read_clip(SAMPLE_VIDEO.read_bytes(), card)
     return read_image(SAMPLE_IMAGE.read_bytes())
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from wb_common import lookup
+
 from viewer import deployment as dp
-from viewer import wandb_api
 from viewer.models import ServedModel, load_model
 
 
@@ -49,6 +50,6 @@ def ensure_files(home: Path, deployment: dp.Deployment, api: object | None) -> P
 
 def load_deployed(home: Path, deployment: dp.Deployment) -> ServedModel:
     """The deployed model, loaded from verified files and the card that was deployed."""
-    api = wandb_api.connect() if not dp.model_folder(home, deployment).is_dir() else None
+    api = lookup.connect() if not dp.model_folder(home, deployment).is_dir() else None
     folder = ensure_files(home, deployment, api)
     return load_model(folder, deployment.model_card)

@@ -19,10 +19,12 @@ from __future__ import annotations
 import io
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+from wb_common.video import DEFAULT_CLIP_SECONDS, clip_times, sampling_rule
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 8K x 5K; a phone photo is ~12 MP
@@ -154,26 +156,19 @@ class Clip:
     end: float
 
 
-def clip_times(duration: float, num_frames: int, clip_duration: float) -> list[float]:
-    """When to take `num_frames` frames: evenly over `clip_duration` seconds in the middle.
-
-    Each frame sits at the centre of its slot; a video shorter than `clip_duration` is sampled
-    over its whole length. This is video-train's rule (`video_io.clip_times`, named in the model
-    card as `frame_sampling`), copied rather than imported: the app imports no task package.
-    """
-    span = min(clip_duration, duration) if duration > 0 else clip_duration
-    start = max(0.0, (duration - span) / 2)
-    step = span / num_frames
-    return [start + (i + 0.5) * step for i in range(num_frames)]
-
-
-DEFAULT_CLIP_SECONDS = 2.0  # for a card without extra.clip_duration: R3D-18's 16 frames at 8 fps
-
-
 def video_settings(card) -> tuple[int, float, tuple[int, int]]:
     """(num_frames, clip_duration, (H, W)) for `read_video`, from a video model's card."""
     length, height, width = card.input_size
     return length, float(card.extra.get("clip_duration", DEFAULT_CLIP_SECONDS)), (height, width)
+
+
+def read_clip(data: bytes, card) -> Clip:
+    """The frames a video model sees in `data`, sampled by the rule its card names.
+
+    `extra["frame_sampling"]` is looked up in wb_common.video; `load_model` has already refused
+    a card naming a rule this viewer does not know (ValueError here for a caller that did not).
+    """
+    return read_video(data, *video_settings(card), sample_times=sampling_rule(card.extra))
 
 
 def _seconds(container, stream) -> float:
@@ -186,10 +181,17 @@ def _seconds(container, stream) -> float:
     return 0.0  # unknown: clip_times then samples from the start
 
 
-def read_video(data: bytes, num_frames: int, clip_duration: float, size: tuple[int, int]) -> Clip:
+def read_video(
+    data: bytes,
+    num_frames: int,
+    clip_duration: float,
+    size: tuple[int, int],
+    sample_times: Callable[[float, int, float], list[float]] = clip_times,
+) -> Clip:
     """The `num_frames` frames a video model sees, decoded and resized like its training data.
 
-    Each sampling time takes the last frame shown at or before it; FFmpeg's scaler resizes the
+    `sample_times(duration, num_frames, clip_duration)` gives the sampling times (the card's rule,
+    see `read_clip`); each takes the last frame shown at or before it. FFmpeg's scaler resizes the
     picked frames to `size` (H, W), as video-train's `decode_clip` does.
     """
     import av
@@ -234,7 +236,7 @@ def read_video(data: bytes, num_frames: int, clip_duration: float, size: tuple[i
                     f"The video is too long ({duration:.0f} s); trim it to "
                     f"{MAX_VIDEO_SECONDS:.0f} s or less.",
                 )
-            times = clip_times(duration, num_frames, clip_duration)
+            times = sample_times(duration, num_frames, clip_duration)
             if times[0] > 1.0 and stream.time_base is not None:
                 container.seek(int(times[0] / stream.time_base), stream=stream)
             fps = float(stream.average_rate or 25)

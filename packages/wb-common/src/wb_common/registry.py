@@ -45,6 +45,12 @@ class VersionInfo:
     aliases: list[str]
     metrics: dict[str, float]  # from the model card in the version's metadata
     run_path: str
+    created_at: str = ""  # ISO 8601 from the server; "" for a version built without one
+
+    @property
+    def number(self) -> int:
+        """3 for "v3": versions sort by this, not by their names ("v10" after "v9")."""
+        return int(self.version.removeprefix("v") or 0)
 
 
 def _version(api: Any, collection: str, version_or_alias: str) -> Any | None:
@@ -57,22 +63,43 @@ def _version(api: Any, collection: str, version_or_alias: str) -> Any | None:
         return None
 
 
-def list_versions(api: Any, registry: str = REGISTRY) -> list[VersionInfo]:
-    """Every version of every collection in the registry, with aliases and card metrics."""
-    rows = []
-    for collection in api.registry(registry).collections():
-        for artifact in collection.artifacts():
-            card = artifact.metadata or {}
-            rows.append(
-                VersionInfo(
-                    collection=collection.name,
-                    version=artifact.version,
-                    aliases=[a for a in artifact.aliases if a != "latest"],
-                    metrics=dict(card.get("metrics", {})),
-                    run_path=card.get("run_path", ""),
-                )
-            )
-    return rows
+def _info(collection: str, artifact: Any) -> VersionInfo:
+    card = artifact.metadata or {}
+    metrics = card.get("metrics") or {}
+    return VersionInfo(
+        collection=collection,
+        version=artifact.version,
+        aliases=[a for a in artifact.aliases if a != "latest"],
+        metrics={  # numbers only: the table and `wb-demo registry list` format them as such
+            k: v
+            for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        },
+        run_path=card.get("run_path", ""),
+        # every server version has created_at; wb_common.doubles' registry versions have none
+        created_at=str(getattr(artifact, "created_at", "") or ""),
+    )
+
+
+def list_versions(
+    api: Any, registry: str = REGISTRY, *, collection: str | None = None, entity: str | None = None
+) -> list[VersionInfo]:
+    """The versions in the registry with aliases (without `latest`) and card metrics.
+
+    Without `collection`: every collection, through `api.registry(registry).collections()` (the
+    organization comes from the API's settings). With it: that collection alone, newest first,
+    through `api.artifacts(type_name="model", name=[entity/]wandb-registry-<registry>/<collection>)`
+    (the SDK resolves `entity` to its organization): the viewer knows the entity of what it serves.
+    """
+    if collection is not None:
+        path = registry_path(collection, entity=entity, registry=registry)
+        rows = [_info(collection, a) for a in api.artifacts(type_name="model", name=path)]
+        return sorted(rows, key=lambda row: row.number, reverse=True)
+    return [
+        _info(listed.name, artifact)
+        for listed in api.registry(registry).collections()
+        for artifact in listed.artifacts()
+    ]
 
 
 def _set_aliases(artifact: Any, add: str, remove: str = "") -> None:

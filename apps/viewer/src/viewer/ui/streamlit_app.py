@@ -21,10 +21,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from pathlib import Path
 
 import streamlit as st
-from wb_common import project_name
+from wb_common import lookup
+from wb_common.registry import VersionInfo, list_versions
+from wb_common.tasks import MODEL_TYPES, task_of_model_type
 
 from viewer import deployment as dp
-from viewer import wandb_api
 from viewer.inference import Prediction, predict
 from viewer.models import NOT_SERVED, ModelLoadError, ServedModel, require_safe_load
 from viewer.samples import load_sample
@@ -38,27 +39,11 @@ from viewer.uploads import (
     VIDEO_MIME_TYPES,
     VIDEO_TYPES,
     UploadError,
+    read_clip,
     read_image,
-    read_video,
-    video_settings,
 )
 
-LABELS = {
-    "classification": "이미지 분류 · Classification",
-    "segmentation": "이미지 분할 · Segmentation",
-    "detection": "객체 탐지 · Detection",
-    "video-classification": "동영상 분류 · Video classification",
-    "llm-lora": "LLM 파인튜닝 · Qwen3 LoRA",
-    "diffusion-lora": "이미지 생성 · SD 1.5 LoRA",
-}
-TASKS = {  # model_type -> the W&B project's task suffix (wb_common.project_name)
-    "classification": "image-classification",
-    "segmentation": "image-segmentation",
-    "detection": "image-detection",
-    "video-classification": "video-classification",
-    "llm-lora": "llm-finetuning",
-    "diffusion-lora": "image-generation",
-}
+LABELS = {model_type: task_of_model_type(model_type).label for model_type in MODEL_TYPES}
 
 # How long the first page view waits for W&B before showing the offline view.
 WANDB_WAIT_S = float(os.environ.get("VIEWER_WANDB_WAIT_S", "5"))
@@ -95,7 +80,7 @@ def _connection() -> Future:
     takes ~20 s, which must not freeze the page in front of an audience.
     """
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-connect").submit(
-        wandb_api.connect
+        lookup.connect
     )
 
 
@@ -120,7 +105,7 @@ def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
     if api is None:
         return None, why
     try:
-        return wandb_api.model_info(api, artifact_path), ""
+        return lookup.model_info(api, artifact_path), ""
     except Exception as err:
         return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({short(err)})."
 
@@ -131,9 +116,22 @@ def cached_versions(entity: str, collection: str) -> tuple[list | None, str]:
     if api is None:
         return None, why
     try:
-        return wandb_api.registry_versions(api, entity, collection), ""
+        return version_rows(list_versions(api, collection=collection, entity=entity)), ""
     except Exception as err:
         return None, f"Registry 버전을 가져오지 못했습니다 — registry lookup failed ({short(err)})."
+
+
+def version_rows(versions: list[VersionInfo]) -> list[dict]:
+    """The versions table: newest first (list_versions' order), aliases, created, card metrics."""
+    return [
+        {
+            "version": v.version,
+            "aliases": ", ".join(v.aliases),
+            "created_at": v.created_at,
+            **v.metrics,
+        }
+        for v in versions
+    ]
 
 
 @st.cache_resource(show_spinner="모델을 불러오는 중… Loading the model…")
@@ -148,7 +146,7 @@ def project_link(deployment: dp.Deployment, info: dict | None) -> tuple[str, str
     A model trained offline and deployed from local files has no entity on the server: no link
     is better than a link to a page that does not exist, in front of an audience.
     """
-    project = project_name(TASKS[deployment.model_type])
+    project = task_of_model_type(deployment.model_type).project
     if info and info.get("run"):  # the server knows the run: its entity and project
         entity, project = info["run"]["path"].split("/")[:2]
         return project, f"https://wandb.ai/{entity}/{project}"
@@ -280,7 +278,7 @@ def show_inference(home_dir: Path, deployment: dp.Deployment) -> None:
     try:
         if uploaded is not None:
             data = uploaded.getvalue()
-            item = read_video(data, *video_settings(served.card)) if video else read_image(data)
+            item = read_clip(data, served.card) if video else read_image(data)
         else:
             item = load_sample(served.card)
     except UploadError as err:
@@ -314,7 +312,7 @@ def show_samples(deployment: dp.Deployment) -> None:
         return
     folder = home() / dp.MODELS_DIR / f"{deployment.folder_name}-samples"
     try:
-        images = wandb_api.sample_generations(api, deployment.artifact_path, folder)
+        images = lookup.sample_generations(api, deployment.artifact_path, folder)
     except Exception as err:
         st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({short(err)}).")
         return

@@ -1,19 +1,27 @@
-"""Everything the viewer asks the W&B server, in one small module (wandb 0.31's `wandb.Api`).
+"""What the viewer and notebook 07 ask the W&B server about a registry version (wandb 0.31's
+`wandb.Api`): which version an alias points at, its files, the run that made it and that run's
+metrics, config, datasets and logged images.
 
-Each function takes the `Api` object, so tests pass a small stand-in with the same methods and
-nothing here needs a network to be exercised. The app calls these only when an API key exists,
+Each function takes the `Api` object, so tests pass a small double with the same methods and
+nothing here needs a network to be exercised. The viewer calls these only when an API key exists
 and shows the model card's own data when they fail: a demo must not depend on the venue's Wi-Fi.
+The versions of a collection come from `wb_common.registry.list_versions`, which `wb-demo
+registry list` and notebook 07 read as well.
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 from pathlib import Path
 from typing import Any
 
-from wb_common import find_api_key
+from wb_common.run import find_api_key
 
 TIMEOUT_S = 15  # per HTTP request: long enough for a slow venue network, short enough on stage
+# W&B's version names: v0, v1, ... in ASCII digits only. `\d` would take `v٢` and `v２`, and
+# `v0002` would pass as a version different from `v2`.
+VERSION = re.compile(r"v(0|[1-9][0-9]{0,5})", re.ASCII)
 
 
 class ServerError(RuntimeError):
@@ -38,8 +46,6 @@ def resolve_version(api: Any, artifact_path: str) -> str:
     """The concrete version (`v3`) behind `entity/wandb-registry-model/collection:<alias>`."""
     artifact = api.artifact(artifact_path, type="model")
     version = str(artifact.version)
-    from viewer.payload import VERSION
-
     if not VERSION.fullmatch(version):
         raise ServerError(f"{artifact_path} resolved to {version!r}, which is not a version name.")
     return version
@@ -101,25 +107,6 @@ def model_info(api: Any, artifact_path: str) -> dict[str, Any]:
             a.qualified_name for a in run.used_artifacts() if getattr(a, "type", "") == "dataset"
         ]
     return info
-
-
-def registry_versions(api: Any, entity: str, collection: str, registry: str = "model") -> list:
-    """Every version of a registry collection, newest first, with aliases and card metrics."""
-    versions = api.artifacts(
-        type_name="model", name=f"{entity}/wandb-registry-{registry}/{collection}"
-    )
-    rows = []
-    for artifact in versions:
-        metrics = (artifact.metadata or {}).get("metrics", {})
-        rows.append(
-            {
-                "version": artifact.version,
-                "aliases": ", ".join(artifact.aliases),
-                "created_at": str(artifact.created_at),
-                **{k: v for k, v in metrics.items() if isinstance(v, (int, float))},
-            }
-        )
-    return sorted(rows, key=lambda row: int(row["version"].lstrip("v") or 0), reverse=True)
 
 
 def sample_generations(api: Any, artifact_path: str, dest: Path, limit: int = 6) -> list[Path]:

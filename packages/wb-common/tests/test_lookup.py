@@ -1,0 +1,235 @@
+"""What the viewer asks the W&B server (wb_common.lookup), against test doubles of wandb.Api.
+
+    uv run --all-packages pytest packages/wb-common/tests/test_lookup.py -q
+
+The W&B server is unreachable here. `ApiDouble` and the classes beside it are test doubles with
+the signatures of wandb 0.31 (wandb/apis/public/api.py, runs.py, files.py,
+wandb/sdk/artifacts/artifact.py) for the calls lookup makes: `Api.artifact(name, type=None)`
+(ValueError for another type, an alias resolved to the version holding it),
+`Artifact.download(root=None, ...)`, `.logged_by()`, `Run.summary_metrics`, `.config`,
+`.used_artifacts()`, `.files()` and `File.download(root=".", replace=False, exist_ok=False)`
+(ValueError when the file exists and neither flag is set).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import wandb
+from wb_common import lookup
+from wb_common.tasks import registry_path
+from wb_common.testing import isolate_wandb
+
+COLLECTION = "cifar10-classifier"
+PATH = registry_path(COLLECTION, entity="demo-team", version="v3")
+
+
+@dataclasses.dataclass
+class FileDouble:
+    """A run's file as `Run.files()` yields it (wandb.apis.public.files.File)."""
+
+    name: str
+    data: bytes
+
+    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
+        path = Path(root) / self.name
+        if path.exists() and not replace:
+            if exist_ok:
+                return path.open()
+            raise ValueError("File already exists, pass replace=True to overwrite")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.data)
+        return path.open()
+
+
+@dataclasses.dataclass
+class RunDouble:
+    """The producing run as `Artifact.logged_by()` returns it (wandb.apis.public.runs.Run)."""
+
+    summary_metrics: dict
+    config: dict
+    path: list[str]  # [entity, project, run id], as Run.path
+    name: str = "brisk-river-7"
+    url: str = "https://wandb.ai/demo-team/wandb-e2e-demo-image-classification/runs/abc123"
+    used: list = dataclasses.field(default_factory=list)
+    media: list[FileDouble] = dataclasses.field(default_factory=list)
+
+    def used_artifacts(self, per_page: int = 100) -> list:
+        return list(self.used)
+
+    def files(self, names: list[str] | None = None, pattern: str | None = None, per_page=50):
+        return [f for f in self.media if names is None or f.name in names]
+
+
+@dataclasses.dataclass
+class ArtifactDouble:
+    """A registry version as `Api.artifact()` returns it (wandb.sdk.artifacts.artifact.Artifact)."""
+
+    qualified_name: str  # entity/project/collection:vN
+    version: str
+    aliases: list[str]
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    run: RunDouble | None = None
+    type: str = "model"
+    created_at: str = "2026-11-20T09:00:00Z"
+    digest: str = "0123abcd"
+
+    @property
+    def source_qualified_name(self) -> str:
+        return self.qualified_name.replace(
+            "wandb-registry-model", "wandb-e2e-demo-image-classification"
+        )
+
+    def download(
+        self,
+        root: str | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        path_prefix: str | None = None,
+        multipart: bool | None = None,
+    ) -> str:
+        assert root is not None, "lookup always says where"
+        for name, data in self.files.items():
+            (Path(root) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(root) / name).write_bytes(data)
+        return root
+
+    def logged_by(self) -> RunDouble | None:
+        return self.run
+
+
+class ApiDouble:
+    """A test double of `wandb.Api`: `artifact(name, type=None)` by version or alias."""
+
+    def __init__(self, artifacts: list[ArtifactDouble]) -> None:
+        self.artifacts = artifacts
+
+    def artifact(self, name: str, type: str | None = None) -> ArtifactDouble:
+        collection, _, wanted = name.rpartition(":")
+        for artifact in self.artifacts:
+            if artifact.qualified_name.rpartition(":")[0] == collection and (
+                wanted == artifact.version or wanted in artifact.aliases
+            ):
+                if type is not None and artifact.type != type:
+                    raise ValueError(f"type {type!r} specified but this artifact is of type "
+                                     f"{artifact.type!r}")  # fmt: skip
+                return artifact
+        raise ValueError(f"artifact {name} not found")  # wandb: CommError or ValueError
+
+
+def registry(*versions: str, production: str = "v3", run: RunDouble | None = None) -> ApiDouble:
+    """A registry collection holding `versions`; `production` on one of them."""
+    return ApiDouble(
+        [
+            ArtifactDouble(
+                qualified_name=registry_path(COLLECTION, entity="demo-team", version=version),
+                version=version,
+                aliases=["production"] if version == production else ["staging"],
+                files={"model_card.json": b"{}", "model.pth": version.encode()},
+                run=run,
+            )
+            for version in versions
+        ]
+    )
+
+
+def producing_run() -> RunDouble:
+    dataset = ArtifactDouble("demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0",
+                             "v0", [], type="dataset")  # fmt: skip
+    return RunDouble(
+        summary_metrics={"val/acc": 0.91, "val/loss": 0.3, "_step": 7, "epoch": 3, "ok": True},
+        config={"lr": 0.003, "optimizer": "adamw", "_wandb": {}},
+        path=["demo-team", "wandb-e2e-demo-image-classification", "abc123"],
+        used=[dataset, ArtifactDouble("demo-team/p/code:v0", "v0", [], type="code")],
+    )
+
+
+def test_connect_without_a_key_never_prompts(tmp_path, monkeypatch):
+    """No test double needed: without a key, connect() returns None before touching wandb.Api."""
+    isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.setattr(wandb, "Api", None)  # calling it would raise TypeError
+    assert lookup.connect() is None
+
+
+def test_connect_hands_the_key_to_wandb_api(tmp_path, monkeypatch):
+    """A recording stand-in for the `wandb.Api` constructor: the key and the timeout go in, so
+    it never looks for a login of its own (a prompt would hang a headless deploy)."""
+    isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    made = []
+    monkeypatch.setattr(wandb, "Api", lambda **kwargs: made.append(kwargs) or "api")
+    assert lookup.connect() == "api"
+    assert made == [{"api_key": "k" * 40, "timeout": lookup.TIMEOUT_S}]
+
+
+def test_resolve_version_follows_the_alias_and_refuses_anything_else():
+    """Uses a test double of wandb.Api: production sits on v3."""
+    api = registry("v2", "v3")
+    assert lookup.resolve_version(api, PATH.replace(":v3", ":production")) == "v3"
+    api.artifacts[1].version = "v03"  # not a W&B version name (leading zero)
+    with pytest.raises(lookup.ServerError, match="not a version name"):
+        lookup.resolve_version(api, PATH.replace(":v3", ":production"))
+
+
+@pytest.mark.parametrize("name", ["v0", "v1", "v10", "v999999"])
+def test_version_names_are_ascii_without_leading_zeros(name):
+    assert lookup.VERSION.fullmatch(name)
+    assert not lookup.VERSION.fullmatch(name.replace("v", "v0", 1) if name != "v0" else "v00")
+    assert not lookup.VERSION.fullmatch("v٢") and not lookup.VERSION.fullmatch("latest")
+
+
+def test_model_info_reads_the_producing_run():
+    """Uses a test double of wandb.Api whose version was logged by a run."""
+    info = lookup.model_info(registry("v3", run=producing_run()), PATH)
+    assert info["metrics"] == {"val/acc": 0.91, "val/loss": 0.3, "epoch": 3.0}  # no _step, bool
+    assert info["config"] == {"lr": 0.003, "optimizer": "adamw"}  # no _wandb
+    assert info["run"]["path"] == "demo-team/wandb-e2e-demo-image-classification/abc123"
+    assert info["datasets"] == [
+        "demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0"
+    ]  # the code artifact it used is not a dataset
+    assert info["aliases"] == ["production"] and info["created_at"] == "2026-11-20T09:00:00Z"
+
+
+def test_model_info_without_a_run_still_describes_the_artifact():
+    """Uses a test double of wandb.Api whose version has no producing run."""
+    info = lookup.model_info(registry("v3"), PATH)
+    assert info["run"] is None and info["metrics"] == {} and info["artifact"] == PATH
+
+
+def test_download_checks_the_alias_and_the_version_first(tmp_path):
+    """Uses a test double of wandb.Api: production sits on v3, not v2."""
+    api = registry("v2", "v3")
+    result = lookup.download_artifact(api, PATH, "production", tmp_path / "ok")
+    assert result == {"digest": "0123abcd", "version": "v3"}
+    assert (tmp_path / "ok" / "model.pth").read_bytes() == b"v3"
+    with pytest.raises(lookup.ServerError, match="no longer has the alias"):
+        lookup.download_artifact(api, PATH.replace("v3", "v2"), "production", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    # a manual deploy needs no alias; the server answering with another version is refused
+    assert lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "v2")
+    # a server answering with another collection's version (the check before any download)
+    other = dataclasses.replace(api.artifacts[0], qualified_name=PATH.replace(COLLECTION, "x"))
+    api.artifact = lambda name, type=None: other
+    with pytest.raises(lookup.ServerError, match="refusing a different version"):
+        lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "y")
+    assert not (tmp_path / "y").exists()
+
+
+def test_sample_generations_are_the_runs_last_logged_images(tmp_path):
+    """Uses a test double of wandb.Api whose run logged three images and a table."""
+    run = producing_run()
+    run.media = [
+        FileDouble("media/images/samples_1_a.png", b"1"),
+        FileDouble("media/table/val_2.table.json", b"{}"),
+        FileDouble("media/images/samples_2_b.png", b"2"),
+        FileDouble("media/images/samples_3_c.png", b"3"),
+    ]
+    api = registry("v3", run=run)
+    paths = lookup.sample_generations(api, PATH, tmp_path, limit=2)
+    assert [p.name for p in paths] == ["samples_2_b.png", "samples_3_c.png"]
+    assert [p.read_bytes() for p in paths] == [b"2", b"3"]
+    # a second look (the app's next rerun) finds the files there and does not fail
+    assert lookup.sample_generations(api, PATH, tmp_path, limit=2) == paths
+    assert lookup.sample_generations(registry("v3"), PATH, tmp_path) == []  # no run, no images
