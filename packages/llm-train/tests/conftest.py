@@ -5,42 +5,31 @@ uv run --package llm-train pytest packages/llm-train
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from llm_train.config import Config, smoke_config
-from llm_train.train import TrainResult, train
-from wb_common import find_run_dirs, read_run
-from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
+from llm_train.train import train
+from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
 
 
-@dataclasses.dataclass
-class SmokeRun:
-    cfg: Config
-    result: TrainResult
-    recorded: object  # wb_common.RecordedRun
-    root: Path
+def isolate_hub(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """An empty, offline Hugging Face cache: nothing this machine cached can make a test pass.
 
-
-def isolate_hub(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-    """An empty Hugging Face cache: nothing cached on this machine can make a test pass."""
+    huggingface_hub reads HF_HOME once, at import, into `constants.HF_HUB_CACHE`; the downloads
+    look that constant up per call. So the constant is patched, not only the variable.
+    """
+    cache = root / "hf-home" / "hub"
     monkeypatch.setenv("HF_HOME", str(root / "hf-home"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    return cache
 
 
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
-    """`llm-train --smoke` once, offline, in its own W&B sandbox."""
-    root = tmp_path_factory.mktemp("smoke")
-    with pytest.MonkeyPatch.context() as mp:
-        runs = isolate_wandb(mp, root)
-        isolate_hub(mp, root)
-        cfg = smoke_config(Config(output_dir=root / "out"))
-        result = train(cfg)
-        (run_dir,) = find_run_dirs(runs)
-        yield SmokeRun(cfg, result, read_run(run_dir), root)
+# `llm-train --smoke` once, offline, in its own W&B sandbox and an empty Hugging Face cache.
+smoke_run = smoke_run_fixture(
+    train, lambda root: smoke_config(Config(output_dir=root / "out")), setup=isolate_hub
+)
 
 
 @pytest.fixture

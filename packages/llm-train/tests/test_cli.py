@@ -5,10 +5,13 @@ uv run --package llm-train pytest packages/llm-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 from llm_train.cli import sweep_main, train_main
+
+HANGUL = re.compile("[가-힣]")
 
 
 def run_cli(monkeypatch, main, *args: str) -> int:
@@ -21,17 +24,19 @@ def run_cli(monkeypatch, main, *args: str) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "-0.1"], "llm-train: lr must be a positive number, got -0.1.\n"),
-        (["--lora-r", "0"], "llm-train: lora_r must be at least 1, got 0.\n"),
-        (["--resume"], "llm-train: nothing to resume: no checkpoint-<step> folder in "),
-        ([], "llm-train: Qwen/Qwen3-4B could not be loaded from the Hugging Face Hub"),
+        (["--lr", "-0.1"], " — lr must be a positive number, got -0.1.\n"),
+        (["--lora-r", "0"], " — lora_r must be at least 1, got 0.\n"),
+        (["--resume"], " — nothing to resume: no checkpoint-<step> folder in "),
+        ([], " — Qwen/Qwen3-4B could not be loaded from the Hugging Face Hub"),
     ],
 )
 def test_user_errors_are_one_sentence(offline_hub, monkeypatch, capsys, args, message):
+    """Korean first, then the English sentence (STYLE.md), on one line after the program name."""
     out = offline_hub.parent / "out"
     code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(out))
     err = capsys.readouterr().err
     assert code == 2
+    assert err.startswith("llm-train: ") and HANGUL.search(err.split(" — ")[0]), err
     assert message in err and err.count("\n") == 1, err
     assert not (offline_hub / "wandb").exists()  # no W&B run was created
 

@@ -31,23 +31,28 @@ from llm_train.model import (
 from llm_train.train import sft_config
 from trl import SFTTrainer
 from trl.chat_template_utils import qwen3_chat_template
+from wb_common.precision import mixed_precision_for
 
 CHAT = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": "대답입니다."}]
 
 
 @pytest.mark.parametrize(
-    ("capability", "dtype", "flags"),
+    ("dtype", "flags"),
     [
-        (None, torch.float32, {"bf16": False, "fp16": False}),
-        ((7, 5), torch.float16, {"bf16": False, "fp16": True}),  # Colab T4
-        ((8, 0), torch.bfloat16, {"bf16": True, "fp16": False}),  # A100
-        ((9, 0), torch.bfloat16, {"bf16": True, "fp16": False}),  # H100
+        (torch.float32, {"bf16": False, "fp16": False}),  # CPU
+        (torch.float16, {"bf16": False, "fp16": True}),  # Colab T4
+        (torch.bfloat16, {"bf16": True, "fp16": False}),  # A100, H100
     ],
 )
-def test_compute_dtype_follows_the_gpu(capability, dtype, flags):
-    """A T4 (7.5) only emulates bf16: fp16 there; Ampere (8.0) and newer: bf16; CPU: fp32."""
-    assert compute_dtype_for(capability) == dtype
+def test_sft_precision_flags_follow_the_compute_dtype(dtype, flags):
     assert precision_flags(dtype) == flags
+
+
+def test_compute_dtype_is_the_shared_precision_rule_as_a_dtype():
+    """The rule itself is wb-common's (test_precision.py); llm turns its answer into a dtype."""
+    names = {torch.float32: "no", torch.float16: "fp16", torch.bfloat16: "bf16"}
+    for capability in (None, (7, 5), (8, 0)):
+        assert names[compute_dtype_for(capability)] == mixed_precision_for(capability)
 
 
 def test_chat_template_is_qwen3_with_thinking_off():

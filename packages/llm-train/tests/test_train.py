@@ -136,3 +136,24 @@ def test_resume_continues_the_same_run(offline_hub, tmp_path):
     steps = after.metric("train/global_step")
     assert min(steps) > 2 and max(steps) == 4  # continued at step 3, not from scratch
     assert after.run_id == before.run_id
+
+
+class Crash(Exception):
+    """Stands in for anything that ends training early: a bug, CUDA out of memory."""
+
+
+def test_a_crash_inside_training_marks_the_run_failed(offline_hub, tmp_path, monkeypatch):
+    """`with start_run(...)`: wandb's Run.__exit__ finishes a crashed run with exit code 1, so
+    W&B shows it failed instead of leaving it running; what was logged before stays."""
+    from trl import SFTTrainer
+
+    def crash(self, *args, **kwargs):
+        raise Crash("CUDA out of memory")
+
+    monkeypatch.setattr(SFTTrainer, "train", crash)
+    cfg = smoke_config(Config(output_dir=tmp_path / "out", max_train_samples=8, eval_samples=4))
+    with pytest.raises(Crash):
+        train(cfg)
+    (run,) = (read_run(d) for d in find_run_dirs(offline_hub))
+    assert run.exit_code == 1
+    assert run.table("dataset/samples")["data"] and not run.metric("train/loss")

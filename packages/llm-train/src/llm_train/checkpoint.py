@@ -1,8 +1,9 @@
-"""`--resume`: the Trainer's own checkpoints, plus the W&B run id they belong to.
+"""Why llm-train has its own checkpoint.py: TRL's Trainer writes its own checkpoints, read here.
 
 SFTTrainer writes `checkpoints/checkpoint-<step>/` (adapter, optimizer, scheduler, RNG state) every
 `save_steps`; resuming from the last one continues the same step count. The W&B run id is kept
-beside them, so a Colab disconnect resumes the same run instead of starting a new one.
+beside them (`wb_common.checkpoint.save_run_id`: `wandb_run.json`), so a Colab disconnect resumes
+the same run instead of starting a new one.
 
 What the run logged is in the checkpoint too: `trainer_state.json` keeps the Trainer's
 `log_history`, every logged row by global step. `logged_history` turns it back into the W&B rows,
@@ -20,10 +21,10 @@ from typing import Any
 from transformers.integrations import WandbCallback
 from transformers.integrations.integration_utils import rewrite_logs
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from wb_common.checkpoint import ResumeError
 from wb_common.resume import History, scalars
 
 CHECKPOINT_DIR = "checkpoints"
-RUN_ID_FILE = "wandb_run_id.txt"
 TRAINER_STATE = "trainer_state.json"  # written last: its presence means the checkpoint is whole
 # Logged once, at the end of training: WandbCallback puts them in the summary, not the history.
 SUMMARY_ONLY = {
@@ -33,10 +34,6 @@ SUMMARY_ONLY = {
     "train_loss",
     "total_flos",
 }
-
-
-class ResumeError(RuntimeError):
-    """`--resume` was asked for but there is nothing to resume."""
 
 
 def checkpoint_dir(output_dir: Path) -> Path:
@@ -52,24 +49,20 @@ def _complete_checkpoints(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
-def last_checkpoint(output_dir: Path) -> tuple[str, str | None]:
-    """(the newest complete checkpoint folder, the W&B run id that wrote it) or ResumeError.
+def last_checkpoint(output_dir: Path) -> str:
+    """The newest complete checkpoint folder, or ResumeError in one sentence.
 
-    A folder a kill interrupted mid-write has no trainer_state.json yet: it is skipped.
+    A folder a kill interrupted mid-write has no trainer_state.json yet: it is skipped. The W&B
+    run that wrote it: `wb_common.checkpoint.load_run_id(output_dir)`.
     """
     folder = checkpoint_dir(output_dir)
     complete = _complete_checkpoints(folder) if folder.is_dir() else []
     if not complete:
         raise ResumeError(
-            f"nothing to resume: no checkpoint-<step> folder in {folder}; start without --resume."
+            f"이어서 학습할 체크포인트가 없습니다 — nothing to resume: no checkpoint-<step> "
+            f"folder in {folder}; start without --resume."
         )
-    run_id_file = output_dir / RUN_ID_FILE
-    return str(complete[-1]), run_id_file.read_text().strip() if run_id_file.is_file() else None
-
-
-def save_run_id(output_dir: Path, run_id: str) -> None:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / RUN_ID_FILE).write_text(run_id + "\n")
+    return str(complete[-1])
 
 
 def perplexity(loss: float) -> float:

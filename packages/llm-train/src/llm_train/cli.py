@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
-from llm_train.checkpoint import ResumeError
 from llm_train.config import Config, ConfigError, smoke_config
 from llm_train.data import DataError
 from llm_train.model import ModelDownloadError
@@ -17,19 +17,11 @@ from llm_train.model import ModelDownloadError
 USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 def train_main() -> None:
     from llm_train.train import train
 
     cfg = tyro.cli(Config, prog="llm-train", description="QLoRA-tune Qwen3-4B with W&B tracking.")
-    _run("llm-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("llm-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,9 @@ def sweep_main() -> None:
         SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
     )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":  # `accelerate launch -m llm_train.cli ...`

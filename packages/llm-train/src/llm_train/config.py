@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wb_common.artifacts import collection_for
+from wb_common.tasks import TASKS
 
+TASK = "llm-finetuning"  # the W&B project, model type and Registry collection: wb_common.tasks
 BASE_MODEL = "Qwen/Qwen3-4B"
 DATASET_ID = "beomi/KoAlpaca-v1.1a"
 SMOKE_BASE_MODEL = (
@@ -61,11 +63,13 @@ class Config:
     eval_steps: int = 20  # three evaluations in one epoch of 1000 pairs, plus one before training
     save_steps: int = 20  # a checkpoint for --resume at most 20 steps (~5 min on a T4) behind
     max_new_tokens: int = 128  # answer length in the before/after Table; longer is slow on a T4
+    sample_table_size: int = 20  # rows of the dataset-preview Table: a screenful of pairs
     seed: int = 0
 
     output_dir: Path = Path("outputs/llm-train")  # checkpoints and the final adapter
     resume: bool = False  # continue from the last checkpoint in output_dir (same W&B run id)
-    registry_collection: str = "qwen3-4b-ko-lora"  # wandb-registry-model/<this>, alias staging
+    # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
+    registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -147,24 +151,35 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 
 def check_config(cfg: Config) -> None:
-    """Fail fast, before any download, with one sentence the user can act on."""
+    """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
     if not cfg.lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
-    for name in ("epochs", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_new_tokens"):
+        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
+    for name in (
+        "epochs", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_new_tokens",
+        "logging_steps", "eval_steps", "save_steps", "max_train_samples", "eval_samples",
+    ):  # fmt: skip
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
-    for name in ("logging_steps", "eval_steps", "save_steps", "max_train_samples"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
-    if cfg.eval_samples < 1:
-        raise ConfigError(f"eval_samples must be at least 1, got {cfg.eval_samples}.")
+            raise ConfigError(
+                f"{name}은(는) 1 이상이어야 합니다 — "
+                f"{name} must be at least 1, got {getattr(cfg, name)}."
+            )
     if cfg.max_seq_len < 32:
-        raise ConfigError(f"max_seq_len must be at least 32 tokens, got {cfg.max_seq_len}.")
+        raise ConfigError(
+            "max_seq_len은 32토큰 이상이어야 합니다 — "
+            f"max_seq_len must be at least 32 tokens, got {cfg.max_seq_len}."
+        )
     if not 0 <= cfg.lora_dropout < 1:
-        raise ConfigError(f"lora_dropout must be in [0, 1), got {cfg.lora_dropout}.")
+        raise ConfigError(
+            "lora_dropout은 0 이상 1 미만이어야 합니다 — "
+            f"lora_dropout must be in [0, 1), got {cfg.lora_dropout}."
+        )
     if not cfg.lora_target_modules:
-        raise ConfigError("lora_target_modules must name at least one layer, e.g. q_proj.")
+        raise ConfigError(
+            "LoRA를 붙일 층을 하나 이상 지정하세요 — "
+            "lora_target_modules must name at least one layer, e.g. q_proj."
+        )
     if not cfg.sample_prompts:
         raise ConfigError(
+            "생성 비교용 프롬프트가 하나 이상 있어야 합니다 — "
             "sample_prompts must hold at least one prompt for the before/after Table."
         )

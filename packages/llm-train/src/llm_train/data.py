@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from datasets import Dataset
+from wb_common.hub import hub_reachable
 
 from llm_train.config import Config
-from llm_train.hub import hub_offline
 
 SMOKE_FILE = Path(__file__).parent / "ko_instructions_smoke.jsonl"  # written for this project
 
@@ -47,22 +47,25 @@ def load_pairs(cfg: Config) -> Dataset:
     local = Path(cfg.dataset)
     if local.is_file():  # a JSON-lines file of your own pairs: no network needed
         return Dataset.from_list(read_pairs(local))
-    if hub_offline():  # datasets would retry a dead connection for minutes
+    if not hub_reachable():  # datasets would retry a dead connection for minutes
         raise DataError(
-            f"{cfg.dataset} cannot be downloaded: the Hugging Face Hub is not reachable "
+            f"데이터셋을 내려받을 수 없습니다 — {cfg.dataset} cannot be downloaded: "
+            "the Hugging Face Hub is not reachable "
             "(or HF_HUB_OFFLINE is set): use --smoke, or --dataset with a local JSON-lines file."
         )
     try:
         data = load_dataset(cfg.dataset, split="train")
     except Exception as err:  # ConnectionError, DatasetNotFoundError, a broken cache, ...
         raise DataError(
-            f"{cfg.dataset} could not be loaded from the Hugging Face Hub ({type(err).__name__}): "
+            f"데이터셋을 불러올 수 없습니다 — {cfg.dataset} could not be loaded from the "
+            f"Hugging Face Hub ({type(err).__name__}): "
             "use --smoke for the bundled Korean pairs, or check the network."
         ) from None
     missing = {"instruction", "output"} - set(data.column_names)
     if missing:
         raise DataError(
-            f"{cfg.dataset} has no {', '.join(sorted(missing))} column: "
+            f"데이터셋에 필요한 열이 없습니다 — {cfg.dataset} has no "
+            f"{', '.join(sorted(missing))} column: "
             "use a dataset with `instruction` and `output` columns, like beomi/KoAlpaca-v1.1a."
         )
     return data.select_columns(["instruction", "output"])
@@ -73,7 +76,8 @@ def build_datasets(cfg: Config) -> tuple[Dataset, Dataset]:
     pairs = load_pairs(cfg).shuffle(seed=cfg.seed)
     if len(pairs) < cfg.eval_samples + 1:
         raise DataError(
-            f"{cfg.dataset_name} has {len(pairs)} pairs, too few for eval_samples="
+            f"평가용으로 떼어 둘 데이터가 부족합니다 — {cfg.dataset_name} has {len(pairs)} pairs, "
+            f"too few for eval_samples="
             f"{cfg.eval_samples}: lower --eval-samples."
         )
     eval_pairs = pairs.select(range(cfg.eval_samples))

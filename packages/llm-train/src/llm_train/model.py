@@ -22,11 +22,11 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 from wb_common import ModelCard
+from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
 from wb_common.precision import device_capability, mixed_precision_for
 
 from llm_train.config import Config
 from llm_train.data import SMOKE_FILE, read_pairs
-from llm_train.hub import hub_offline
 
 ARCHITECTURE = "qwen3"
 WEIGHTS_FILE = "adapter_model.safetensors"  # PEFT's name: PeftModel.from_pretrained finds it
@@ -98,7 +98,8 @@ def lora_config(cfg: Config) -> LoraConfig:
 
 def _hub_error(what: str, err: Exception) -> ModelDownloadError:
     return ModelDownloadError(
-        f"{what} could not be loaded from the Hugging Face Hub or its local cache "
+        f"베이스 모델을 불러올 수 없습니다 — {what} could not be loaded from the Hugging Face "
+        "Hub or its local cache "
         f"({type(err).__name__}): use --smoke for the tiny stand-in, or check the network."
     )
 
@@ -116,7 +117,7 @@ def build_tokenizer(cfg: Config) -> PreTrainedTokenizerBase:
             smoke_tokenizer().save_pretrained(path)
         return AutoTokenizer.from_pretrained(path)
     try:
-        return AutoTokenizer.from_pretrained(cfg.base_model, local_files_only=hub_offline())
+        return AutoTokenizer.from_pretrained(cfg.base_model, local_files_only=not hub_reachable())
     except (OSError, ValueError) as err:  # not cached while offline, a wrong id
         raise _hub_error(cfg.base_model, err) from None
 
@@ -137,6 +138,7 @@ def training_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenize
 
     if tokenizer.chat_template != qwen3_chat_template:
         raise ValueError(
+            "베이스 모델의 채팅 템플릿이 Qwen3의 것이 아닙니다 — "
             "The base model's chat template is not Qwen3's: llm-train's assistant-only loss "
             "uses Qwen3's training template. Use a Qwen3 base model (like Qwen/Qwen3-4B)."
         )
@@ -170,7 +172,7 @@ def load_base_model(
         # One full copy per GPU under `accelerate launch` (DDP); "auto" would split layers instead.
         kwargs["device_map"] = {"": PartialState().local_process_index}
     if not cfg.smoke:
-        offline = hub_offline()
+        offline = not hub_reachable()
         kwargs["local_files_only"] = offline
         # transformers 5.24 looks for adapter_config.json without local_files_only (auto_factory):
         # pass it there too, or an offline load retries the Hub for ~25 s.

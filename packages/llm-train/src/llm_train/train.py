@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import wandb
@@ -32,6 +33,7 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.checkpoint import load_run_id, save_run_id
 from wb_common.resume import previous_record, recover_history
 
 from llm_train.checkpoint import (
@@ -40,9 +42,8 @@ from llm_train.checkpoint import (
     last_checkpoint,
     logged_history,
     perplexity,
-    save_run_id,
 )
-from llm_train.config import Config, check_config
+from llm_train.config import TASK, Config, check_config
 from llm_train.data import build_datasets, dataset_files
 from llm_train.model import (
     WEIGHTS_FILE,
@@ -58,9 +59,7 @@ from llm_train.model import (
     training_tokenizer,
 )
 
-TASK = "llm-finetuning"
 ADAPTER_DIR = "adapter"  # under output_dir: the final adapter and tokenizer, as uploaded
-SAMPLE_TABLE_SIZE = 20  # rows of the dataset-preview Table
 
 
 @dataclass
@@ -183,7 +182,7 @@ def comparison_table(model: PeftModel, tokenizer: PreTrainedTokenizerBase, cfg: 
     return table
 
 
-def sample_table(train_data: Dataset, n: int = SAMPLE_TABLE_SIZE) -> wandb.Table:
+def sample_table(train_data: Dataset, n: int) -> wandb.Table:
     """Dataset preview: the first `n` training pairs as the model sees them (user, assistant)."""
     table = wandb.Table(columns=["instruction", "response"])
     for row in train_data.select(range(min(n, len(train_data)))):
@@ -208,13 +207,44 @@ def adapter_files(adapter_dir: Path) -> list[Path]:
     return sorted(p for p in adapter_dir.iterdir() if p.is_file() and p.name not in skip)
 
 
+def model_facts(model: PeftModel, dtype: torch.dtype) -> dict[str, int | float | str]:
+    """The run config's `model/*` keys: how many parameters train, and how the base is stored."""
+    trainable, total = trainable_parameters(model)
+    return {
+        "model/trainable_params": trainable,
+        "model/total_params": total,
+        "model/trainable_percent": round(100 * trainable / total, 4),
+        "model/quantization": quantization_of(model),
+        "model/compute_dtype": str(dtype).removeprefix("torch."),
+    }
+
+
+def dataset_metadata(cfg: Config, train_data: Dataset, eval_data: Dataset) -> dict[str, Any]:
+    """What the dataset artifact says about itself: where the pairs came from, how many."""
+    return {
+        "source": "bundled smoke pairs" if cfg.smoke else cfg.dataset,
+        "train_size": len(train_data),
+        "eval_size": len(eval_data),
+        "seed": cfg.seed,
+        "format": "JSON lines of instruction/output pairs",
+    }
+
+
+def save_adapter(trainer: SFTTrainer, tokenizer: PreTrainedTokenizerBase, cfg: Config) -> Path:
+    """The adapter weights and config, and the tokenizer with Qwen3's inference template."""
+    adapter_dir = cfg.output_dir / ADAPTER_DIR
+    trainer.save_model(str(adapter_dir))  # adapter weights + config, and the trainer's tokenizer
+    if trainer.is_world_process_zero():  # then Qwen3's inference template over the training one
+        tokenizer.save_pretrained(str(adapter_dir))
+    return adapter_dir
+
+
 def train(cfg: Config) -> TrainResult:
     """Fine-tune, compare before/after, then version the adapter and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
-    resume_from, resume_run_id = last_checkpoint(cfg.output_dir) if cfg.resume else (None, None)
+    resume_from = last_checkpoint(cfg.output_dir) if cfg.resume else None
     dtype = compute_dtype_for(device_capability())
     set_seed(cfg.seed)
-
     # Hub downloads come first: offline, they fail with one sentence before a W&B run exists.
     tokenizer = build_tokenizer(cfg)
     train_data, eval_data = build_datasets(cfg)
@@ -222,98 +252,68 @@ def train(cfg: Config) -> TrainResult:
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
     state = PartialState()
-    run = start_run(
+    with start_run(
         TASK,
         cfg,
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset_name],
-        run_id=resume_run_id,
+        run_id=load_run_id(cfg.output_dir) if resume_from else None,
         disabled=not state.is_main_process,
-    )
-    if state.is_main_process:
-        save_run_id(cfg.output_dir, run.id)
-    trainable, total = trainable_parameters(model)
-    run.config.update(
-        {
-            "model/trainable_params": trainable,
-            "model/total_params": total,
-            "model/trainable_percent": round(100 * trainable / total, 4),
-            "model/quantization": quantization_of(model),
-            "model/compute_dtype": str(dtype).removeprefix("torch."),
-        },
-        allow_val_change=True,
-    )
-    state.print(
-        f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)"
-    )
-
-    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-    previous = previous_record(run)
-    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-        log_dataset_artifact(
-            run,
-            cfg.dataset_name,
-            path=dataset_files(train_data, eval_data, cfg.output_dir / "data"),
-            metadata={
-                "source": "bundled smoke pairs" if cfg.smoke else cfg.dataset,
-                "train_size": len(train_data),
-                "eval_size": len(eval_data),
-                "seed": cfg.seed,
-                "format": "JSON lines of instruction/output pairs",
-            },
+    ) as run:
+        if state.is_main_process:
+            save_run_id(cfg.output_dir, run.id)  # beside the Trainer's checkpoints, for --resume
+        facts = model_facts(model, dtype)
+        run.config.update(facts, allow_val_change=True)
+        trainable, total = facts["model/trainable_params"], facts["model/total_params"]
+        state.print(
+            f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)"
         )
-    if previous.missing("dataset/samples"):
-        run.log({"dataset/samples": sample_table(train_data)}, step=0)
-    # Steps the checkpoint's log_history has and the killed run file lost, at their own steps.
-    recover_history(run, logged_history(resume_from) if resume_from else {}, previous)
 
-    trainer = SFTTrainer(
-        model=model,
-        args=sft_config(cfg, dtype, resuming=resume_from is not None),
-        train_dataset=train_data,
-        eval_dataset=eval_data,
-        processing_class=training_tokenizer(tokenizer),  # Qwen3's template + {% generation %}
-        callbacks=[PerplexityCallback(run)],
-    )
-    # The Trainer's W&B logging, every row at step=global_step: resumed runs continue the axis.
-    trainer.remove_callback(WandbCallback)
-    trainer.add_callback(StepWandbCallback)
-    if dtype == torch.float16:
-        keep_adapters_in(model, torch.float32)
-    trainer.train(resume_from_checkpoint=resume_from)
-    metrics = final_eval_metrics(trainer)
+        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+        previous = previous_record(run)
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+            files = dataset_files(train_data, eval_data, cfg.output_dir / "data")
+            metadata = dataset_metadata(cfg, train_data, eval_data)
+            log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
+        if previous.missing("dataset/samples"):
+            run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
+        # Steps the checkpoint's log_history has and the killed run file lost, at their own steps.
+        recover_history(run, logged_history(resume_from) if resume_from else {}, previous)
 
-    run.log(
-        {"eval/generations": comparison_table(model, tokenizer, cfg)},
-        step=trainer.state.global_step,
-    )
-
-    adapter_dir = cfg.output_dir / ADAPTER_DIR
-    trainer.save_model(str(adapter_dir))  # adapter weights + config, and the trainer's tokenizer
-    if state.is_main_process:  # then Qwen3's inference template over the training one
-        tokenizer.save_pretrained(str(adapter_dir))
-    card = model_card(
-        cfg,
-        quantization=quantization_of(model),
-        metrics=metrics,
-        run_path="" if run.disabled else run.path,
-    )
-    if state.is_main_process:
-        artifact = log_model_artifact(
-            run,
-            cfg.model_name,
-            adapter_dir / WEIGHTS_FILE,
-            card,
-            extra_files=adapter_files(adapter_dir),
+        trainer = SFTTrainer(
+            model=model,
+            args=sft_config(cfg, dtype, resuming=resume_from is not None),  # report_to="wandb"
+            train_dataset=train_data,
+            eval_dataset=eval_data,
+            processing_class=training_tokenizer(tokenizer),  # Qwen3's template + {% generation %}
+            callbacks=[PerplexityCallback(run)],
         )
-        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-    result = TrainResult(
-        metrics=metrics,
-        run_id=run.id,
-        run_dir=None if run.disabled else Path(run.sync_dir),
-        adapter_dir=adapter_dir,
-        card=card,
-        trainable_params=trainable,
-    )
-    run.finish()
+        # The Trainer's W&B logging, every row at step=global_step: resumed runs continue the axis.
+        trainer.remove_callback(WandbCallback)
+        trainer.add_callback(StepWandbCallback)
+        if dtype == torch.float16:
+            keep_adapters_in(model, torch.float32)
+        trainer.train(resume_from_checkpoint=resume_from)
+        metrics = final_eval_metrics(trainer)
+        generations = comparison_table(model, tokenizer, cfg)
+        run.log({"eval/generations": generations}, step=trainer.state.global_step)
+
+        adapter_dir = save_adapter(trainer, tokenizer, cfg)
+        run_path = "" if run.disabled else run.path
+        quantization = facts["model/quantization"]
+        card = model_card(cfg, quantization=quantization, metrics=metrics, run_path=run_path)
+        if state.is_main_process:
+            weights, extra = adapter_dir / WEIGHTS_FILE, adapter_files(adapter_dir)
+            artifact = log_model_artifact(run, cfg.model_name, weights, card, extra_files=extra)
+            link_to_registry(
+                run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
+            )
+        result = TrainResult(
+            metrics=metrics,
+            run_id=run.id,
+            run_dir=None if run.disabled else Path(run.sync_dir),
+            adapter_dir=adapter_dir,
+            card=card,
+            trainable_params=trainable,
+        )
     return result
