@@ -32,6 +32,21 @@ from wb_common.testing import isolate_wandb
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
 
 
+class CollectionApiDouble(RegistryApiDouble):
+    """RegistryApiDouble plus `Api.artifacts(type_name, name, ...)` (wandb/apis/public/api.py):
+    one registry collection's versions, what `list_versions(api, collection=, entity=)` reads."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.listed: list[tuple[str, str]] = []
+
+    def artifacts(self, type_name, name, order=None, per_page=50, tags=None, start=None):
+        self.listed.append((type_name, name))
+        entity, project, collection = name.split("/")  # the SDK resolves entity to its org
+        assert (type_name, project) == ("model", "wandb-registry-model") and entity
+        return list(self.versions) if collection == self.collection else []
+
+
 def code_cells() -> list[str]:
     return [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
 
@@ -127,7 +142,7 @@ def offline_runs(tmp_path, monkeypatch):
 
 
 def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, calls):
-    api = RegistryApiDouble("cifar10-classifier", [])
+    api = CollectionApiDouble("cifar10-classifier", [])
     ns = run_online(api, capsys)
     assert ns["candidate"] is None and api.created == [] and calls == []
     assert "아직 버전이 없습니다" in ns["output"]
@@ -135,9 +150,11 @@ def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, cal
 
 def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys, calls):
     versions = [(["staging"], {"val/acc": 0.8})]
-    api = RegistryApiDouble("cifar10-classifier", versions)
+    api = CollectionApiDouble("cifar10-classifier", versions)
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v0" and api.holder("production") == "v0"
+    # the review read the reviewed collection alone, as the viewer's versions tab does
+    assert api.listed == [("model", "demo-team/wandb-registry-model/cifar10-classifier")]
     assert "롤백은 건너뜁니다" in ns["output"]
     path, nb = "wandb-registry-model/cifar10-classifier:v0", str(NOTEBOOK)
     # The cell itself fetched the version, appended production and saved it; the webhook's save.
@@ -152,7 +169,7 @@ def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys
 
 def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys, calls):
     versions = [(["production"], {"val/acc": 0.7}), (["staging"], {"val/acc": 0.9})]
-    api = RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
+    api = CollectionApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v1" and ns["previous"] == "v0"
     assert "is now production (was v0)" in ns["output"]

@@ -186,9 +186,12 @@ def test_online_pages_use_the_wandb_api(
     assert "synthetic-cifar10:v0" in texts and "cifar10-classifier:v3" in texts  # lineage
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["val/acc"] == "0.91"  # the run's summary, not the card
-    versions = at.dataframe[-1].value
+    versions = at.dataframe[-1].value  # wb_common.registry.list_versions, one collection
+    assert ("artifacts", "model", "demo-team/wandb-registry-model/cifar10-classifier") in api.calls
     assert versions["version"].tolist() == ["v3", "v2", "v1"]
     assert versions["aliases"].tolist() == ["production", "staging", "staging"]
+    assert versions["created_at"].tolist() == ["2026-11-20T09:00:00Z"] * 3
+    assert versions["val/acc"].tolist() == pytest.approx([0.03, 0.02, 0.01])  # the card's
     assert (viewer_home / dp.MODELS_DIR / "cifar10-classifier-v3" / "model.pth").is_file()
     at.button[0].click().run()  # the downloaded model serves
     assert "**예측 · Prediction: " in _texts(at)

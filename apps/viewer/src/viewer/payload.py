@@ -22,7 +22,7 @@ from typing import Any
 
 from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
-from wb_common.tasks import TASKS, registry_path, registry_project
+from wb_common.tasks import REGISTRY, TASKS, registry_path, registry_project
 
 __all__ = [
     "DISPATCH_EVENT_TYPE",
@@ -36,7 +36,7 @@ __all__ = [
 # manual deploy or rollback (the workflow's workflow_dispatch).
 EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", "MANUAL_DEPLOY")
 ALLOWED_ALIASES = ("production",)
-ALLOWED_REGISTRIES = ("model",)  # the new Registry: project `wandb-registry-model`
+ALLOWED_REGISTRIES = (REGISTRY,)  # the new Registry's model registry: `wandb-registry-model`
 # Registry collection -> the model_type its model card must declare (wb_common.tasks).
 COLLECTIONS: dict[str, str] = {task.collection: task.model_type for task in TASKS.values()}
 # Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
