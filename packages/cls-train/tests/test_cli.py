@@ -21,10 +21,22 @@ def run_cli(monkeypatch, main, *args: str) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--lr", "-0.1"], "cls-train: lr must be a positive number, got -0.1.\n"),
-        (["--epochs", "0"], "cls-train: epochs must be at least 1, got 0.\n"),
-        (["--resume"], "cls-train: nothing to resume: no checkpoint.pt in "),
-        (["--dataset", "imagefolder", "--data-dir", "missing"], "is not a folder"),
+        (
+            ["--lr", "-0.1"],
+            "cls-train: 학습률은 양수여야 합니다 — lr must be a positive number, got -0.1.\n",
+        ),
+        (
+            ["--epochs", "0"],
+            "cls-train: epochs은(는) 1 이상이어야 합니다 — epochs must be at least 1, got 0.\n",
+        ),
+        (
+            ["--resume"],
+            "cls-train: 이어서 학습할 체크포인트가 없습니다 — nothing to resume: no checkpoint.pt",
+        ),
+        (
+            ["--dataset", "imagefolder", "--data-dir", "missing"],
+            "cls-train: --data-dir가 폴더가 아닙니다 — --data-dir missing is not a folder",
+        ),
     ],
 )
 def test_user_errors_are_one_sentence_before_any_download(
@@ -52,8 +64,8 @@ def test_cifar_offline_names_the_smoke_flag(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, train_main, "--data-dir", str(offline_wandb.parent / "data"))
     err = capsys.readouterr().err
     assert code == 2
-    assert "CIFAR-10 could not be downloaded" in err and "--smoke" in err
-    assert err.count("\n") == 1
+    assert err.startswith("cls-train: CIFAR-10을 내려받지 못했습니다 — CIFAR-10 could not be")
+    assert "--smoke" in err and err.count("\n") == 1
 
 
 def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
@@ -86,7 +98,7 @@ def test_your_own_images_link_into_a_collection_named_after_the_folder(
     (run_dir,) = find_run_dirs(offline_wandb)
     assert [a["target"] for a in pending_actions(run_dir) if a["action"] == "link"] == [target]
     assert Config(registry_collection="flowers-v2").collection == "flowers-v2"  # overridable
-    assert Config().collection == "cifar10-classifier"
+    assert Config().collection == "cifar10-classifier"  # the task's, from wb_common.tasks
     assert Config(smoke=True).collection == "cifar10-classifier-smoke"
 
 

@@ -1,4 +1,4 @@
-"""The model and the precision choice.
+"""The model and its card (the precision rule is tested once, in wb-common's test_precision.py).
 
 uv run --package cls-train pytest packages/cls-train/tests/test_model.py
 """
@@ -7,17 +7,30 @@ from __future__ import annotations
 
 import pytest
 import torch
-from cls_train.config import Config
-from cls_train.model import WeightsDownloadError, build_model, mixed_precision_for
+import torch.nn.functional as F
+from cls_train.config import Config, smoke_config
+from cls_train.data import SYNTHETIC_CLASSES, prepare_batch
+from cls_train.model import WeightsDownloadError, build_model, model_card
+from wb_common import ModelCard
 
 
-@pytest.mark.parametrize(
-    ("capability", "expected"),
-    [(None, "no"), ((7, 5), "fp16"), ((8, 0), "bf16"), ((8, 9), "bf16"), ((9, 0), "bf16")],
-)
-def test_precision_follows_the_compute_capability(capability, expected):
-    """A T4 (7.5) emulates bf16 slowly: fp16 there; Ampere (8.0) and newer: bf16."""
-    assert mixed_precision_for(capability) == expected
+def test_the_card_says_how_to_preprocess_exactly_as_prepare_batch_does():
+    """What a server does with the card alone (resize, scale, normalise) is what training did."""
+    cfg = smoke_config(Config())
+    card = model_card(cfg, class_names=SYNTHETIC_CLASSES, metrics={"val/acc": 0.912345})
+    assert card == ModelCard.from_dict(card.to_dict())  # valid, and survives JSON
+    assert card.model_type == "classification" and card.architecture == "resnet18"
+    assert card.metrics == {"val/acc": 0.9123} and card.run_path == ""
+    assert card.dataset_artifact == "synthetic-cifar10:latest"
+    assert "normalize" in card.extra["preprocessing"]
+    images = torch.randint(0, 256, (2, 3, 20, 20), dtype=torch.uint8)
+    resized = F.interpolate(images.float(), size=card.input_size, mode="bilinear")
+    mean = torch.tensor(card.normalization["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(card.normalization["std"]).view(1, 3, 1, 1)
+    expected = (resized / 255 - mean) / std
+    # prepare_batch resizes uint8 on the CPU (its own fixed-point rounding): within two levels.
+    atol = 2 / 255 / min(card.normalization["std"])
+    assert torch.allclose(prepare_batch(images, cfg.img_size, train=False), expected, atol=atol)
 
 
 def test_new_head_has_one_output_per_class():

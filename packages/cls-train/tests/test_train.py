@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
+from cls_train import train as train_module
 from cls_train.config import Config, smoke_config
 from cls_train.train import train
 from wb_common import ModelCard, find_run_dirs, read_run
@@ -92,3 +94,17 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     assert before.metric("epoch") == [1]
     assert after.metric("epoch") == [2]
     assert after.run_id == before.run_id
+
+
+def test_a_crash_inside_the_run_marks_it_failed(offline_wandb, tmp_path, monkeypatch):
+    """`with start_run(...) as run`: an exception finishes the run with exit code 1 (failed)."""
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(train_module, "train_one_epoch", out_of_memory)
+    cfg = smoke_config(Config(output_dir=tmp_path / "out", max_train_samples=64, epochs=1))
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        train(cfg)
+    (run_dir,) = find_run_dirs(offline_wandb)
+    assert read_run(run_dir).exit_code == 1

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
-from cls_train.checkpoint import ResumeError
 from cls_train.config import Config, ConfigError, smoke_config
 from cls_train.data import DataError
 from cls_train.model import WeightsDownloadError
@@ -17,19 +17,11 @@ from cls_train.model import WeightsDownloadError
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 def train_main() -> None:
     from cls_train.train import train
 
     cfg = tyro.cli(Config, prog="cls-train", description="Fine-tune ResNet-18 with W&B tracking.")
-    _run("cls-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("cls-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,9 @@ def sweep_main() -> None:
 
     args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":  # `accelerate launch -m cls_train.cli ...`

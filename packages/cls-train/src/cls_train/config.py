@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from wb_common.artifacts import collection_for, data_collection, folder_slug
+from wb_common.tasks import TASKS
 
 TASK = "image-classification"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 OPTIMIZERS = ("adam", "sgd", "adamw")
@@ -15,7 +16,7 @@ DATASETS = ("cifar10", "imagefolder", "synthetic")
 
 
 class ConfigError(ValueError):
-    """A setting the user can fix; the message is one sentence that says how."""
+    """A setting the user can fix; the message is one sentence (Korean, then English) saying how."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,9 @@ class Config:
     output_dir: Path = Path("outputs/cls-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
     registry_collection: str | None = None
-    """wandb-registry-model/<this>, alias staging. None follows the data: cifar10-classifier,
-    or `<folder>-classifier` for --dataset imagefolder (your images never land in CIFAR's)."""
+    """wandb-registry-model/<this>, alias staging. None follows the data: the task's collection
+    in wb_common.tasks.TASKS, or `<folder>-classifier` for --dataset imagefolder (your images
+    never land in CIFAR's)."""
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -55,7 +57,7 @@ class Config:
         elif self.dataset == "imagefolder":
             base = data_collection(self.data_dir, "classifier")
         else:
-            base = "cifar10-classifier"
+            base = TASKS[TASK].collection
         return collection_for(base, smoke=self.smoke or self.dataset == "synthetic")
 
     @property
@@ -113,20 +115,34 @@ def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(
-            f"unknown optimizer {cfg.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}."
+            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
+            f"choose one of {', '.join(OPTIMIZERS)}."
         )
     if cfg.dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+        raise ConfigError(
+            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
+            f"choose one of {', '.join(DATASETS)}."
+        )
     if not cfg.lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
+        raise ConfigError(f"학습률은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
     for name in ("epochs", "batch_size", "img_size"):
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+            raise ConfigError(
+                f"{name}은(는) 1 이상이어야 합니다 — "
+                f"{name} must be at least 1, got {getattr(cfg, name)}."
+            )
     if cfg.weight_decay < 0:
-        raise ConfigError(f"weight_decay must not be negative, got {cfg.weight_decay}.")
+        raise ConfigError(
+            "weight_decay는 음수일 수 없습니다 — "
+            f"weight_decay must not be negative, got {cfg.weight_decay}."
+        )
     if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(f"max_train_samples must be at least 1, got {cfg.max_train_samples}.")
+        raise ConfigError(
+            "max_train_samples는 1 이상이어야 합니다 — "
+            f"max_train_samples must be at least 1, got {cfg.max_train_samples}."
+        )
     if cfg.dataset == "imagefolder" and not cfg.data_dir.is_dir():
         raise ConfigError(
-            f"--data-dir {cfg.data_dir} is not a folder: ImageFolder expects DIR/<class>/<image>."
+            f"--data-dir가 폴더가 아닙니다 — --data-dir {cfg.data_dir} is not a folder: "
+            "ImageFolder expects DIR/<class>/<image>."
         )

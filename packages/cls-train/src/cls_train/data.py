@@ -45,7 +45,7 @@ CIFAR10_FOLDER = "cifar-10-batches-py"  # what torchvision extracts into data_di
 
 
 class DataError(RuntimeError):
-    """The dataset is missing or unreadable; the message says what to do instead."""
+    """The dataset is missing or unreadable; the message (Korean, then English) says what to do."""
 
 
 @dataclass
@@ -108,7 +108,8 @@ def load_cifar10(root: Path, train: bool) -> ImageTensors:
         ds = CIFAR10(root=str(root), train=train, download=True)
     except Exception as err:  # URLError, socket timeouts, a half-written archive
         raise DataError(
-            f"CIFAR-10 could not be downloaded to {root} ({type(err).__name__}): "
+            f"CIFAR-10을 내려받지 못했습니다 — CIFAR-10 could not be downloaded to {root} "
+            f"({type(err).__name__}): "
             "use --smoke for the built-in synthetic dataset, or put cifar-10-python.tar.gz there."
         ) from None
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()  # N,32,32,3 -> N,3,32,32
@@ -124,7 +125,8 @@ def load_imagefolder(root: Path, size: int) -> ImageTensors:
         class_names, class_to_idx = find_classes(str(root))
     except FileNotFoundError:
         raise DataError(
-            f"{root} has no class folders: ImageFolder expects {root}/<class>/<image>."
+            f"클래스 폴더가 없습니다 — {root} has no class folders: "
+            f"ImageFolder expects {root}/<class>/<image>."
         ) from None
     images, labels = [], []
     for name in class_names:
@@ -147,6 +149,7 @@ def load_imagefolder(root: Path, size: int) -> ImageTensors:
             labels.append(class_to_idx[name])
     if len(set(labels)) < 2:
         raise DataError(
+            "클래스 폴더가 두 개 이상 필요합니다 — "
             f"{root} needs images in at least two class folders, found {len(set(labels))}."
         )
     return ImageTensors(torch.stack(images), torch.tensor(labels), class_names)

@@ -20,7 +20,8 @@ PREPROCESSING = "RGB, resize to input_size (bilinear), scale to [0, 1], normaliz
 
 
 class WeightsDownloadError(RuntimeError):
-    """The pretrained weights could not be fetched; the message says what to do instead."""
+    """The pretrained weights could not be fetched; the message (Korean, then English) says what
+    to do instead."""
 
 
 def build_model(cfg: Config, num_classes: int) -> nn.Module:
@@ -30,6 +31,7 @@ def build_model(cfg: Config, num_classes: int) -> nn.Module:
         model = resnet18(weights=weights)
     except Exception as err:  # URLError, HTTPError, a truncated download in TORCH_HOME
         raise WeightsDownloadError(
+            "사전 학습 가중치를 내려받지 못했습니다 — "
             f"ResNet-18 ImageNet weights could not be downloaded ({type(err).__name__}): "
             "use --smoke, or --no-pretrained to train from scratch."
         ) from None

@@ -29,9 +29,9 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.checkpoint import load_checkpoint, save_checkpoint
 from wb_common.resume import previous_record, recover_history, scalars
 
-from cls_train.checkpoint import load_checkpoint, save_checkpoint
 from cls_train.config import TASK, Config, check_config
 from cls_train.data import ImageTensors, build_dataloaders, dataset_files, prepare_batch
 from cls_train.model import (
@@ -59,6 +59,13 @@ def build_optimizer(cfg: Config, model: nn.Module) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def build_scheduler(
+    cfg: Config, optimizer: torch.optim.Optimizer, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """Cosine decay over all `cfg.epochs`, stepped once per batch (--resume loads its state)."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs * steps_per_epoch)
 
 
 def train_one_epoch(
@@ -140,6 +147,37 @@ def prediction_table(data: ImageTensors, probs: torch.Tensor, n: int) -> wandb.T
     return table
 
 
+def restore(
+    resumed: dict | None,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> tuple[int, dict[int, dict[str, float]]]:
+    """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged."""
+    if resumed is None:
+        return 1, {}
+    model.load_state_dict(resumed["model"])
+    optimizer.load_state_dict(resumed["optimizer"])
+    scheduler.load_state_dict(resumed["scheduler"])
+    return resumed["epoch"] + 1, resumed.get("history", {})
+
+
+def dataset_metadata(train_data: ImageTensors, val_data: ImageTensors, source: str) -> dict:
+    """What the dataset artifact says about itself: the W&B UI shows it beside the files."""
+    return {
+        "source": source,
+        "class_names": train_data.class_names,
+        "train_size": len(train_data),
+        "val_size": len(val_data),
+        "image_shape": list(train_data.images.shape[1:]),
+    }
+
+
+def epoch_summary(epoch: int, epochs: int, row: dict[str, float]) -> str:
+    keys = ("train/loss", "train/acc", "val/loss", "val/acc")
+    return f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {row[k]:.4f}" for k in keys)
+
+
 def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
@@ -150,108 +188,72 @@ def train(cfg: Config) -> TrainResult:
     train_loader, val_loader, class_names = build_dataloaders(cfg)
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=cfg.epochs * len(train_loader)
-    )
-    start_epoch = 1
-    history: dict[int, dict[str, float]] = {}  # epoch -> the numbers logged at that step
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        start_epoch = resumed["epoch"] + 1
-        history = resumed.get("history", {})
+    scheduler = build_scheduler(cfg, optimizer, steps_per_epoch=len(train_loader))
+    start_epoch, history = restore(resumed, model, optimizer, scheduler)  # history: epoch -> row
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
+    train_data, val_data = train_loader.dataset, val_loader.dataset
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
-    run = start_run(
+    # Leaving the `with` by an exception finishes the run with exit code 1: W&B shows it failed.
+    with start_run(
         TASK,
         cfg,
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset],
         run_id=resumed["run_id"] if resumed else None,
         disabled=not accelerator.is_main_process,
-    )
-    # The step of every row is the epoch (0: before training), and the charts plot by epoch: a
-    # resumed run continues the same axis, online or offline, and never reuses a step.
-    run.define_metric("epoch")
-    run.define_metric("*", step_metric="epoch", step_sync=False)
-    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-    previous = previous_record(run)
-    train_data, val_data = train_loader.dataset, val_loader.dataset
-    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-        log_dataset_artifact(
-            run,
-            cfg.dataset_name,
-            path=dataset_files(cfg, train_data, val_data),
-            metadata={
-                "source": cfg.dataset,
-                "class_names": class_names,
-                "train_size": len(train_data),
-                "val_size": len(val_data),
-                "image_shape": list(train_data.images.shape[1:]),
-            },
-        )
-    if previous.missing("dataset/samples"):
-        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
-    recover_history(run, history, previous)  # epochs the checkpoint has and the run file lost
+    ) as run:
+        # The step of every row is the epoch (0: before training), and the charts plot by epoch:
+        # a resumed run continues the same axis, online or offline, and never reuses a step.
+        run.define_metric("epoch")
+        run.define_metric("*", step_metric="epoch", step_sync=False)
+        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+        previous = previous_record(run)
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+            files = dataset_files(cfg, train_data, val_data)
+            metadata = dataset_metadata(train_data, val_data, source=cfg.dataset)
+            log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
+        if previous.missing("dataset/samples"):
+            run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
+        recover_history(run, history, previous)  # epochs the checkpoint has and the file lost
 
-    metrics: dict[str, float] = {}
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        train_metrics = train_one_epoch(
-            model, train_loader, optimizer, scheduler, accelerator, cfg.img_size
-        )
-        metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
-        row = {**train_metrics, **metrics, "epoch": epoch}
-        run.log(row, step=epoch)
-        history[epoch] = scalars(row)
-        accelerator.print(
-            f"epoch {epoch}/{cfg.epochs}  train/loss {train_metrics['train/loss']:.4f}  "
-            f"train/acc {train_metrics['train/acc']:.3f}  val/loss {metrics['val/loss']:.4f}  "
-            f"val/acc {metrics['val/acc']:.3f}"
-        )
-        if accelerator.is_main_process:
-            save_checkpoint(
-                cfg.output_dir,
-                {
-                    "model": accelerator.unwrap_model(model).state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "epoch": epoch,
-                    "run_id": run.id,
-                    "history": history,  # --resume logs again what the run file lost
-                },
+        metrics: dict[str, float] = {}
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            train_metrics = train_one_epoch(
+                model, train_loader, optimizer, scheduler, accelerator, cfg.img_size
             )
-    if not metrics:  # resumed a run that had already finished every epoch
-        metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
+            metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
+            row = {**train_metrics, **metrics, "epoch": epoch}
+            run.log(row, step=epoch)
+            history[epoch] = scalars(row)  # --resume logs again what the run file lost
+            accelerator.print(epoch_summary(epoch, cfg.epochs, row))
+            if accelerator.is_main_process:
+                save_checkpoint(cfg.output_dir, {
+                    "model": accelerator.unwrap_model(model).state_dict(),
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "epoch": epoch, "run_id": run.id, "history": history,
+                })  # fmt: skip
+        if not metrics:  # resumed a run that had already finished every epoch
+            metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
 
-    run.log(
-        {
-            "val/predictions": prediction_table(val_data, probs, cfg.val_table_size),
-            "val/confusion_matrix": wandb.plot.confusion_matrix(
-                y_true=labels.tolist(), preds=probs.argmax(1).tolist(), class_names=class_names
-            ),
-        },
-        step=cfg.epochs,
-    )
+        confusion = wandb.plot.confusion_matrix(
+            y_true=labels.tolist(), preds=probs.argmax(1).tolist(), class_names=class_names
+        )
+        pred_table = prediction_table(val_data, probs, cfg.val_table_size)
+        run.log({"val/predictions": pred_table, "val/confusion_matrix": confusion}, step=cfg.epochs)
 
-    model_path = cfg.output_dir / WEIGHTS_FILE
-    card = model_card(
-        cfg, class_names=class_names, metrics=metrics, run_path="" if run.disabled else run.path
-    )
-    if accelerator.is_main_process:
-        torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
-        artifact = log_model_artifact(run, cfg.model_name, model_path, card)
-        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-    result = TrainResult(
-        metrics=metrics,
-        run_id=run.id,
-        run_dir=None if run.disabled else Path(run.sync_dir),
-        model_path=model_path,
-        card=card,
-    )
-    run.finish()
+        model_path = cfg.output_dir / WEIGHTS_FILE
+        run_path = "" if run.disabled else run.path
+        card = model_card(cfg, class_names=class_names, metrics=metrics, run_path=run_path)
+        if accelerator.is_main_process:
+            torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
+            artifact = log_model_artifact(run, cfg.model_name, model_path, card)
+            link_to_registry(
+                run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
+            )
+        run_dir = None if run.disabled else Path(run.sync_dir)
+        result = TrainResult(metrics, run.id, run_dir, model_path, card)
     accelerator.end_training()
     return result
