@@ -10,6 +10,7 @@ import dataclasses
 from gen_train.config import Config, smoke_config
 from gen_train.sweep import (
     SMOKE_TRAIN_STEPS,
+    SWEEP,
     SWEEP_CONFIG,
     report_spec_for,
     sweep,
@@ -27,6 +28,20 @@ def test_smoke_sweep_keeps_the_roadmap_parameters_with_cpu_sized_steps():
     assert smoke["parameters"]["train_steps"] == {"values": SMOKE_TRAIN_STEPS}
     assert sweep_config_for(Config()) is SWEEP_CONFIG
     assert SWEEP_CONFIG["metric"] == {"name": "val/loss", "goal": "minimize"}
+
+
+def test_a_trial_samples_and_checkpoints_only_at_its_last_step(tmp_path):
+    """A sweep compares final results and sampling is slow: each trial samples once, at the end."""
+    seen = []
+    base = Config(output_dir=tmp_path, sample_every=100, checkpoint_every=100)
+    dataclasses.replace(SWEEP, train=seen.append).run_trial(
+        base, {"train_steps": 200, "lr": 1e-4}, "sweep-x"
+    )
+    (cfg,) = seen
+    assert (cfg.train_steps, cfg.sample_every, cfg.checkpoint_every) == (200, 200, 200)
+    assert (
+        cfg.sweep_trial and cfg.group == "sweep-x" and cfg.output_dir.parent == tmp_path / "sweep-x"
+    )
 
 
 def test_offline_sweep_runs_two_trials_and_queues_the_report(offline_wandb, tmp_path):

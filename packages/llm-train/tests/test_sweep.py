@@ -8,9 +8,21 @@ from __future__ import annotations
 import dataclasses
 
 from llm_train.config import Config, smoke_config
-from llm_train.sweep import SWEEP_CONFIG, report_spec_for, sweep
+from llm_train.sweep import SWEEP, SWEEP_CONFIG, report_spec_for, sweep
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
+
+
+def test_lora_alpha_follows_the_swept_rank_unless_it_is_swept_too(tmp_path):
+    """alpha/r stays 2 as the sweep changes r, so an lr means the same step size at every rank."""
+    seen = []
+    trial = dataclasses.replace(SWEEP, train=seen.append).run_trial
+    base = Config(output_dir=tmp_path)
+    trial(base, {"lora_r": 8, "lr": 1e-4}, "sweep-x")
+    trial(base, {"lora_r": 8, "lora_alpha": 4}, "sweep-x")
+    trial(base, {"lr": 1e-4}, "sweep-x")
+    assert [(c.lora_r, c.lora_alpha) for c in seen] == [(8, 16), (8, 4), (16, 32)]
+    assert all(c.sweep_trial and c.group == "sweep-x" for c in seen)
 
 
 def test_offline_sweep_runs_two_trials_and_queues_the_report(offline_hub, tmp_path):

@@ -8,8 +8,8 @@ The loop is diffusers' text-to-image LoRA recipe in Accelerate: encode images to
 noise at a random timestep, predict the noise from the caption, MSE. The W&B calls a demo
 audience should see are in this file: `run.log` of `train/loss` every step, the same prompts with
 the same seeds every `sample_every` steps as `generated` images, the final prompt Table, and the
-LoRA artifact linked into the Registry. Plumbing (online/offline, model card, queued links) is in
-wb_common.
+LoRA artifact linked into the Registry. The card is `model.model_card`; plumbing (online/offline,
+queued links) is in wb_common.
 """
 
 from __future__ import annotations

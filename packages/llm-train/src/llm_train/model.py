@@ -24,8 +24,9 @@ from transformers import (
 from wb_common import ModelCard
 from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
 from wb_common.precision import device_capability, mixed_precision_for
+from wb_common.tasks import TASKS
 
-from llm_train.config import Config
+from llm_train.config import TASK, Config
 from llm_train.data import SMOKE_FILE, read_pairs
 
 ARCHITECTURE = "qwen3"
@@ -206,7 +207,7 @@ def model_card(
     """The adapter's card, from the config, how the base was loaded (`quantization_of(model)`)
     and the final metrics: train(), notebook 05 and the viewer's tests all build it here."""
     return ModelCard(
-        model_type="llm-lora",
+        model_type=TASKS[TASK].model_type,  # "llm-lora"
         architecture=ARCHITECTURE,
         weights_file=WEIGHTS_FILE,
         metrics={k: round(v, 4) for k, v in (metrics or {}).items()},

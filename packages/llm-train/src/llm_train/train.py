@@ -7,8 +7,8 @@
 We start the W&B run; TRL's SFTTrainer (`report_to="wandb"`) joins it and logs `train/loss` and
 `eval/loss`; a callback here adds `eval/perplexity`. The other W&B calls a demo audience should
 see are in this file too: the dataset preview and before/after `wandb.Table`s, the trainable
-parameter count, and the adapter artifact linked into the Registry. Plumbing (online/offline,
-model card, queued links) is in wb_common.
+parameter count, and the adapter artifact linked into the Registry. The card is
+`model.model_card`; plumbing (online/offline, queued links) is in wb_common.
 """
 
 from __future__ import annotations
