@@ -9,9 +9,7 @@ import sys
 
 import pytest
 from video_train import cli
-from video_train.config import Config
-from video_train.sweep import SWEEP_CONFIG
-from wb_common.sweep import check_sweep_config
+from wb_common import find_run_dirs
 
 
 def test_offline_without_smoke_says_to_use_smoke(offline_wandb, tmp_path, monkeypatch, capsys):
@@ -21,7 +19,8 @@ def test_offline_without_smoke_says_to_use_smoke(offline_wandb, tmp_path, monkey
         cli.train_main()
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("video-train: the UCF-101 subset could not be downloaded")
+    assert err.startswith("video-train: UCF-101 서브셋을 내려받지 못했습니다 — ")  # Korean first
+    assert "the UCF-101 subset could not be downloaded" in err
     assert "--smoke" in err and "Traceback" not in err
 
 
@@ -32,6 +31,27 @@ def test_bad_flag_value_is_one_sentence(monkeypatch, capsys):
     assert "num_frames must be at least 2" in capsys.readouterr().err
 
 
-def test_sweep_config_sweeps_the_roadmap_fields_of_config():
-    check_sweep_config(SWEEP_CONFIG, [f for f in Config.__dataclass_fields__])
-    assert set(SWEEP_CONFIG["parameters"]) == {"num_frames", "lr", "clip_duration"}
+def test_resume_with_nothing_to_resume_is_one_sentence(
+    offline_wandb, tmp_path, monkeypatch, capsys
+):
+    argv = ["video-train", "--smoke", "--resume", "--output-dir", str(tmp_path / "empty")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.train_main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("video-train: 이어서 학습할 체크포인트가 없습니다 — ")  # Korean first
+    assert "start without --resume" in err and "Traceback" not in err
+    assert find_run_dirs(offline_wandb) == []
+
+
+def test_sweep_bad_base_config_is_one_sentence(offline_wandb, tmp_path, monkeypatch, capsys):
+    argv = ["video-sweep", "--smoke", "--count", "1", "--config.lr", "0",
+            "--config.output-dir", str(tmp_path / "out")]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.sweep_main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("video-sweep: ") and "lr must be a positive number" in err
+    assert find_run_dirs(offline_wandb) == []  # caught before the first trial

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torchvision.models.video import r3d_18
 from video_train.config import Config, smoke_config
-from video_train.model import WeightsDownloadError, build_model, mixed_precision_for
+from video_train.model import WeightsDownloadError, build_model
 
 
 def test_state_dict_loads_strictly_into_plain_r3d_18():
@@ -25,9 +25,3 @@ def test_state_dict_loads_strictly_into_plain_r3d_18():
 def test_pretrained_weights_offline_fail_with_one_sentence(offline_wandb):
     with pytest.raises(WeightsDownloadError, match="--smoke"):
         build_model(Config(pretrained=True), num_classes=10)
-
-
-def test_mixed_precision_follows_the_gpu():
-    assert mixed_precision_for(None) == "no"
-    assert mixed_precision_for((7, 5)) == "fp16"  # T4
-    assert mixed_precision_for((8, 0)) == "bf16"  # A100

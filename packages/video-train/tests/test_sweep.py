@@ -11,6 +11,14 @@ from video_train.config import Config, smoke_config
 from video_train.sweep import SWEEP_CONFIG, report_spec_for, sweep, sweep_config_for
 from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
+from wb_common.sweep import check_sweep_config
+
+
+def test_sweep_config_sweeps_the_roadmap_fields_of_config():
+    check_sweep_config(SWEEP_CONFIG, [f for f in Config.__dataclass_fields__])
+    assert set(SWEEP_CONFIG["parameters"]) == {"num_frames", "lr", "clip_duration"}
+    # No smoke variant: smoke trials are CPU-sized already, so both modes sweep the same ranges.
+    assert sweep_config_for(smoke_config(Config())) == sweep_config_for(Config()) == SWEEP_CONFIG
 
 
 def test_one_trial_sweep_records_its_params_and_queues_the_report(offline_wandb, tmp_path):

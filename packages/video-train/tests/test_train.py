@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 from torchvision.models.video import r3d_18
+from video_train import train as train_module
 from video_train.config import Config, smoke_config
 from video_train.data import KINETICS_MEAN, KINETICS_STD
+from video_train.model import model_card
 from video_train.train import train
 from video_train.video_io import decode_clip
 from wb_common import ModelCard, find_run_dirs, read_run
 from wb_common.pending import pending_actions
+from wb_common.video import UNIFORM, sampling_rule
 
 METRIC_KEYS = {"train/loss", "train/acc", "val/loss", "val/acc", "val/top5_acc", "epoch"}
 
 
 def test_smoke_run_records_the_roadmap_metrics_every_epoch(smoke_run):
     run = smoke_run.recorded
+    assert smoke_run.run_dirs == [smoke_run.result.run_dir]  # one run, nothing else started
     assert run.history_keys >= METRIC_KEYS
     assert run.metric("epoch") == [1, 2]
     assert len(run.metric("val/top5_acc")) == 2
@@ -87,10 +92,18 @@ def test_model_artifact_holds_weights_and_card_the_viewer_can_load(smoke_run):
     assert card.input_size == [8, 32, 32]  # [T, H, W]
     assert card.normalization == {"mean": list(KINETICS_MEAN), "std": list(KINETICS_STD)}
     assert card.extra["clip_duration"] == 1.0
-    assert card.extra["frame_sampling"] == "uniform over clip_duration"
+    assert card.extra["frame_sampling"] == UNIFORM == "uniform over clip_duration"
+    assert sampling_rule(card.extra)(1.0, 2, card.extra["clip_duration"]) == [0.25, 0.75]
     assert card.metrics["val/acc"] == round(run.metric("val/acc")[-1], 4)
     assert card.run_path.endswith(run.run_id)
     assert card.dataset_artifact == "synthetic-motion:latest"
+    # train() ships exactly the card model_card() builds (the notebook and the viewer use it too).
+    assert card == model_card(
+        smoke_run.cfg,
+        class_names=card.class_names,
+        metrics=smoke_run.result.metrics,
+        run_path=card.run_path,
+    )
     # What the viewer does with the card alone.
     model = r3d_18(weights=None, num_classes=len(card.class_names))
     model.load_state_dict(torch.load(artifact.files["model.pth"], weights_only=True), strict=True)
@@ -123,3 +136,24 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     assert before.metric("epoch") == [1]
     assert after.metric("epoch") == [2]
     assert after.run_id == before.run_id
+
+
+class Interrupted(Exception):
+    """Stands in for a Colab disconnect in the middle of training."""
+
+
+def test_a_crash_marks_the_run_failed(offline_wandb, tmp_path, monkeypatch):
+    """`with start_run(...)` finishes a run that raised with exit code 1, not left open."""
+
+    def disconnect(*args, **kwargs):
+        raise Interrupted
+
+    monkeypatch.setattr(train_module, "train_one_epoch", disconnect)
+    cfg = smoke_config(Config(output_dir=tmp_path / "out", data_dir=tmp_path / "data", epochs=1))
+    cfg = dataclasses.replace(cfg, max_train_samples=16, sample_table_size=1, val_table_size=1)
+    with pytest.raises(Interrupted):
+        train(cfg)
+    (run_dir,) = find_run_dirs(offline_wandb)
+    recorded = read_run(run_dir)
+    assert recorded.exit_code == 1
+    recorded.artifact("synthetic-motion", type="dataset")  # logged before the crash, kept

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
-from video_train.checkpoint import ResumeError
 from video_train.config import Config, ConfigError, smoke_config
 from video_train.data import DataError
 from video_train.model import WeightsDownloadError
@@ -17,19 +17,11 @@ from video_train.model import WeightsDownloadError
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 def train_main() -> None:
     from video_train.train import train
 
     cfg = tyro.cli(Config, prog="video-train", description="Fine-tune R3D-18 with W&B tracking.")
-    _run("video-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("video-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,9 @@ def sweep_main() -> None:
         SweepArgs, prog="video-sweep", description="Sweep num_frames, lr and clip_duration."
     )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("video-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "video-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":  # `accelerate launch -m video_train.cli ...`

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "video-classification"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
 OPTIMIZERS = ("adam", "sgd", "adamw")
@@ -46,7 +46,8 @@ class Config:
     video_fps: int = 4  # playback rate of logged clips: slow enough to see 16 frames move
     output_dir: Path = Path("outputs/video-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
-    registry_collection: str = "ucf101-classifier"  # wandb-registry-model/<this>, alias staging
+    # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
+    registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -125,28 +126,49 @@ def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(
-            f"unknown optimizer {cfg.optimizer!r}: choose one of {', '.join(OPTIMIZERS)}."
+            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
+            f"choose one of {', '.join(OPTIMIZERS)}."
         )
     if cfg.dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+        raise ConfigError(
+            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
+            f"choose one of {', '.join(DATASETS)}."
+        )
     if not cfg.lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
+        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
     if not cfg.clip_duration > 0:
         raise ConfigError(
-            f"clip_duration must be a positive number of seconds, got {cfg.clip_duration}."
+            f"clip_duration은 0보다 커야 합니다 — clip_duration must be a positive number of "
+            f"seconds, got {cfg.clip_duration}."
         )
     for name in ("epochs", "batch_size", "img_size", "video_fps"):
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+            raise ConfigError(
+                f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, "
+                f"got {getattr(cfg, name)}."
+            )
     if cfg.num_frames < 2:
-        raise ConfigError(f"num_frames must be at least 2 to show motion, got {cfg.num_frames}.")
+        raise ConfigError(
+            f"움직임을 보려면 num_frames가 2 이상이어야 합니다 — num_frames must be at least 2 "
+            f"to show motion, got {cfg.num_frames}."
+        )
     if cfg.img_size % 2:
-        raise ConfigError(f"img_size must be even (H.264 needs even sizes), got {cfg.img_size}.")
+        raise ConfigError(
+            f"img_size는 짝수여야 합니다 — img_size must be even (H.264 needs even sizes), "
+            f"got {cfg.img_size}."
+        )
     if cfg.weight_decay < 0:
-        raise ConfigError(f"weight_decay must not be negative, got {cfg.weight_decay}.")
+        raise ConfigError(
+            f"weight_decay는 음수일 수 없습니다 — weight_decay must not be negative, "
+            f"got {cfg.weight_decay}."
+        )
     if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(f"max_train_samples must be at least 1, got {cfg.max_train_samples}.")
+        raise ConfigError(
+            f"max_train_samples는 1 이상이어야 합니다 — max_train_samples must be at least 1, "
+            f"got {cfg.max_train_samples}."
+        )
     if cfg.dataset == "videofolder" and not cfg.data_dir.is_dir():
         raise ConfigError(
-            f"--data-dir {cfg.data_dir} is not a folder: VideoFolder expects DIR/<class>/<video>."
+            f"--data-dir가 폴더가 아닙니다 — --data-dir {cfg.data_dir} is not a folder: "
+            "VideoFolder expects DIR/<class>/<video>."
         )

@@ -112,8 +112,8 @@ def list_videos(root: Path) -> tuple[list[Path], list[int], list[str]]:
                 labels.append(label)
     if len(set(labels)) < 2:
         raise DataError(
-            f"{root} needs videos in at least two class folders ({root}/<class>/<video>), "
-            f"found {len(set(labels))}."
+            f"클래스 폴더가 두 개 이상 필요합니다 — {root} needs videos in at least two class "
+            f"folders ({root}/<class>/<video>), found {len(set(labels))}."
         )
     return paths, labels, class_names
 
@@ -145,7 +145,10 @@ def load_video_folder(
             continue
         kept.append(label)
     if len(set(kept)) < 2:
-        raise DataError(f"{root} has readable videos in fewer than two classes.")
+        raise DataError(
+            f"읽을 수 있는 영상이 있는 클래스가 두 개 미만입니다 — {root} has readable videos "
+            "in fewer than two classes."
+        )
     data = VideoTensors(torch.stack(clips), torch.tensor(kept), class_names)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +221,8 @@ def download_ucf101_subset(data_dir: Path) -> Path:
         if isinstance(err, EOFError | tarfile.TarError):
             archive.unlink(missing_ok=True)  # a broken archive: download it afresh next time
         raise DataError(
-            f"the UCF-101 subset could not be downloaded to {data_dir} ({type(err).__name__}): "
+            "UCF-101 서브셋을 내려받지 못했습니다 — the UCF-101 subset could not be downloaded "
+            f"to {data_dir} ({type(err).__name__}): "
             f"use --smoke for the built-in synthetic videos, or extract UCF101_subset.tar.gz "
             f"from {UCF101_SUBSET_URL} there."
         ) from None
@@ -250,7 +254,8 @@ def build_datasets(cfg: Config) -> tuple[VideoTensors, VideoTensors]:
         train, val = _split(load_video_folder(cfg.data_dir, *sample), 0.2, cfg.seed)
     if train.class_names != val.class_names:
         raise DataError(
-            f"train and val have different class folders: {train.class_names} vs {val.class_names}."
+            "train과 val의 클래스 폴더가 다릅니다 — train and val have different class folders: "
+            f"{train.class_names} vs {val.class_names}."
         )
     if cfg.max_train_samples is not None and cfg.max_train_samples < len(train):
         keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(cfg.seed))

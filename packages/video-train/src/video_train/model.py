@@ -35,6 +35,7 @@ def build_model(cfg: Config, num_classes: int) -> nn.Module:
         model = r3d_18(weights=weights)
     except Exception as err:  # URLError, HTTPError, a truncated download in TORCH_HOME
         raise WeightsDownloadError(
+            "R3D-18 사전 학습 가중치를 내려받지 못했습니다 — "
             f"R3D-18 Kinetics-400 weights could not be downloaded ({type(err).__name__}): "
             "use --smoke, or --no-pretrained to train from scratch."
         ) from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -30,9 +31,9 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.checkpoint import load_checkpoint, save_checkpoint
+from wb_common.resume import History, previous_record, recover_history, scalars
 
-from video_train.checkpoint import load_checkpoint, save_checkpoint
 from video_train.config import TASK, Config, check_config
 from video_train.data import (
     UCF101_SUBSET_URL,
@@ -176,6 +177,86 @@ def per_class_table(
     return table
 
 
+def dataset_preview(data: VideoTensors, cfg: Config) -> dict[str, Any]:
+    """The step-0 media: a Table of playable clips with labels, and those clips as one video."""
+    preview = preview_indices(data, cfg.sample_table_size)
+    return {
+        "dataset/samples": sample_table(data, preview, cfg.video_fps),
+        # (B, T, C, H, W): W&B tiles the clips into one video, playable in the run page.
+        "dataset/sample_videos": wandb.Video(
+            data.clips[preview].numpy(), fps=cfg.video_fps, format="mp4"
+        ),
+    }
+
+
+def evaluation_tables(
+    data: VideoTensors, probs: torch.Tensor, labels: torch.Tensor, cfg: Config
+) -> dict[str, Any]:
+    """The last epoch's tables: predictions, per-class accuracy and the confusion matrix."""
+    return {
+        "val/predictions": prediction_table(data, probs, cfg.val_table_size, cfg.video_fps),
+        "val/per_class_accuracy": per_class_table(probs, labels, data.class_names),
+        "val/confusion_matrix": wandb.plot.confusion_matrix(
+            y_true=labels.tolist(), preds=probs.argmax(1).tolist(), class_names=data.class_names
+        ),
+    }
+
+
+def training_state(
+    accelerator: Accelerator,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    epoch: int,
+    run_id: str,
+) -> dict[str, Any]:
+    """What checkpoint.pt holds after `epoch`: weights, optimizer, schedule and the W&B run id."""
+    return {
+        "model": accelerator.unwrap_model(model).state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": epoch,
+        "run_id": run_id,
+    }
+
+
+def restore(
+    resumed: dict[str, Any] | None,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> tuple[int, History]:
+    """Load a checkpoint's weights, optimizer and schedule: the first epoch to train, and the
+    history it logged (epoch -> numbers), so --resume logs again what the run file lost."""
+    if resumed is None:
+        return 1, {}
+    model.load_state_dict(resumed["model"])
+    optimizer.load_state_dict(resumed["optimizer"])
+    scheduler.load_state_dict(resumed["scheduler"])
+    return resumed["epoch"] + 1, resumed.get("history", {})
+
+
+def dataset_metadata(cfg: Config, train_data: VideoTensors, val_data: VideoTensors) -> dict:
+    """What the dataset artifact says about itself: source, classes, sizes, clip shape."""
+    return {
+        "source": UCF101_SUBSET_URL if cfg.dataset == "ucf101-subset" else cfg.dataset,
+        "class_names": train_data.class_names,
+        "train_size": len(train_data),
+        "val_size": len(val_data),
+        "clip_shape": list(train_data.clips.shape[1:]),  # T, C, H, W as decoded
+        "clip_duration": cfg.clip_duration,
+    }
+
+
+def epoch_line(row: dict[str, float], epochs: int) -> str:
+    """The console line of one epoch."""
+    return (
+        f"epoch {row['epoch']}/{epochs}  train/loss {row['train/loss']:.4f}  "
+        f"val/loss {row['val/loss']:.4f}  val/acc {row['val/acc']:.3f}  "
+        f"val/top5_acc {row['val/top5_acc']:.3f}"
+    )
+
+
 def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
@@ -186,121 +267,67 @@ def train(cfg: Config) -> TrainResult:
     train_loader, val_loader, class_names = build_dataloaders(cfg)
     model = build_model(cfg, num_classes=len(class_names))
     optimizer = build_optimizer(cfg, model)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=cfg.epochs * len(train_loader)
-    )
-    start_epoch = 1
-    history: dict[int, dict[str, float]] = {}  # epoch -> the numbers logged at that step
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        scheduler.load_state_dict(resumed["scheduler"])
-        start_epoch = resumed["epoch"] + 1
-        history = resumed.get("history", {})
+    steps = cfg.epochs * len(train_loader)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    start_epoch, history = restore(resumed, model, optimizer, scheduler)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
+    train_data, val_data = train_loader.dataset, val_loader.dataset
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
-    run = start_run(
-        TASK,
-        cfg,
-        group=cfg.group,
-        tags=["smoke"] if cfg.smoke else [cfg.dataset],
-        run_id=resumed["run_id"] if resumed else None,
-        disabled=not accelerator.is_main_process,
-    )
-    # The step of every row is the epoch (0: before training), and the charts plot by epoch: a
-    # resumed run continues the same axis, online or offline, and never reuses a step.
-    run.define_metric("epoch")
-    run.define_metric("*", step_metric="epoch", step_sync=False)
-    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-    previous = previous_record(run)
-    train_data, val_data = train_loader.dataset, val_loader.dataset
-    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-        log_dataset_artifact(
-            run,
-            cfg.dataset_name,
-            path=dataset_files(cfg),
-            metadata={
-                "source": UCF101_SUBSET_URL if cfg.dataset == "ucf101-subset" else cfg.dataset,
-                "class_names": class_names,
-                "train_size": len(train_data),
-                "val_size": len(val_data),
-                "clip_shape": list(train_data.clips.shape[1:]),  # T, C, H, W as decoded
-                "clip_duration": cfg.clip_duration,
-            },
-        )
-    if previous.missing("dataset/samples"):
-        preview = preview_indices(train_data, cfg.sample_table_size)
-        run.log(
-            {
-                "dataset/samples": sample_table(train_data, preview, cfg.video_fps),
-                # (B, T, C, H, W): W&B tiles the clips into one video, playable in the run page.
-                "dataset/sample_videos": wandb.Video(
-                    train_data.clips[preview].numpy(), fps=cfg.video_fps, format="mp4"
-                ),
-            },
-            step=0,
-        )
-    recover_history(run, history, previous)  # epochs the checkpoint has and the run file lost
+    # Leaving `with` finishes it; an exception marks it failed (exit code 1).
+    with start_run(
+        TASK, cfg, group=cfg.group, tags=["smoke"] if cfg.smoke else [cfg.dataset],
+        run_id=resumed["run_id"] if resumed else None, disabled=not accelerator.is_main_process,
+    ) as run:  # fmt: skip
+        # The step of every row is the epoch (0: before training), and the charts plot by epoch:
+        # a resumed run continues the same axis, online or offline, and never reuses a step.
+        run.define_metric("epoch")
+        run.define_metric("*", step_metric="epoch", step_sync=False)
+        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+        previous = previous_record(run)
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+            metadata = dataset_metadata(cfg, train_data, val_data)
+            log_dataset_artifact(run, cfg.dataset_name, path=dataset_files(cfg), metadata=metadata)
+        if previous.missing("dataset/samples"):
+            run.log(dataset_preview(train_data, cfg), step=0)  # Table + tiled wandb.Video
+        recover_history(run, history, previous)  # epochs the checkpoint has, the run file lost
 
-    metrics: dict[str, float] = {}
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        train_metrics = train_one_epoch(model, train_loader, optimizer, scheduler, accelerator, cfg)
-        metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
-        row = {**train_metrics, **metrics, "epoch": epoch}
-        run.log(row, step=epoch)
-        history[epoch] = scalars(row)
-        accelerator.print(
-            f"epoch {epoch}/{cfg.epochs}  train/loss {train_metrics['train/loss']:.4f}  "
-            f"val/loss {metrics['val/loss']:.4f}  val/acc {metrics['val/acc']:.3f}  "
-            f"val/top5_acc {metrics['val/top5_acc']:.3f}"
-        )
-        if accelerator.is_main_process:
-            save_checkpoint(
-                cfg.output_dir,
-                {
-                    "model": accelerator.unwrap_model(model).state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "epoch": epoch,
-                    "run_id": run.id,
-                    "history": history,  # --resume logs again what the run file lost
-                },
+        metrics: dict[str, float] = {}
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            train_metrics = train_one_epoch(
+                model, train_loader, optimizer, scheduler, accelerator, cfg
             )
-    if not metrics:  # resumed a run that had already finished every epoch
-        metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
+            metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
+            row = {**train_metrics, **metrics, "epoch": epoch}
+            run.log(row, step=epoch)
+            history[epoch] = scalars(row)
+            accelerator.print(epoch_line(row, cfg.epochs))
+            if accelerator.is_main_process:  # the run id and history go in: --resume needs both
+                state = training_state(accelerator, model, optimizer, scheduler, epoch, run.id)
+                save_checkpoint(cfg.output_dir, {**state, "history": history})
+        if not metrics:  # resumed a run that had already finished every epoch
+            metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
 
-    run.log(
-        {
-            "val/predictions": prediction_table(val_data, probs, cfg.val_table_size, cfg.video_fps),
-            "val/per_class_accuracy": per_class_table(probs, labels, class_names),
-            "val/confusion_matrix": wandb.plot.confusion_matrix(
-                y_true=labels.tolist(), preds=probs.argmax(1).tolist(), class_names=class_names
-            ),
-        },
-        step=cfg.epochs,
-    )
+        # Predictions with playable clips, per-class accuracy, the confusion matrix.
+        run.log(evaluation_tables(val_data, probs, labels, cfg), step=cfg.epochs)
 
-    model_path = cfg.output_dir / WEIGHTS_FILE
-    card = model_card(
-        cfg,
-        class_names=class_names,
-        metrics=metrics,
-        run_path="" if run.disabled else run.path,
-    )
-    if accelerator.is_main_process:
-        torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
-        artifact = log_model_artifact(run, cfg.model_name, model_path, card)
-        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-    result = TrainResult(
-        metrics=metrics,
-        run_id=run.id,
-        run_dir=None if run.disabled else Path(run.sync_dir),
-        model_path=model_path,
-        card=card,
-    )
-    run.finish()
+        model_path = cfg.output_dir / WEIGHTS_FILE
+        run_path = "" if run.disabled else run.path
+        card = model_card(cfg, class_names=class_names, metrics=metrics, run_path=run_path)
+        if accelerator.is_main_process:
+            torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
+            artifact = log_model_artifact(run, cfg.model_name, model_path, card)
+            link_to_registry(
+                run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
+            )
+        result = TrainResult(
+            metrics=metrics,
+            run_id=run.id,
+            run_dir=None if run.disabled else Path(run.sync_dir),
+            model_path=model_path,
+            card=card,
+        )
     accelerator.end_training()
     return result
