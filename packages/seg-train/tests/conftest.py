@@ -5,31 +5,10 @@ uv run --package seg-train pytest packages/seg-train
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from seg_train.config import Config, smoke_config
-from seg_train.train import TrainResult, train
-from wb_common import find_run_dirs, read_run
-from wb_common.testing import isolate_wandb, offline_wandb  # noqa: F401  (fixture)
+from seg_train.train import train
+from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
 
-
-@dataclasses.dataclass
-class SmokeRun:
-    result: TrainResult
-    recorded: object  # wb_common.RecordedRun
-    root: Path
-
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmokeRun]:
-    """`seg-train --smoke` once, offline, in its own W&B sandbox."""
-    root = tmp_path_factory.mktemp("smoke")
-    with pytest.MonkeyPatch.context() as mp:
-        runs = isolate_wandb(mp, root)
-        cfg = smoke_config(Config(output_dir=root / "out", data_dir=root / "data"))
-        result = train(cfg)
-        (run_dir,) = find_run_dirs(runs)
-        yield SmokeRun(result, read_run(run_dir), root)
+smoke_run = smoke_run_fixture(
+    train, lambda root: smoke_config(Config(output_dir=root / "out", data_dir=root / "data"))
+)

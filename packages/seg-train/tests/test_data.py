@@ -57,6 +57,7 @@ def test_missing_dataset_offline_says_use_smoke(offline_wandb, tmp_path):
     with pytest.raises(DataError) as err:
         load_oxford_pet(tmp_path / "data", "trainval", 64)
     message = str(err.value)
+    assert message.startswith("Oxford-IIIT Pet을 내려받지 못했습니다 — ")  # Korean, then English
     assert "could not be downloaded" in message and "--smoke" in message
     assert "\n" not in message and message.count(". ") == 0  # one sentence
 

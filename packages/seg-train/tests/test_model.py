@@ -1,4 +1,6 @@
-"""The network: the head swap, the frozen backbone, and the weights the viewer loads.
+"""The network: the head swap, the frozen backbone, the weights and the card the viewer loads.
+
+The precision rule is tested once, in wb-common's test_precision.py.
 
 uv run --package seg-train pytest packages/seg-train/tests/test_model.py
 """
@@ -8,14 +10,11 @@ from __future__ import annotations
 import pytest
 import torch
 from seg_train import model as model_module
-from seg_train.config import Config
-from seg_train.model import (
-    WeightsDownloadError,
-    build_model,
-    mixed_precision_for,
-    set_train_mode,
-)
+from seg_train.config import Config, smoke_config
+from seg_train.data import CLASS_MAPPINGS
+from seg_train.model import WeightsDownloadError, build_model, model_card, set_train_mode
 from torchvision.models import segmentation
+from wb_common import ModelCard
 
 
 def _viewer_network(num_classes: int) -> torch.nn.Module:
@@ -60,7 +59,19 @@ def test_pretrained_weights_offline_say_what_to_do(offline_wandb):
         build_model(Config(pretrained=True), num_classes=3)
 
 
-def test_mixed_precision_follows_the_gpu():
-    assert mixed_precision_for(None) == "no"
-    assert mixed_precision_for((7, 5)) == "fp16"  # T4: no native bf16
-    assert mixed_precision_for((8, 0)) == "bf16"
+@pytest.mark.parametrize("class_mapping", ["trimap", "binary"])
+def test_the_card_alone_builds_the_network_and_names_its_classes(class_mapping):
+    """What the viewer does with a card: the network, the classes and the trimap mapping."""
+    cfg = smoke_config(Config(class_mapping=class_mapping))
+    card = model_card(cfg, metrics={"val/mean_iou": 0.612345}, run_path="team/p/abc")
+    assert card == ModelCard.from_dict(card.to_dict())  # valid, and survives JSON
+    assert card.model_type == "segmentation" and card.weights_file == "model.pth"
+    assert card.metrics == {"val/mean_iou": 0.6123} and card.run_path == "team/p/abc"
+    assert card.input_size == [48, 48] and card.dataset_artifact == "synthetic-pets:latest"
+    mapping = CLASS_MAPPINGS[class_mapping]
+    assert card.class_names == mapping.class_names
+    trimap_to_class = {int(k): v for k, v in card.extra["trimap_to_class"].items()}
+    assert trimap_to_class == mapping.trimap_to_class
+    assert {"preprocessing", "output"} <= set(card.extra)
+    state = build_model(cfg, num_classes=len(card.class_names)).state_dict()
+    _viewer_network(len(card.class_names)).load_state_dict(state, strict=True)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from seg_train import train as train_module
 from seg_train.config import Config, smoke_config
 from seg_train.data import CLASS_MAPPINGS, to_classes
 from seg_train.train import build_scheduler, train
@@ -160,3 +161,17 @@ def test_resumed_schedule_continues_the_curve_stretched_to_the_new_epochs():
     assert resumed_optimizer.param_groups[0]["lr"] == pytest.approx(
         fresh_optimizer.param_groups[0]["lr"]
     )
+
+
+def test_a_crash_inside_the_run_marks_it_failed(offline_wandb, tmp_path, monkeypatch):
+    """`with start_run(...) as run`: an exception finishes the run with exit code 1 (failed)."""
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(train_module, "train_one_epoch", out_of_memory)
+    cfg = smoke_config(Config(output_dir=tmp_path / "out", max_train_samples=16, epochs=1))
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        train(cfg)
+    (run_dir,) = find_run_dirs(offline_wandb)
+    assert read_run(run_dir).exit_code == 1

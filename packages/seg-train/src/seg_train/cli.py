@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import tyro
+from wb_common.checkpoint import ResumeError
+from wb_common.entry import run_or_exit
 from wb_common.sweep import SweepError
 
-from seg_train.checkpoint import ResumeError
 from seg_train.config import Config, ConfigError, smoke_config
 from seg_train.data import DataError
 from seg_train.model import WeightsDownloadError
@@ -17,21 +17,13 @@ from seg_train.model import WeightsDownloadError
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
-def _run(prog: str, fn, *args) -> None:
-    try:
-        fn(*args)
-    except USER_ERRORS as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        sys.exit(2)
-
-
 def train_main() -> None:
     from seg_train.train import train
 
     cfg = tyro.cli(
         Config, prog="seg-train", description="Fine-tune DeepLabV3-MobileNetV3 with W&B tracking."
     )
-    _run("seg-train", train, smoke_config(cfg) if cfg.smoke else cfg)
+    run_or_exit("seg-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +43,9 @@ def sweep_main() -> None:
         SweepArgs, prog="seg-sweep", description="Sweep lr, backbone freezing, image size."
     )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    _run("seg-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id))
+    run_or_exit(
+        "seg-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+    )
 
 
 if __name__ == "__main__":  # `accelerate launch -m seg_train.cli ...`

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from wb_common.artifacts import collection_for
+from wb_common.tasks import TASKS
 
 TASK = "image-segmentation"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 DATASETS = ("oxford-pet", "synthetic")
@@ -16,7 +17,7 @@ MAPPINGS = ("trimap", "binary")
 
 
 class ConfigError(ValueError):
-    """A setting the user can fix; the message is one sentence that says how."""
+    """A setting the user can fix; the message is one sentence (Korean, then English) saying how."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Config:
     media_samples: int = 8  # fixed validation images logged with both mask layers every epoch
     output_dir: Path = Path("outputs/seg-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
-    registry_collection: str = "pet-segmenter"  # wandb-registry-model/<this>, alias staging
+    # wandb-registry-model/<this>, alias staging: the task's collection in wb_common.tasks.TASKS.
+    registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
     """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
     group: str | None = None  # W&B run group (sweeps set it)
@@ -112,20 +114,35 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
     if cfg.dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg.dataset!r}: choose one of {', '.join(DATASETS)}.")
+        raise ConfigError(
+            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
+            f"choose one of {', '.join(DATASETS)}."
+        )
     if cfg.class_mapping not in MAPPINGS:
         raise ConfigError(
-            f"unknown class mapping {cfg.class_mapping!r}: choose one of {', '.join(MAPPINGS)}."
+            f"알 수 없는 클래스 매핑입니다 — unknown class mapping {cfg.class_mapping!r}: "
+            f"choose one of {', '.join(MAPPINGS)}."
         )
     if not cfg.lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {cfg.lr}.")
+        raise ConfigError(f"학습률은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
     for name in ("epochs", "batch_size"):
         if getattr(cfg, name) < 1:
-            raise ConfigError(f"{name} must be at least 1, got {getattr(cfg, name)}.")
+            raise ConfigError(
+                f"{name}은(는) 1 이상이어야 합니다 — "
+                f"{name} must be at least 1, got {getattr(cfg, name)}."
+            )
     # DeepLabV3-MobileNetV3 downsamples 16x: below 32 px its feature map is a single pixel.
     if cfg.img_size < 32:
-        raise ConfigError(f"img_size must be at least 32, got {cfg.img_size}.")
+        raise ConfigError(
+            f"img_size는 32 이상이어야 합니다 — img_size must be at least 32, got {cfg.img_size}."
+        )
     if cfg.weight_decay < 0:
-        raise ConfigError(f"weight_decay must not be negative, got {cfg.weight_decay}.")
+        raise ConfigError(
+            "weight_decay는 음수일 수 없습니다 — "
+            f"weight_decay must not be negative, got {cfg.weight_decay}."
+        )
     if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(f"max_train_samples must be at least 1, got {cfg.max_train_samples}.")
+        raise ConfigError(
+            "max_train_samples는 1 이상이어야 합니다 — "
+            f"max_train_samples must be at least 1, got {cfg.max_train_samples}."
+        )

@@ -64,7 +64,7 @@ SYNTHETIC_SIZES = {"trainval": 128, "test": 32}
 
 
 class DataError(RuntimeError):
-    """The dataset is missing or unreadable; the message says what to do instead."""
+    """The dataset is missing or unreadable; the message (Korean, then English) says what to do."""
 
 
 @dataclass
@@ -96,7 +96,8 @@ def get_mapping(name: str) -> ClassMapping:
         return CLASS_MAPPINGS[name]
     except KeyError:
         raise DataError(
-            f"unknown class mapping {name!r}: choose one of {', '.join(CLASS_MAPPINGS)}."
+            f"알 수 없는 클래스 매핑입니다 — unknown class mapping {name!r}: "
+            f"choose one of {', '.join(CLASS_MAPPINGS)}."
         ) from None
 
 
@@ -106,7 +107,8 @@ def to_classes(images: torch.Tensor, trimaps: torch.Tensor, mapping: ClassMappin
     if (masks == 255).any():
         unknown = sorted(set(trimaps[masks == 255].unique().tolist()))
         raise DataError(
-            f"trimaps contain values {unknown} that the mapping does not know: "
+            f"trimap에 매핑에 없는 값이 있습니다 — trimaps contain values {unknown} that the "
+            "mapping does not know: "
             f"expected only {sorted(mapping.trimap_to_class)} (Oxford-IIIT Pet trimaps)."
         )
     return SegTensors(images, masks, list(mapping.class_names))
@@ -194,6 +196,7 @@ def load_oxford_pet(root: Path, split: str, size: int) -> tuple[torch.Tensor, to
         )
     except Exception as err:  # URLError, socket timeouts, a half-written archive
         raise DataError(
+            "Oxford-IIIT Pet을 내려받지 못했습니다 — "
             f"Oxford-IIIT Pet could not be downloaded to {root / OXFORD_FOLDER} "
             f"({type(err).__name__}): use --smoke for the built-in synthetic dataset, or extract "
             "images.tar.gz and annotations.tar.gz there."
@@ -205,6 +208,7 @@ def load_oxford_pet(root: Path, split: str, size: int) -> tuple[torch.Tensor, to
         images, trimaps = (torch.cat(parts) for parts in zip(*loader, strict=True))
     except (OSError, ValueError) as err:  # a truncated JPEG, a missing trimap
         raise DataError(
+            "Oxford-IIIT Pet 파일이 불완전합니다 — "
             f"Oxford-IIIT Pet in {root / OXFORD_FOLDER} is incomplete ({err}): delete the folder "
             "to download it again, or use --smoke."
         ) from None

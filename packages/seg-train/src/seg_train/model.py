@@ -25,7 +25,8 @@ OUTPUT = "model(x)['out']: logits (B, len(class_names), H, W); argmax over dim 1
 
 
 class WeightsDownloadError(RuntimeError):
-    """The pretrained weights could not be fetched; the message says what to do instead."""
+    """The pretrained weights could not be fetched; the message (Korean, then English) says what
+    to do instead."""
 
 
 def build_model(cfg: Config, num_classes: int) -> nn.Module:
@@ -43,7 +44,8 @@ def build_model(cfg: Config, num_classes: int) -> nn.Module:
             )
         except Exception as err:  # URLError, HTTPError, a truncated download in TORCH_HOME
             raise WeightsDownloadError(
-                f"DeepLabV3-MobileNetV3 weights could not be downloaded ({type(err).__name__}): "
+                "사전 학습 가중치를 내려받지 못했습니다 — DeepLabV3-MobileNetV3 weights could "
+                f"not be downloaded ({type(err).__name__}): "
                 "use --smoke, or --no-pretrained to train from scratch."
             ) from None
         # Only the last 1x1 conv (256 -> 21 VOC classes) is replaced; ASPP keeps its weights.

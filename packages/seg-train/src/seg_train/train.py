@@ -33,9 +33,9 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
+from wb_common.checkpoint import load_checkpoint, save_checkpoint
 from wb_common.resume import previous_record, recover_history, scalars
 
-from seg_train.checkpoint import load_checkpoint, save_checkpoint
 from seg_train.config import TASK, Config, check_config
 from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_batch, raw_data_dir
 from seg_train.model import (
@@ -212,6 +212,45 @@ def prediction_table(data: SegTensors, preds: torch.Tensor, n: int) -> wandb.Tab
     return table
 
 
+def restore(
+    resumed: dict | None, model: nn.Module, optimizer: torch.optim.Optimizer
+) -> tuple[int, dict[int, dict[str, float]]]:
+    """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged.
+
+    No scheduler state: `build_scheduler(..., start_epoch)` puts the lr curve where it left off.
+    """
+    if resumed is None:
+        return 1, {}
+    model.load_state_dict(resumed["model"])
+    optimizer.load_state_dict(resumed["optimizer"])
+    return resumed["epoch"] + 1, resumed.get("history", {})
+
+
+def dataset_metadata(train_data: SegTensors, val_data: SegTensors, cfg: Config) -> dict:
+    """What the dataset artifact says about itself: the W&B UI shows it beside the files."""
+    return {
+        "source": cfg.dataset,
+        "class_names": train_data.class_names,
+        "trimap_to_class": get_mapping(cfg.class_mapping).trimap_json(),
+        "train_size": len(train_data),
+        "val_size": len(val_data),
+        "image_shape": list(train_data.images.shape[1:]),
+    }
+
+
+def val_examples(data: SegTensors, preds: torch.Tensor, n: int) -> list[wandb.Image]:
+    """The first `n` validation images with both mask layers: the same images every epoch."""
+    return [
+        mask_image(data.images[i], data.class_names, data.masks[i], preds[i])
+        for i in range(min(n, len(data)))
+    ]
+
+
+def epoch_summary(epoch: int, epochs: int, row: dict[str, float]) -> str:
+    keys = ("train/loss", "val/loss", "val/mean_iou", "val/pixel_acc", "val/dice")
+    return f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {row[k]:.4f}" for k in keys)
+
+
 def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
@@ -222,104 +261,69 @@ def train(cfg: Config) -> TrainResult:
     train_loader, val_loader, class_names = build_dataloaders(cfg)
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
-    start_epoch = 1
-    history: dict[int, dict[str, float]] = {}  # epoch -> the numbers logged at that step
-    if resumed is not None:
-        model.load_state_dict(resumed["model"])
-        optimizer.load_state_dict(resumed["optimizer"])
-        start_epoch = resumed["epoch"] + 1
-        history = resumed.get("history", {})
+    start_epoch, history = restore(resumed, model, optimizer)  # history: epoch -> logged row
     scheduler = build_scheduler(cfg, optimizer, len(train_loader), start_epoch)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
+    train_data, val_data = train_loader.dataset, val_loader.dataset
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
-    run = start_run(
+    # Leaving the `with` by an exception finishes the run with exit code 1: W&B shows it failed.
+    with start_run(
         TASK,
         cfg,
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset],
         run_id=resumed["run_id"] if resumed else None,
         disabled=not accelerator.is_main_process,
-    )
-    mapping = get_mapping(cfg.class_mapping)
-    # The step of every row is the epoch (0: before training), and the charts plot by epoch: a
-    # resumed run continues the same axis, online or offline, and never reuses a step.
-    run.define_metric("epoch")
-    run.define_metric("*", step_metric="epoch", step_sync=False)
-    # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-    previous = previous_record(run)
-    train_data, val_data = train_loader.dataset, val_loader.dataset
-    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-        log_dataset_artifact(
-            run,
-            cfg.dataset_name,
-            path=raw_data_dir(cfg),
-            metadata={
-                "source": cfg.dataset,
-                "class_names": class_names,
-                "trimap_to_class": mapping.trimap_json(),
-                "train_size": len(train_data),
-                "val_size": len(val_data),
-                "image_shape": list(train_data.images.shape[1:]),
-            },
-        )
-    if previous.missing("dataset/samples"):
-        run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
-    recover_history(run, history, previous)  # epochs the checkpoint has and the run file lost
+    ) as run:
+        # The step of every row is the epoch (0: before training), and the charts plot by epoch:
+        # a resumed run continues the same axis, online or offline, and never reuses a step.
+        run.define_metric("epoch")
+        run.define_metric("*", step_metric="epoch", step_sync=False)
+        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
+        previous = previous_record(run)
+        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+            metadata = dataset_metadata(train_data, val_data, cfg)
+            log_dataset_artifact(run, cfg.dataset_name, path=raw_data_dir(cfg), metadata=metadata)
+        if previous.missing("dataset/samples"):
+            run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
+        recover_history(run, history, previous)  # epochs the checkpoint has and the file lost
 
-    metrics: dict[str, float] = {}
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        train_metrics = train_one_epoch(
-            model, train_loader, optimizer, scheduler, accelerator, cfg.img_size
-        )
-        metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
-        # The same validation images every epoch: scrub the step slider to watch masks improve.
-        examples = [
-            mask_image(val_data.images[i], class_names, val_data.masks[i], preds[i])
-            for i in range(min(cfg.media_samples, len(val_data)))
-        ]
-        row = {**train_metrics, **metrics, "epoch": epoch}
-        run.log({**row, "val/examples": examples}, step=epoch)
-        history[epoch] = scalars(row)
-        accelerator.print(
-            f"epoch {epoch}/{cfg.epochs}  train/loss {train_metrics['train/loss']:.4f}  "
-            f"val/loss {metrics['val/loss']:.4f}  val/mean_iou {metrics['val/mean_iou']:.3f}  "
-            f"val/pixel_acc {metrics['val/pixel_acc']:.3f}  val/dice {metrics['val/dice']:.3f}"
-        )
-        if accelerator.is_main_process:
-            save_checkpoint(
-                cfg.output_dir,
-                {
+        metrics: dict[str, float] = {}
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            train_metrics = train_one_epoch(
+                model, train_loader, optimizer, scheduler, accelerator, cfg.img_size
+            )
+            metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
+            row = {**train_metrics, **metrics, "epoch": epoch}
+            # The same validation images every epoch: scrub the step slider to watch masks improve.
+            examples = val_examples(val_data, preds, cfg.media_samples)
+            run.log({**row, "val/examples": examples}, step=epoch)
+            history[epoch] = scalars(row)  # --resume logs again what the run file lost
+            accelerator.print(epoch_summary(epoch, cfg.epochs, row))
+            if accelerator.is_main_process:
+                save_checkpoint(cfg.output_dir, {
                     "model": accelerator.unwrap_model(model).state_dict(),
                     "optimizer": optimizer.state_dict(),  # the lr schedule follows from epoch
-                    "epoch": epoch,
-                    "run_id": run.id,
-                    "history": history,  # --resume logs again what the run file lost
-                },
+                    "epoch": epoch, "run_id": run.id, "history": history,
+                })  # fmt: skip
+        if not metrics:  # resumed a run that had already finished every epoch
+            metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
+
+        pred_table = prediction_table(val_data, preds, cfg.val_table_size)
+        run.log({"val/predictions": pred_table}, step=cfg.epochs)
+
+        model_path = cfg.output_dir / WEIGHTS_FILE
+        card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
+        if accelerator.is_main_process:
+            torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
+            artifact = log_model_artifact(run, cfg.model_name, model_path, card)
+            link_to_registry(
+                run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
             )
-    if not metrics:  # resumed a run that had already finished every epoch
-        metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
-
-    run.log(
-        {"val/predictions": prediction_table(val_data, preds, cfg.val_table_size)},
-        step=cfg.epochs,
-    )
-
-    model_path = cfg.output_dir / WEIGHTS_FILE
-    card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
-    if accelerator.is_main_process:
-        torch.save(accelerator.unwrap_model(model).state_dict(), model_path)
-        artifact = log_model_artifact(run, cfg.model_name, model_path, card)
-        link_to_registry(run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial)
-    result = TrainResult(
-        metrics=metrics,
-        run_id=run.id,
-        run_dir=None if run.disabled else Path(run.sync_dir),
-        model_path=model_path,
-        card=card,
-    )
-    run.finish()
+        run_dir = None if run.disabled else Path(run.sync_dir)
+        result = TrainResult(metrics, run.id, run_dir, model_path, card)
     accelerator.end_training()
     return result
