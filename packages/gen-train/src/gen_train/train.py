@@ -278,7 +278,7 @@ def evaluate_and_sample(
 ) -> dict[str, float]:
     """val/loss and the eval prompts' images at `step`, logged as one row (the base model's at
     step 0, then every `sample_every` steps) and kept in `history`. Returns the val metrics."""
-    val_metrics = evaluate(t.pipe, t.unet, t.noise_scheduler, t.val_loader, t.accelerator, cfg.seed)
+    val_metrics = validate(t, cfg)
     seeds = sample_seeds(cfg, cfg.eval_prompts)
     images = sample(t.pipe, cfg.eval_prompts, seeds, cfg, t.accelerator)
     row = {**val_metrics, "train/step": step}
