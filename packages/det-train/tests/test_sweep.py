@@ -12,10 +12,10 @@ import pytest
 from det_train.config import Config, ConfigError, smoke_config
 from det_train.sweep import (
     SMOKE_IMGSZ,
-    SMOKE_SWEEP_CONFIG,
     SWEEP_CONFIG,
     check_sweep_parameters,
     report_spec_for,
+    smoke_sweep_config,
     sweep,
     sweep_config_for,
 )
@@ -32,7 +32,7 @@ def _with(**parameters) -> dict:
 def test_roadmap_sweep_passes_ultralytics_checks():
     check_sweep_parameters(SWEEP_CONFIG, Config())
     assert {"lr0", "imgsz", "mosaic", "fliplr", "hsv_v"} == set(SWEEP_CONFIG["parameters"])
-    smoke = SMOKE_SWEEP_CONFIG
+    smoke = smoke_sweep_config
     assert smoke["parameters"]["imgsz"] == {"values": SMOKE_IMGSZ}
     assert {k: v for k, v in smoke["parameters"].items() if k != "imgsz"} == {
         k: v for k, v in SWEEP_CONFIG["parameters"].items() if k != "imgsz"

@@ -33,7 +33,7 @@ SWEEP_CONFIG: dict[str, Any] = {
 }
 SMOKE_IMGSZ = [64, 96]  # the smoke sweep's image sizes: seconds a trial on a CPU
 # The same sweep with image sizes a CPU trains in seconds (`--smoke`).
-SMOKE_SWEEP_CONFIG: dict[str, Any] = {
+smoke_sweep_config: dict[str, Any] = {
     **SWEEP_CONFIG,
     "parameters": {**SWEEP_CONFIG["parameters"], "imgsz": {"values": SMOKE_IMGSZ}},
 }
@@ -92,11 +92,11 @@ SWEEP = TaskSweep(
     SWEEP_CONFIG,
     train,
     check_config,
-    smoke_sweep_config=SMOKE_SWEEP_CONFIG,
+    smoke_sweep_config=smoke_sweep_config,
     check_parameters=check_sweep_parameters,
 )
 # The names the notebook, the CLI and the tests use:
-sweep_config_for = SWEEP.config_for  # SWEEP_CONFIG, or SMOKE_SWEEP_CONFIG when cfg.smoke
+sweep_config_for = SWEEP.config_for  # SWEEP_CONFIG, or smoke_sweep_config when cfg.smoke
 run_trial = SWEEP.run_trial
 trial_fn = SWEEP.trial_fn
 report_spec_for = SWEEP.report_spec
