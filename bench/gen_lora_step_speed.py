@@ -1,29 +1,35 @@
-"""Training speed and peak memory of the SD 1.5 LoRA step: fp16 vs bf16, checkpointing on/off.
+"""Training speed and peak memory of the SD 1.5 LoRA step, activation checkpointing off and on.
 
-    uv run --all-packages python bench/gen_lora_step_speed.py          # GPU
-    uv run --all-packages python bench/gen_lora_step_speed.py --tiny   # CPU
+    uv run --all-packages python bench/gen_lora_step_speed.py                    # GPU, its rule
+    uv run --all-packages python bench/gen_lora_step_speed.py --precision fp16   # a T4's path
+    uv run --all-packages python bench/gen_lora_step_speed.py --tiny             # CPU
 
-The UNet is built from SD 1.5's published config (stable-diffusion-v1-5 unet/config.json) with
-random weights: speed and memory depend on the architecture, not on the values, and nothing is
-downloaded. The step is gen_train's own `training_step` on random 512 px images and token ids:
-the full path (VAE encode, CLIP text encoder, UNet forward and backward, AdamW on the LoRA),
-with the VAE and text encoder from SD 1.5's configs too. Prints one line per setting.
+The UNet, VAE and CLIP text encoder are built from SD 1.5's published configs
+(stable-diffusion-v1-5 unet/, vae/, text_encoder/config.json) with random weights: speed and
+memory depend on the architecture, not on the values, and nothing is downloaded. Everything else
+is gen-train's own: `build_training` (frozen weights in the precision's dtype, LoRA on the UNet's
+attention, AdamW, Accelerate) on its synthetic captioned images at 512 px, and `training_step`
+(VAE encode, text encoder, UNet forward and backward). One precision a process: accelerate fixes
+it once (default: wb_common.precision's rule for this GPU; run again with --precision for the
+other). Prints one line per setting.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import torch
-from accelerate import Accelerator
-from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-from diffusers.optimization import get_scheduler
-from gen_train.model import add_lora, build_tiny_pipeline, optimizer_class, weight_dtype_for
-from gen_train.train import training_step
+from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
+from gen_train import train as gen_train
+from gen_train.config import Config, smoke_config
+from gen_train.model import build_tiny_pipeline
 from transformers import CLIPTextConfig, CLIPTextModel
 
 # unet/config.json, vae/config.json, text_encoder/config.json of stable-diffusion-v1-5.
@@ -40,87 +46,108 @@ SD15_VAE = dict(
 )  # fmt: skip
 SD15_TEXT = dict(
     vocab_size=49408, hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-    num_hidden_layers=12, max_position_embeddings=77, hidden_act="quick_gelu",
+    num_hidden_layers=12, max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768,
 )  # fmt: skip
 
 
-def sd15_pipeline(tiny: bool) -> StableDiffusionPipeline:
-    tiny_pipe = build_tiny_pipeline(Path(tempfile.gettempdir()) / "gen-train-bench-tokenizer")
-    if tiny:
-        return tiny_pipe
+def sd15_pipeline(tokenizer_dir: Path) -> StableDiffusionPipeline:
+    """SD 1.5's UNet (860M), VAE and text encoder at their real sizes, random weights.
+
+    The tokenizer and scheduler are the smoke pipeline's (SD 1.5's scheduler config; training
+    takes token ids, and any id < 49408 indexes the embedding). Build it under
+    `torch.device("cuda")` to initialise on the GPU in seconds instead of a CPU minute.
+    """
+    tiny = build_tiny_pipeline(tokenizer_dir)
     return StableDiffusionPipeline(
         vae=AutoencoderKL(**SD15_VAE),
         text_encoder=CLIPTextModel(CLIPTextConfig(**SD15_TEXT)),
-        tokenizer=tiny_pipe.tokenizer,  # token ids only index the embedding; any ids < 49408 do
+        tokenizer=tiny.tokenizer,
         unet=UNet2DConditionModel(**SD15_UNET),
-        scheduler=tiny_pipe.scheduler,
+        scheduler=tiny.scheduler,
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
     )
 
 
-def measure(precision: str, checkpointing: bool, tiny: bool, steps: int, batch_size: int) -> str:
-    accelerator = Accelerator(mixed_precision=precision)
-    pipe = sd15_pipeline(tiny)
-    if precision != "no":
-        pipe.to(weight_dtype_for(precision))  # frozen weights in half precision, as gen-train
-    params = add_lora(pipe.unet, rank=4)
-    if checkpointing:
-        pipe.unet.enable_gradient_checkpointing()
-    pipe.to(accelerator.device)
-    optimizer = optimizer_class(False, cuda=False)(params, lr=1e-4)
-    lr_scheduler = get_scheduler("constant", optimizer)
-    unet, optimizer, lr_scheduler = accelerator.prepare(pipe.unet, optimizer, lr_scheduler)
-    noise_scheduler = DDPMScheduler.from_config(pipe.scheduler.config)
-    resolution = 32 if tiny else 512
-    device = accelerator.device
-    batch = (
-        torch.randint(
-            0, 256, (batch_size, 3, resolution, resolution), dtype=torch.uint8, device=device
-        ),
-        torch.randint(0, len(pipe.tokenizer), (batch_size, 77), device=device),
-    )
+def lora_training(cfg: Config, precision: str, device: torch.device) -> gen_train.LoraTraining:
+    """gen-train's `build_training(cfg)` with `precision`, and SD 1.5's shapes at random weights
+    in place of the download (the smoke config keeps its own tiny pipeline)."""
+    build_pipeline = gen_train.build_pipeline
 
-    def step() -> torch.Tensor:
-        return training_step(
-            batch, pipe, unet, noise_scheduler, optimizer, lr_scheduler, accelerator, 1.0
-        )
+    def random_sd15(cfg: Config, dtype: torch.dtype) -> StableDiffusionPipeline:
+        if cfg.smoke:
+            return build_pipeline(cfg, dtype)
+        with torch.device(device):
+            return sd15_pipeline(cfg.output_dir / "tokenizer").to(dtype)
 
-    for _ in range(3):  # warm-up: cuDNN autotuning, allocator
-        step()
+    threads = torch.get_num_threads()  # the tiny pipeline pins one thread for its own tests
+    with (
+        mock.patch.object(gen_train, "build_pipeline", random_sd15),
+        mock.patch.object(gen_train, "mixed_precision_for", lambda _capability: precision),
+    ):
+        training = gen_train.build_training(cfg, resumed=None)
+    torch.set_num_threads(threads)
+    return training
+
+
+def batches(loader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    while True:
+        yield from loader
+
+
+def train_steps(t: gen_train.LoraTraining, cfg: Config, steps: int, it=None) -> list[float]:
+    """`steps` of gen-train's `training_step` on the training loader; the losses."""
+    it = it or batches(t.train_loader)
+    step = gen_train.training_step
+    args = (t.pipe, t.unet, t.noise_scheduler, t.optimizer, t.lr_scheduler, t.accelerator)
+    return [step(next(it), *args, cfg.max_grad_norm) for _ in range(steps)]
+
+
+def measure(cfg: Config, precision: str, steps: int) -> str:
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    t = lora_training(cfg, precision, device)
+    it = batches(t.train_loader)
+    train_steps(t, cfg, 3, it)  # warm-up: cuDNN autotuning, allocator
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    loss.item()  # waits for the GPU
+    losses = train_steps(t, cfg, steps, it)
+    float(losses[-1])  # waits for the GPU
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
     return (
-        f"{precision:>4}  checkpointing={checkpointing!s:<5}  batch={batch_size}  "
-        f"{steps / seconds:6.2f} steps/s  peak {peak:5.2f} GiB"
+        f"{precision:>4}  checkpointing={cfg.gradient_checkpointing!s:<5}  "
+        f"batch={cfg.batch_size}  {cfg.resolution} px  {steps / seconds:6.2f} steps/s  "
+        f"peak {peak:5.2f} GiB  last loss {float(losses[-1]):.3f}"
     )
 
 
 def main() -> None:
+    from wb_common.precision import device_capability, mixed_precision_for
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="the smoke pipeline (CPU check)")
+    parser.add_argument("--precision", choices=["fp16", "bf16", "no"], default=None)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=1)
     args = parser.parse_args()
-    if args.tiny or not torch.cuda.is_available():
-        settings = [("no", False), ("no", True)]
-    else:
-        settings = [(p, c) for p in ("fp16", "bf16") for c in (False, True)]
+    tiny = args.tiny or not torch.cuda.is_available()
+    precision = "no" if tiny else args.precision or mixed_precision_for(device_capability())
+    if torch.cuda.is_available():
         print(torch.cuda.get_device_name(), torch.cuda.get_device_capability())
-    for precision, checkpointing in settings:
-        print(measure(precision, checkpointing, args.tiny or not torch.cuda.is_available(),
-                      args.steps, args.batch_size), flush=True)  # fmt: skip
-        gc.collect()  # the previous setting's models go before the next one's peak is measured
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+    with tempfile.TemporaryDirectory(prefix="gen-bench-") as tmp:
+        cfg = Config(dataset="synthetic", batch_size=args.batch_size, output_dir=Path(tmp))
+        if tiny:
+            cfg = dataclasses.replace(smoke_config(cfg), batch_size=max(args.batch_size, 2))
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+        for checkpointing in (False, True):
+            setting = dataclasses.replace(cfg, gradient_checkpointing=checkpointing)
+            print(measure(setting, precision, args.steps), flush=True)
+            gc.collect()  # the previous setting's models go before the next one's peak
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@
 For each task the full-size model is built from its configuration with random weights (nothing is
 downloaded): ResNet-18, DeepLabV3-MobileNetV3-Large, YOLOv8n (yolov8n.yaml), R3D-18, a decoder of
 Qwen3-4B's shape loaded in 4-bit NF4 with llm-train's LoRA and SFT settings, and SD 1.5's UNet, VAE
-and CLIP text encoder with gen-train's LoRA. Each trains with its package's own step and settings
-(cls/seg/video `train_one_epoch`, det Ultralytics' trainer with det-train's arguments, llm TRL's
-SFTTrainer with `sft_config`, gen `training_step`) on random data of the real shapes, and reports
-steps/s (+ images/s, clips/s or tokens/s), peak GPU memory and whether the loss stayed finite.
+and CLIP text encoder with gen-train's LoRA. Each trains with its package's own code and settings
+(cls/seg/video `build_model`, `build_optimizer`, `build_scheduler` and `train_one_epoch`; det
+Ultralytics' trainer with det-train's `ultralytics_args`; llm `build_model` and TRL's SFTTrainer
+with `sft_config`; gen `build_training` and `training_step`, as bench/gen_lora_step_speed.py runs
+them) on synthetic or random data of the real shapes, and reports steps/s (+ images/s, clips/s or
+tokens/s), peak GPU memory and whether the loss stayed finite.
 
 Two passes; accelerate fixes the precision once per process, so each precision gets its own:
 - `device`: the precision rule of wb_common.precision for this GPU (bf16 from compute capability
@@ -20,7 +22,7 @@ Two passes; accelerate fixes the precision once per process, so each precision g
   attention). "Fits a 16 GB T4" is judged from this pass's peak reserved memory plus 0.5 GiB of
   CUDA context against the 15 GiB a T4 offers. Its speed is this GPU's, not a T4's.
 cls also measures its input pipeline in the same run: uint8 batches augmented on the device
-(cls_train.data.gpu_augment) against the per-image PIL DataLoader of bench/cls_input_pipeline.py.
+(cls_train.data.prepare_batch) against the per-image PIL DataLoader of bench/cls_input_pipeline.py.
 
 What random weights cannot tell: the activation outliers of the real Qwen3 weights (trained in
 bf16; fp16 overflows past 65504, so a finite loss here does not prove a finite loss with the real
@@ -39,6 +41,7 @@ import contextlib
 import dataclasses
 import datetime
 import gc
+import importlib
 import itertools
 import json
 import math
@@ -220,40 +223,68 @@ def epoch_loop(stage: Stage, model, optimizer, scheduler, dataset, batch: int, c
     return seconds, [first, metrics["train/loss"]], accelerator.scaler is not None
 
 
-def run_cls(stage: Stage) -> Row:
-    from cls_train import data as cls_data
-    from cls_train.config import Config
-    from cls_train.model import build_model
-    from cls_train.train import build_optimizer, train_one_epoch
+EPOCH_TASKS = {  # task: package, model, what a batch item is, the --tiny Config fields
+    "cls": ("cls_train", "resnet18", "images", dict(img_size=32, batch_size=8)),
+    "seg": ("seg_train", "deeplabv3_mobilenet_v3_large", "images", dict(img_size=32, batch_size=4)),
+    "video": ("video_train", "r3d_18", "clips", dict(num_frames=4, img_size=32, batch_size=2)),
+}  # fmt: skip
 
-    cfg = Config(pretrained=False)
-    if stage.tiny:
-        cfg = dataclasses.replace(cfg, img_size=32, batch_size=8)
-    batch = cfg.batch_size
-    dataset = cls_data.synthetic_images(batch * max(stage.steps, stage.warmup), size=32)
-    model = build_model(cfg, num_classes=10).to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(cfg, model)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=stage.steps * 4)
-    seconds, losses, scaler = epoch_loop(
-        stage,
-        model,
-        optimizer,
-        scheduler,
-        dataset,
-        batch,
-        cls_data._whole_batch,
-        lambda m, loader, o, s, a: train_one_epoch(m, loader, o, s, a, cfg.img_size),
+
+def training_data(task: str, cfg, n: int):
+    """`n` items of the shapes the task trains on: the package's synthetic twin, random clips."""
+    if task == "cls":
+        from cls_train.data import synthetic_images
+
+        return synthetic_images(n, size=32)  # CIFAR-10's size; prepare_batch resizes
+    if task == "seg":
+        from seg_train.data import CLASS_MAPPINGS, synthetic_pets, to_classes
+
+        return to_classes(*synthetic_pets(n, cfg.img_size), CLASS_MAPPINGS[cfg.class_mapping])
+    from video_train.data import VideoTensors
+
+    side = cfg.img_size + cfg.img_size // 8  # decoded a little larger; prepare_batch crops
+    clips = torch.randint(0, 256, (n, cfg.num_frames, 3, side, side), dtype=torch.uint8)
+    return VideoTensors(clips, torch.randint(0, 10, (n,)), [f"class_{i}" for i in range(10)])
+
+
+def run_epochs(stage: Stage, task: str) -> Row:
+    """cls, seg, video: the package's build_model, optimizer, scheduler and train_one_epoch."""
+    package, model_name, unit, tiny = EPOCH_TASKS[task]
+    config, model, train = (
+        importlib.import_module(f"{package}.{m}") for m in ("config", "model", "train")
     )
-    result = row(stage, "cls", "resnet18", seconds, batch, "images", losses, scaler)
-    result.extra["input_pipeline"] = cls_input_pipeline(stage, dataset, cfg.img_size)
+    cfg = config.Config(pretrained=False)
+    if stage.tiny:
+        cfg = dataclasses.replace(cfg, **tiny)
+    batches = max(stage.steps, stage.warmup)
+    dataset = training_data(task, cfg, cfg.batch_size * batches)
+    net = model.build_model(cfg, num_classes=len(dataset.class_names))
+    if task != "video":  # as cls/seg train(); R3D's 5-D weights have no channels_last
+        net = net.to(memory_format=torch.channels_last)
+    optimizer = train.build_optimizer(cfg, net)
+    if hasattr(train, "build_scheduler"):
+        scheduler = train.build_scheduler(cfg, optimizer, steps_per_epoch=batches)
+    else:
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=batches * 4)
+    last = cfg if task == "video" else cfg.img_size  # train_one_epoch's last argument
+    seconds, losses, scaler = epoch_loop(
+        stage, net, optimizer, scheduler, dataset, cfg.batch_size,
+        importlib.import_module(f"{package}.data")._whole_batch,
+        lambda m, loader, o, s, a: train.train_one_epoch(m, loader, o, s, a, last),
+    )  # fmt: skip
+    result = row(stage, task, model_name, seconds, cfg.batch_size, unit, losses, scaler)
+    if task == "video":
+        result.extra["clip"] = f"{cfg.num_frames}x{cfg.img_size}x{cfg.img_size}"
+    if task == "cls":
+        result.extra["input_pipeline"] = cls_input_pipeline(stage, dataset, cfg.img_size)
     return result
 
 
 def cls_input_pipeline(stage: Stage, dataset, size: int) -> dict[str, float]:
-    """images/s: the PIL per-image DataLoader baseline vs ours (gather + gpu_augment on device)."""
+    """images/s: the PIL per-image DataLoader baseline vs ours (gather + prepare_batch there)."""
     sys.path.insert(0, str(Path(__file__).parent))
     import cls_input_pipeline as bench  # bench/cls_input_pipeline.py: the same baseline
-    from cls_train.data import _whole_batch, gpu_augment
+    from cls_train.data import _whole_batch, prepare_batch
     from torch.utils.data import DataLoader
 
     bench.SIZE = size  # the baseline crops to the size the model trains at
@@ -265,7 +296,7 @@ def cls_input_pipeline(stage: Stage, dataset, size: int) -> dict[str, float]:
     )
 
     def on_device(images: torch.Tensor) -> None:
-        gpu_augment(images.to(stage.device, non_blocking=True), size, train=True)
+        prepare_batch(images.to(stage.device, non_blocking=True), size, train=True)
         stage.sync()
 
     loader = DataLoader(
@@ -281,77 +312,6 @@ def cls_input_pipeline(stage: Stage, dataset, size: int) -> dict[str, float]:
         "ours_images_per_s": ours,
         "speedup": ours / baseline,
     }
-
-
-def run_seg(stage: Stage) -> Row:
-    from seg_train import data as seg_data
-    from seg_train.config import Config
-    from seg_train.model import build_model
-    from seg_train.train import build_optimizer, build_scheduler, train_one_epoch
-
-    cfg = Config(pretrained=False, epochs=2)
-    if stage.tiny:
-        cfg = dataclasses.replace(cfg, img_size=32, batch_size=4)
-    batch = cfg.batch_size
-    images, trimaps = seg_data.synthetic_pets(batch * max(stage.steps, stage.warmup), cfg.img_size)
-    dataset = seg_data.to_classes(images, trimaps, seg_data.CLASS_MAPPINGS[cfg.class_mapping])
-    model = build_model(cfg, num_classes=len(dataset.class_names))
-    model = model.to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(cfg, model)
-    scheduler = build_scheduler(cfg, optimizer, steps_per_epoch=max(stage.steps, stage.warmup))
-    seconds, losses, scaler = epoch_loop(
-        stage,
-        model,
-        optimizer,
-        scheduler,
-        dataset,
-        batch,
-        seg_data._whole_batch,
-        lambda m, loader, o, s, a: train_one_epoch(m, loader, o, s, a, cfg.img_size),
-    )
-    return row(
-        stage, "seg", "deeplabv3_mobilenet_v3_large", seconds, batch, "images", losses, scaler
-    )
-
-
-def run_video(stage: Stage) -> Row:
-    from video_train import data as video_data
-    from video_train.config import Config
-    from video_train.model import build_model
-    from video_train.train import build_optimizer, train_one_epoch
-
-    cfg = Config(pretrained=False)
-    if stage.tiny:
-        cfg = dataclasses.replace(cfg, num_frames=4, img_size=32, batch_size=2)
-    batch, n = cfg.batch_size, cfg.batch_size * max(stage.steps, stage.warmup)
-    side = cfg.img_size + cfg.img_size // 8  # decoded a little larger; gpu_augment crops
-    clips = torch.randint(0, 256, (n, cfg.num_frames, 3, side, side), dtype=torch.uint8)
-    classes = [f"class_{i}" for i in range(10)]
-    dataset = video_data.VideoTensors(clips, torch.randint(0, len(classes), (n,)), classes)
-    model = build_model(cfg, num_classes=len(classes))
-    optimizer = build_optimizer(cfg, model)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=stage.steps * 4)
-    seconds, losses, scaler = epoch_loop(
-        stage,
-        model,
-        optimizer,
-        scheduler,
-        dataset,
-        batch,
-        video_data._whole_batch,
-        lambda m, loader, o, s, a: train_one_epoch(m, loader, o, s, a, cfg),
-    )
-    return row(
-        stage,
-        "video",
-        "r3d_18",
-        seconds,
-        batch,
-        "clips",
-        losses,
-        scaler,
-        clip=f"{cfg.num_frames}x{cfg.img_size}x{cfg.img_size}",
-    )
 
 
 # --- det: Ultralytics' own trainer with det-train's arguments -------------------------------------
@@ -548,121 +508,19 @@ def run_llm(stage: Stage) -> Row:
 # --- gen: SD 1.5's UNet, VAE and text encoder from their configs + gen-train's LoRA --------------
 
 
-def sd15_pipeline(tokenizer_dir: Path):
-    """stable-diffusion-v1-5's model_index components at their real sizes, random weights."""
-    from diffusers import (
-        AutoencoderKL,
-        DDPMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from gen_train.model import write_tiny_tokenizer
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768)  # 860M; other defaults=SD
-    vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512),
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        layers_per_block=2,
-        latent_channels=4,
-        sample_size=512,
-    )
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=49408,
-            hidden_size=768,
-            intermediate_size=3072,
-            num_hidden_layers=12,
-            num_attention_heads=12,
-            max_position_embeddings=77,
-            hidden_act="quick_gelu",
-            projection_dim=768,
-        )
-    )
-    scheduler = DDPMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
-        steps_offset=1,
-        clip_sample=False,
-    )
-    # The pipeline wants a tokenizer object; training takes token ids, so the tiny one does.
-    tokenizer = CLIPTokenizer.from_pretrained(
-        write_tiny_tokenizer(tokenizer_dir), model_max_length=77
-    )
-    return StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-
-
 def run_gen(stage: Stage) -> Row:
-    from diffusers.optimization import get_scheduler
-    from gen_train.config import Config
-    from gen_train.model import (
-        add_lora,
-        build_tiny_pipeline,
-        noise_scheduler_for,
-        optimizer_class,
-        weight_dtype_for,
-    )
-    from gen_train.train import training_step
+    """gen-train's build_training and training_step, through bench/gen_lora_step_speed.py."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gen_lora_step_speed import batches, lora_training, train_steps
+    from gen_train.config import Config, smoke_config
 
-    cfg = Config()
-    accelerator = stage.accelerator()
+    cfg = Config(dataset="synthetic", output_dir=stage.workdir / f"gen-{stage.pass_name}")
     if stage.tiny:
-        cfg = dataclasses.replace(cfg, resolution=32, batch_size=2)
-        threads = torch.get_num_threads()
-        pipe = build_tiny_pipeline(stage.workdir / "tiny-tokenizer")
-        torch.set_num_threads(threads)  # build_tiny_pipeline pins one thread for its own tests
-    else:
-        with torch.device(stage.device):  # random init on the GPU: seconds, not a minute of CPU
-            pipe = sd15_pipeline(stage.workdir / "tiny-tokenizer")
-    dtype = weight_dtype_for(accelerator.mixed_precision)
-    for module in (pipe.unet, pipe.vae, pipe.text_encoder):
-        module.to(dtype)  # the frozen weights in half precision, as build_pipeline(dtype) loads
-    pipe.vae.requires_grad_(False)
-    pipe.text_encoder.requires_grad_(False)
-    lora_params = add_lora(pipe.unet, cfg.lora_rank)
-    if cfg.gradient_checkpointing:
-        pipe.unet.enable_gradient_checkpointing()
-    pipe.to(accelerator.device)
-    noise_scheduler = noise_scheduler_for(pipe)
-    optimizer = optimizer_class(cfg.use_8bit_adam, torch.cuda.is_available())(
-        lora_params, lr=cfg.lr
-    )
-    lr_scheduler = get_scheduler(
-        "constant_with_warmup", optimizer, num_warmup_steps=cfg.lr_warmup_steps
-    )
-    unet, optimizer, lr_scheduler = accelerator.prepare(pipe.unet, optimizer, lr_scheduler)
-    unet.train()
-    vocab = pipe.text_encoder.config.vocab_size
-    shape = (cfg.batch_size, 3, cfg.resolution, cfg.resolution)
-
-    def step() -> torch.Tensor:
-        images = torch.randint(0, 256, shape, dtype=torch.uint8, device=accelerator.device)
-        ids = torch.randint(0, vocab, (cfg.batch_size, 77), device=accelerator.device)
-        return training_step(
-            (images, ids),
-            pipe,
-            unet,
-            noise_scheduler,
-            optimizer,
-            lr_scheduler,
-            accelerator,
-            cfg.max_grad_norm,
-        )
-
-    losses = [step() for _ in range(stage.warmup)]
-    seconds, measured = timed(stage, lambda: [step() for _ in range(stage.steps)])
+        cfg = dataclasses.replace(smoke_config(cfg), batch_size=2)
+    training = lora_training(cfg, stage.precision, stage.device)
+    it = batches(training.train_loader)
+    losses = train_steps(training, cfg, stage.warmup, it)
+    seconds, measured = timed(stage, lambda: train_steps(training, cfg, stage.steps, it))
     return row(
         stage,
         "gen",
@@ -671,17 +529,17 @@ def run_gen(stage: Stage) -> Row:
         cfg.batch_size,
         "images",
         [float(x) for x in losses + measured],
-        accelerator.scaler is not None,
+        training.accelerator.scaler is not None,
         resolution=cfg.resolution,
         lora_rank=cfg.lora_rank,
     )
 
 
 RUNNERS: dict[str, Callable[[Stage], Row]] = {
-    "cls": run_cls,
-    "seg": run_seg,
+    "cls": lambda stage: run_epochs(stage, "cls"),
+    "seg": lambda stage: run_epochs(stage, "seg"),
     "det": run_det,
-    "video": run_video,
+    "video": lambda stage: run_epochs(stage, "video"),
     "llm": run_llm,
     "gen": run_gen,
 }
