@@ -1,6 +1,6 @@
 """Training steps/s with the package's W&B logging on (offline) vs WANDB_MODE=disabled.
 
-    uv run --package cls-train python bench/cls_wandb_overhead.py [--epochs 3 --repeats 2]
+    uv run --all-packages python bench/cls_wandb_overhead.py [--epochs 3 --repeats 2]
 
 Same process, same model and data, alternating modes so drift in machine load hits both. The
 logging measured is what `cls_train.train` does per epoch (`run.log` of the five keys) plus

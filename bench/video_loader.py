@@ -1,7 +1,7 @@
 """Clips/s of the cached video loader vs decoding each clip on the fly, in one process.
 
-    .venv/bin/python bench/video_loader.py                       # 64 generated 112 px mp4s
-    .venv/bin/python bench/video_loader.py --clips 128 --epochs 3
+    uv run --all-packages python bench/video_loader.py     # 64 generated 112 px mp4s
+    uv run --all-packages python bench/video_loader.py --clips 128 --epochs 3
 
 Both loaders yield the same uint8 batches `(B, T, 3, H, W)`. "on the fly" is a Dataset that
 opens and decodes one file per item with PyAV (the usual torchvision-style pipeline, here with

@@ -1,8 +1,8 @@
 """Cold start to first prediction, and warm p50/p95 latency, per model type, on the CPU.
 
-    .venv/bin/python bench/viewer_latency.py            # all four types, ~12 min on 2 busy cores
-    .venv/bin/python bench/viewer_latency.py --runs 50 --types detection
-    .venv/bin/python bench/viewer_latency.py --no-browser   # without the browser column, ~3 min
+    uv run --all-packages python bench/viewer_latency.py               # 4 types, ~12 min
+    uv run --all-packages python bench/viewer_latency.py --runs 50 --types detection
+    uv run --all-packages python bench/viewer_latency.py --no-browser  # no browser column, ~3 min
 
 Each model is built with the task packages' production settings (cls 224 px, seg 128 px,
 det 640 px, video 16 x 112 x 112; untrained weights: latency does not depend on their values),
@@ -22,6 +22,14 @@ sample: "server" = Streamlit answers its health check, "page" = the page shows t
 "prediction" = the prediction text is in the DOM. The browser itself is started before the clock
 (a visitor's is already open). W&B is offline (no key): the page shows the card's own data.
 Needs /usr/bin/chromium (`apt-get install -y chromium`); without it the column is skipped.
+
+Result (2026-11-30 03:00 UTC, the first command: 30 predictions a type, torch 2 threads on 2
+vCPUs shared with four other agents, load average 6-7.5, no GPU; apps/viewer/README.md has the
+table): cold start to first prediction 25-39 s; warm p50 / p95: classification (224 px) 1526 /
+2482 ms, segmentation (128 px) 718 / 3371 ms, detection (640 px) 343 / 394 ms, video
+(16x112x112) 3269 / 3711 ms; `streamlit run` to the prediction in chromium 34-56 s. At load
+4.6-6 the same machine gave cold starts of 11-21 s and a classification p50 of 401 ms: the load
+moves these numbers 2-4x. Not re-run for the bench-command change of 2026-11-30 05:40.
 """
 
 from __future__ import annotations
