@@ -1,4 +1,5 @@
-"""Notebook 07 online, against test doubles of the W&B API (wb_common.doubles; no server here).
+"""Notebook 07 online, against test doubles of the W&B API (wb_common.doubles' registry double
+with `Api.artifacts` added here; no server here).
 
 Its cells run after the login cell with `ONLINE = True` and a registry holding zero, one or two
 versions: the version chosen, the promotion (the cell's own `api.artifact(...)`,

@@ -22,7 +22,8 @@ import torch
 from viewer import deployment as dp
 from viewer.payload import FIELDS
 from wb_common import ModelCard
-from wb_common.tasks import registry_path, registry_project, task_of_model_type
+from wb_common.payload import example_client_payload
+from wb_common.tasks import registry_path, task_of_model_type
 from wb_common.testing import isolate_wandb
 
 ENTITY = "demo-team"
@@ -142,17 +143,9 @@ def viewer_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def payload_for(model_type: str, version: str = "v3", **overrides: str) -> dict[str, str]:
-    """A client_payload exactly as the W&B webhook template fills it."""
+    """A client_payload exactly as the W&B webhook template fills it (wb_common.payload)."""
     collection = task_of_model_type(model_type).collection
-    payload = {
-        "event_type": "ADD_ARTIFACT_ALIAS",
-        "event_author": "jiyoon",
-        "alias": "production",
-        "entity_name": ENTITY,
-        "project_name": registry_project(),
-        "artifact_collection_name": collection,
-        "artifact_version_string": registry_path(collection, entity=ENTITY, version=version),
-    }
+    payload = example_client_payload(ENTITY, collection, version, author="jiyoon")
     assert set(payload) == set(FIELDS)
     payload.update(overrides)
     return payload
@@ -234,7 +227,14 @@ class FakeArtifact:
     def source_qualified_name(self) -> str:
         return self.qualified_name.replace("wandb-registry-model", "wandb-e2e-demo")
 
-    def download(self, root: str | None = None, **_: object) -> str:
+    def download(
+        self,
+        root: str | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        path_prefix: str | None = None,
+        multipart: bool | None = None,
+    ) -> str:
         assert root is not None, "the viewer always passes root="
         assert self.folder is not None
         shutil.copytree(self.folder, root, dirs_exist_ok=True)

@@ -24,23 +24,19 @@ from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
 from wb_common.tasks import REGISTRY, TASKS, registry_path, registry_project
 
-__all__ = [
-    "DISPATCH_EVENT_TYPE",
-    "FIELDS",
-    "VERSION",
-    "dispatch_body",
-]  # re-exported for the viewer
-# The field names, the template W&B fills and the dispatch event type live in wb_common.payload,
-# shared with `wb-demo automation create` and the deploy workflow.
+# Re-exported for the viewer: the field names, the template W&B fills and the dispatch event type
+# live in wb_common.payload (shared with `wb-demo automation create` and the deploy workflow), the
+# pattern of a version name in wb_common.lookup.
+__all__ = ["DISPATCH_EVENT_TYPE", "FIELDS", "VERSION", "dispatch_body"]
+# Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
+MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 # The events that deploy: W&B's alias added to a version in a registry collection, and a person's
-# manual deploy or rollback (the workflow's workflow_dispatch).
-EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", "MANUAL_DEPLOY")
+# manual deploy or rollback.
+EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", MANUAL_EVENT_TYPE)
 ALLOWED_ALIASES = ("production",)
 ALLOWED_REGISTRIES = (REGISTRY,)  # the new Registry's model registry: `wandb-registry-model`
 # Registry collection -> the model_type its model card must declare (wb_common.tasks).
 COLLECTIONS: dict[str, str] = {task.collection: task.model_type for task in TASKS.values()}
-# Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
-MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
 
 MAX_PAYLOAD_DEPTH = 8  # the real payload is one flat object of strings (depth 1)

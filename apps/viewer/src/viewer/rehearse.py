@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
-from wb_common.payload import FIELDS
-from wb_common.tasks import TASKS, registry_path, registry_project
+from wb_common.payload import example_client_payload
+from wb_common.tasks import TASKS
 
 from viewer import deployment as dp
 from viewer.payload import MANUAL_EVENT_TYPE, manual_payload
@@ -73,16 +73,7 @@ def _run(step: str, command: list[str], env: dict[str, str]) -> str:
 
 def webhook_payload(version: str) -> dict[str, str]:
     """The automation's template with its `${...}` variables filled as W&B fills them."""
-    values = {
-        "${event_type}": "ADD_ARTIFACT_ALIAS",
-        "${event_author}": "rehearsal",
-        "${alias}": "production",
-        "${entity_name}": ENTITY,
-        "${project_name}": registry_project(),
-        "${artifact_collection_name}": COLLECTION,
-        "${artifact_version_string}": registry_path(COLLECTION, entity=ENTITY, version=version),
-    }
-    return {field: values[template] for field, template in FIELDS.items()}
+    return example_client_payload(ENTITY, COLLECTION, version, author="rehearsal")
 
 
 def train_version(index: int, workdir: Path, env: dict[str, str]) -> Path:
