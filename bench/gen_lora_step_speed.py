@@ -12,6 +12,13 @@ attention, AdamW, Accelerate) on its synthetic captioned images at 512 px, and `
 (VAE encode, text encoder, UNet forward and backward). One precision a process: accelerate fixes
 it once (default: wb_common.precision's rule for this GPU; run again with --precision for the
 other). Prints one line per setting.
+
+Result: not run on a GPU yet (no GPU was available to this repository's work machines). The
+`--tiny` run (2026-11-30 06:10 UTC: the smoke pipeline at 32 px, batch 2, fp32, 20 measured
+steps; torch 2.15.0 on 2 vCPUs shared with other agents' tests, load average 4.6 -> 3.2): 1.39
+steps/s without and 8.22 with checkpointing, same last loss 1.081 (same seed, same math); an
+earlier run at load 5-6 gave 0.19 and 0.30. At 32 px on a busy CPU the order of the two settings
+and the load decide these numbers: the run says the code path works, nothing about speed.
 """
 
 from __future__ import annotations
