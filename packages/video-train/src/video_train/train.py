@@ -6,8 +6,8 @@
 
 The W&B calls a demo audience should see are in this file: `run.log` each epoch, `wandb.Video`
 inside `wandb.Table` for the sample and prediction tables, the per-class accuracy table, the
-confusion matrix, and the model artifact linked into the Registry. Plumbing (online/offline,
-model card, queued links) is in wb_common.
+confusion matrix, and the model artifact linked into the Registry. The model card is built in
+model.py (`model_card`); plumbing (online/offline, queued links, checkpoints) is in wb_common.
 """
 
 from __future__ import annotations
