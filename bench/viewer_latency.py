@@ -188,9 +188,9 @@ def browser_cold(model_type: str, folder: Path, workdir: Path) -> dict[str, floa
 
 def collection_of(model_type: str) -> str:
     """The registry collection the viewer serves this model type from (its page shows it)."""
-    from viewer.payload import COLLECTIONS
+    from wb_common.tasks import task_of_model_type
 
-    return next(name for name, kind in COLLECTIONS.items() if kind == model_type)
+    return task_of_model_type(model_type).collection
 
 
 def main() -> None:
