@@ -66,10 +66,8 @@ def test_sends_the_automations_body_to_the_dispatches_endpoint(github, capsys, m
     assert request["headers"]["Accept"] == "application/vnd.github+json"
     out = capsys.readouterr().out
     assert "GitHub accepted the dispatch (204)" in out and TOKEN not in out
-    # the payload passes the deploy's own validation, as a real webhook's would
-    from viewer.payload import parse_payload
-
-    assert parse_payload(json.dumps(body["client_payload"]), {"acme"}).version == "v3"
+    # That it passes the deploy's own validation: tests/test_automation_payload.py (the viewer is
+    # another member; wb-common's own CI job does not install it).
 
 
 def test_github_errors_are_one_sentence_without_the_token(github, capsys, monkeypatch):
