@@ -22,6 +22,7 @@ import torch
 from viewer import deployment as dp
 from viewer.payload import FIELDS
 from wb_common import ModelCard
+from wb_common.doubles import ProducerRunDouble, VersionApiDouble, VersionDouble
 from wb_common.payload import example_client_payload
 from wb_common.tasks import registry_path, task_of_model_type
 from wb_common.testing import isolate_wandb
@@ -175,133 +176,25 @@ def run_deploy(viewer_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
 # Signatures as in wandb/apis/public/api.py, runs.py, files.py and sdk/artifacts/artifact.py.
 
 
-@dataclasses.dataclass
-class FakeRun:
-    summary_metrics: dict
-    config: dict
-    path: list[str]
-    name: str
-    url: str
-    datasets: list[str]
-    media: dict[str, bytes] = dataclasses.field(default_factory=dict)
-
-    def used_artifacts(self, per_page: int = 100):
-        return [
-            type("UsedArtifact", (), {"type": "dataset", "qualified_name": name})()
-            for name in self.datasets
-        ]
-
-    def files(self, names: list[str] | None = None, pattern: str | None = None, per_page=50):
-        return [FakeFile(name, data) for name, data in self.media.items()]
-
-
-@dataclasses.dataclass
-class FakeFile:
-    name: str
-    data: bytes
-
-    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
-        path = Path(root) / self.name
-        if path.exists() and not replace:
-            if exist_ok:
-                return path.open()
-            raise ValueError("File already exists, pass replace=True to overwrite")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.data)
-        return path.open()
-
-
-@dataclasses.dataclass
-class FakeArtifact:
-    qualified_name: str
-    version: str
-    aliases: list[str]
-    folder: Path | None
-    metadata: dict
-    run: FakeRun | None = None
-    created_at: str = "2026-11-20T09:00:00Z"
-    digest: str = "0123abcd"
-    type: str = "model"
-
-    @property
-    def source_qualified_name(self) -> str:
-        return self.qualified_name.replace("wandb-registry-model", "wandb-e2e-demo")
-
-    def download(
-        self,
-        root: str | None = None,
-        allow_missing_references: bool = False,
-        skip_cache: bool | None = None,
-        path_prefix: str | None = None,
-        multipart: bool | None = None,
-    ) -> str:
-        assert root is not None, "the viewer always passes root="
-        assert self.folder is not None
-        shutil.copytree(self.folder, root, dirs_exist_ok=True)
-        return root
-
-    def logged_by(self) -> FakeRun | None:
-        return self.run
-
-
-class FakeApi:
-    """A test double of `wandb.Api`: artifact(name, type=None), artifacts(type_name, name, ...)."""
-
-    def __init__(self, artifacts: list[FakeArtifact]) -> None:
-        self._artifacts = artifacts
-        self.calls: list[tuple] = []
-
-    def artifact(self, name: str, type: str | None = None) -> FakeArtifact:
-        self.calls.append(("artifact", name, type))
-        for artifact in self._artifacts:
-            if artifact.qualified_name == name:
-                return self._typed(artifact, type)
-        collection, _, alias = name.rpartition(":")  # `...:production`: whoever holds it now
-        for artifact in self._artifacts:
-            if artifact.qualified_name.startswith(f"{collection}:") and alias in artifact.aliases:
-                return self._typed(artifact, type)
-        raise ValueError(f"artifact {name} not found")  # wandb raises CommError/ValueError
-
-    @staticmethod
-    def _typed(artifact: FakeArtifact, type: str | None) -> FakeArtifact:
-        if type is not None and artifact.type != type:  # as Api._artifact
-            raise ValueError(
-                f"type {type!r} specified but this artifact is of type {artifact.type!r}"
-            )
-        return artifact
-
-    def artifacts(
-        self,
-        type_name: str,
-        name: str,
-        order: str | None = None,
-        per_page: int = 50,
-        tags: list[str] | None = None,
-        start: str | None = None,
-    ) -> list[FakeArtifact]:
-        self.calls.append(("artifacts", type_name, name))
-        return [a for a in self._artifacts if a.qualified_name.split(":")[0] == name]
-
-
 @pytest.fixture
 def fake_api_for(artifacts: Artifacts):
-    """fake_api_for(model_type, versions=("v2", "v3"), production="v3") -> FakeApi."""
+    """fake_api_for(model_type, versions=("v2", "v3"), production="v3"): a test double of
+    `wandb.Api` (wb_common.doubles.VersionApiDouble) serving this session's real artifacts."""
 
-    def build(model_type: str, versions=("v2", "v3"), production: str = "v3") -> FakeApi:
+    def build(model_type: str, versions=("v2", "v3"), production: str = "v3") -> VersionApiDouble:
         folder = artifacts[model_type]
         card = ModelCard.read(folder)
         collection = task_of_model_type(model_type).collection
-        run = FakeRun(
+        dataset = f"{ENTITY}/wandb-e2e-demo-image-classification/synthetic-cifar10:v0"
+        run = ProducerRunDouble(
             summary_metrics={"val/acc": 0.91, "val/loss": 0.3, "_step": 7, "epoch": 3},
             config={"lr": 0.003, "optimizer": "adamw", "_wandb": {}},
             path=[ENTITY, "wandb-e2e-demo-image-classification", "abc123"],
-            name="brisk-river-7",
-            url=f"https://wandb.ai/{ENTITY}/wandb-e2e-demo-image-classification/runs/abc123",
-            datasets=[f"{ENTITY}/wandb-e2e-demo-image-classification/synthetic-cifar10:v0"],
+            used=[VersionDouble(dataset, "v0", [], type="dataset")],
         )
-        return FakeApi(
+        return VersionApiDouble(
             [
-                FakeArtifact(
+                VersionDouble(
                     qualified_name=registry_path(collection, entity=ENTITY, version=version),
                     version=version,
                     aliases=["production"] if version == production else ["staging"],

@@ -374,7 +374,7 @@ def test_a_webhook_naming_the_alias_resolves_to_the_version(online, run_deploy, 
 def test_the_org_entity_deploys_when_allow_listed(online, run_deploy, make_payload, monkeypatch):
     """The registry's org entity in entity_name (test double of wandb.Api)."""
     api = online("classification")
-    for artifact in api._artifacts:
+    for artifact in api.versions:
         artifact.qualified_name = artifact.qualified_name.replace("demo-team/", "acme-org/")
     payload = make_payload(
         "classification", entity_name="acme-org",

@@ -2,23 +2,19 @@
 
     uv run --all-packages pytest packages/wb-common/tests/test_lookup.py -q
 
-The W&B server is unreachable here. `ApiDouble` and the classes beside it are test doubles with
-the signatures of wandb 0.31 (wandb/apis/public/api.py, runs.py, files.py,
-wandb/sdk/artifacts/artifact.py) for the calls lookup makes: `Api.artifact(name, type=None)`
-(ValueError for another type, an alias resolved to the version holding it),
-`Artifact.download(root=None, ...)`, `.logged_by()`, `Run.summary_metrics`, `.config`,
-`.used_artifacts()`, `.files()` and `File.download(root=".", replace=False, exist_ok=False)`
-(ValueError when the file exists and neither flag is set).
+The W&B server is unreachable here. `VersionApiDouble` and the classes beside it
+(wb_common.doubles) are test doubles with the signatures of wandb 0.31 for the calls lookup
+makes; their docstrings say which.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 import wandb
 from wb_common import lookup
+from wb_common.doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
 from wb_common.tasks import registry_path
 from wb_common.testing import isolate_wandb
 
@@ -26,104 +22,13 @@ COLLECTION = "cifar10-classifier"
 PATH = registry_path(COLLECTION, entity="demo-team", version="v3")
 
 
-@dataclasses.dataclass
-class FileDouble:
-    """A run's file as `Run.files()` yields it (wandb.apis.public.files.File)."""
-
-    name: str
-    data: bytes
-
-    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
-        path = Path(root) / self.name
-        if path.exists() and not replace:
-            if exist_ok:
-                return path.open()
-            raise ValueError("File already exists, pass replace=True to overwrite")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.data)
-        return path.open()
-
-
-@dataclasses.dataclass
-class RunDouble:
-    """The producing run as `Artifact.logged_by()` returns it (wandb.apis.public.runs.Run)."""
-
-    summary_metrics: dict
-    config: dict
-    path: list[str]  # [entity, project, run id], as Run.path
-    name: str = "brisk-river-7"
-    url: str = "https://wandb.ai/demo-team/wandb-e2e-demo-image-classification/runs/abc123"
-    used: list = dataclasses.field(default_factory=list)
-    media: list[FileDouble] = dataclasses.field(default_factory=list)
-
-    def used_artifacts(self, per_page: int = 100) -> list:
-        return list(self.used)
-
-    def files(self, names: list[str] | None = None, pattern: str | None = None, per_page=50):
-        return [f for f in self.media if names is None or f.name in names]
-
-
-@dataclasses.dataclass
-class ArtifactDouble:
-    """A registry version as `Api.artifact()` returns it (wandb.sdk.artifacts.artifact.Artifact)."""
-
-    qualified_name: str  # entity/project/collection:vN
-    version: str
-    aliases: list[str]
-    files: dict[str, bytes] = dataclasses.field(default_factory=dict)
-    run: RunDouble | None = None
-    type: str = "model"
-    created_at: str = "2026-11-20T09:00:00Z"
-    digest: str = "0123abcd"
-
-    @property
-    def source_qualified_name(self) -> str:
-        return self.qualified_name.replace(
-            "wandb-registry-model", "wandb-e2e-demo-image-classification"
-        )
-
-    def download(
-        self,
-        root: str | None = None,
-        allow_missing_references: bool = False,
-        skip_cache: bool | None = None,
-        path_prefix: str | None = None,
-        multipart: bool | None = None,
-    ) -> str:
-        assert root is not None, "lookup always says where"
-        for name, data in self.files.items():
-            (Path(root) / name).parent.mkdir(parents=True, exist_ok=True)
-            (Path(root) / name).write_bytes(data)
-        return root
-
-    def logged_by(self) -> RunDouble | None:
-        return self.run
-
-
-class ApiDouble:
-    """A test double of `wandb.Api`: `artifact(name, type=None)` by version or alias."""
-
-    def __init__(self, artifacts: list[ArtifactDouble]) -> None:
-        self.artifacts = artifacts
-
-    def artifact(self, name: str, type: str | None = None) -> ArtifactDouble:
-        collection, _, wanted = name.rpartition(":")
-        for artifact in self.artifacts:
-            if artifact.qualified_name.rpartition(":")[0] == collection and (
-                wanted == artifact.version or wanted in artifact.aliases
-            ):
-                if type is not None and artifact.type != type:
-                    raise ValueError(f"type {type!r} specified but this artifact is of type "
-                                     f"{artifact.type!r}")  # fmt: skip
-                return artifact
-        raise ValueError(f"artifact {name} not found")  # wandb: CommError or ValueError
-
-
-def registry(*versions: str, production: str = "v3", run: RunDouble | None = None) -> ApiDouble:
+def registry(
+    *versions: str, production: str = "v3", run: ProducerRunDouble | None = None
+) -> VersionApiDouble:
     """A registry collection holding `versions`; `production` on one of them."""
-    return ApiDouble(
+    return VersionApiDouble(
         [
-            ArtifactDouble(
+            VersionDouble(
                 qualified_name=registry_path(COLLECTION, entity="demo-team", version=version),
                 version=version,
                 aliases=["production"] if version == production else ["staging"],
@@ -135,14 +40,14 @@ def registry(*versions: str, production: str = "v3", run: RunDouble | None = Non
     )
 
 
-def producing_run() -> RunDouble:
-    dataset = ArtifactDouble("demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0",
+def producing_run() -> ProducerRunDouble:
+    dataset = VersionDouble("demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0",
                              "v0", [], type="dataset")  # fmt: skip
-    return RunDouble(
+    return ProducerRunDouble(
         summary_metrics={"val/acc": 0.91, "val/loss": 0.3, "_step": 7, "epoch": 3, "ok": True},
         config={"lr": 0.003, "optimizer": "adamw", "_wandb": {}},
         path=["demo-team", "wandb-e2e-demo-image-classification", "abc123"],
-        used=[dataset, ArtifactDouble("demo-team/p/code:v0", "v0", [], type="code")],
+        used=[dataset, VersionDouble("demo-team/p/code:v0", "v0", [], type="code")],
     )
 
 
@@ -168,7 +73,7 @@ def test_resolve_version_follows_the_alias_and_refuses_anything_else():
     """Uses a test double of wandb.Api: production sits on v3."""
     api = registry("v2", "v3")
     assert lookup.resolve_version(api, PATH.replace(":v3", ":production")) == "v3"
-    api.artifacts[1].version = "v03"  # not a W&B version name (leading zero)
+    api.versions[1].version = "v03"  # not a W&B version name (leading zero)
     with pytest.raises(lookup.ServerError, match="not a version name"):
         lookup.resolve_version(api, PATH.replace(":v3", ":production"))
 
@@ -210,7 +115,7 @@ def test_download_checks_the_alias_and_the_version_first(tmp_path):
     # a manual deploy needs no alias; the server answering with another version is refused
     assert lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "v2")
     # a server answering with another collection's version (the check before any download)
-    other = dataclasses.replace(api.artifacts[0], qualified_name=PATH.replace(COLLECTION, "x"))
+    other = dataclasses.replace(api.versions[0], qualified_name=PATH.replace(COLLECTION, "x"))
     api.artifact = lambda name, type=None: other
     with pytest.raises(lookup.ServerError, match="refusing a different version"):
         lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "y")
@@ -221,10 +126,10 @@ def test_sample_generations_are_the_runs_last_logged_images(tmp_path):
     """Uses a test double of wandb.Api whose run logged three images and a table."""
     run = producing_run()
     run.media = [
-        FileDouble("media/images/samples_1_a.png", b"1"),
-        FileDouble("media/table/val_2.table.json", b"{}"),
-        FileDouble("media/images/samples_2_b.png", b"2"),
-        FileDouble("media/images/samples_3_c.png", b"3"),
+        RunFileDouble("media/images/samples_1_a.png", b"1"),
+        RunFileDouble("media/table/val_2.table.json", b"{}"),
+        RunFileDouble("media/images/samples_2_b.png", b"2"),
+        RunFileDouble("media/images/samples_3_c.png", b"3"),
     ]
     api = registry("v3", run=run)
     paths = lookup.sample_generations(api, PATH, tmp_path, limit=2)

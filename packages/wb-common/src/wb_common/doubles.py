@@ -1,5 +1,14 @@
 """Test doubles for the W&B calls that need a server: `wandb.sweep`, `wandb.agent`, `wandb.Api`.
 
+`VersionApiDouble` and the classes beside it stand in for what wb_common.lookup asks about one
+registry version (signatures of wandb 0.31: wandb/apis/public/api.py, runs.py, files.py,
+wandb/sdk/artifacts/artifact.py): `Api.artifact(name, type=None)` (ValueError for another type;
+an alias resolves to the version holding it), `Api.artifacts(type_name, name, ...)`,
+`Artifact.download(root=None, ...)`, `.logged_by()`, `Run.summary_metrics`, `.config`,
+`.used_artifacts()`, `.files()` and `File.download(root=".", replace=False, exist_ok=False)`
+(ValueError when the file exists and neither flag is set). The viewer's tests and wb-common's
+share them.
+
 They behave like the real ones where a demo can go wrong on stage, checked against the installed
 SDK (wandb 0.31): `PyAgentDouble` does what `wandb/agents/pyagent.py` `_run_job` does around each
 trial — write the suggestion to WANDB_SWEEP_PARAM_PATH, `wandb.teardown()`, call the function,
@@ -10,6 +19,7 @@ Used by the tests of every member and by the notebook tests; never by product co
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,3 +204,118 @@ class RegistryApiDouble:
     def holder(self, alias: str) -> str | None:
         """The version holding `alias` now (what the Registry UI would show)."""
         return next((v.version for v in self.versions if alias in v.aliases), None)
+
+
+@dataclass
+class RunFileDouble:
+    """A run's file as `Run.files()` yields it (wandb.apis.public.files.File)."""
+
+    name: str
+    data: bytes
+
+    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
+        path = Path(root) / self.name
+        if path.exists() and not replace:
+            if exist_ok:
+                return path.open()
+            raise ValueError("File already exists, pass replace=True to overwrite")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.data)
+        return path.open()
+
+
+@dataclass
+class ProducerRunDouble:
+    """The producing run as `Artifact.logged_by()` returns it (wandb.apis.public.runs.Run)."""
+
+    summary_metrics: dict[str, Any]
+    config: dict[str, Any]
+    path: list[str]  # [entity, project, run id], as Run.path
+    name: str = "brisk-river-7"
+    url: str = "https://wandb.ai/demo-team/wandb-e2e-demo-image-classification/runs/abc123"
+    used: list[Any] = field(default_factory=list)  # VersionDouble of type dataset, code, ...
+    media: list[RunFileDouble] = field(default_factory=list)
+
+    def used_artifacts(self, per_page: int = 100) -> list[Any]:
+        return list(self.used)
+
+    def files(self, names: list[str] | None = None, pattern: str | None = None, per_page=50):
+        return [f for f in self.media if names is None or f.name in names]
+
+
+@dataclass
+class VersionDouble:
+    """A registry version as `Api.artifact()` returns it (wandb.sdk.artifacts.artifact.Artifact).
+
+    Its files come from `folder` (copied as a download would) or from `files` (name -> bytes).
+    """
+
+    qualified_name: str  # entity/project/collection:vN
+    version: str
+    aliases: list[str]
+    files: dict[str, bytes] = field(default_factory=dict)
+    folder: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # the model card, as logged
+    run: ProducerRunDouble | None = None
+    type: str = "model"
+    created_at: str = "2026-11-20T09:00:00Z"
+    digest: str = "0123abcd"
+
+    @property
+    def source_qualified_name(self) -> str:
+        return self.qualified_name.replace(
+            "wandb-registry-model", "wandb-e2e-demo-image-classification"
+        )
+
+    def download(
+        self,
+        root: str | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        path_prefix: str | None = None,
+        multipart: bool | None = None,
+    ) -> str:
+        assert root is not None, "wb_common.lookup always says where"
+        if self.folder is not None:
+            shutil.copytree(self.folder, root, dirs_exist_ok=True)
+        for name, data in self.files.items():
+            (Path(root) / name).parent.mkdir(parents=True, exist_ok=True)
+            (Path(root) / name).write_bytes(data)
+        return root
+
+    def logged_by(self) -> ProducerRunDouble | None:
+        return self.run
+
+
+class VersionApiDouble:
+    """`wandb.Api` for registry versions: `artifact(name, type=None)` by version or alias, and
+    `artifacts(type_name, name, ...)` listing a collection; every call is recorded in `calls`."""
+
+    def __init__(self, versions: list[VersionDouble]) -> None:
+        self.versions = versions
+        self.calls: list[tuple[Any, ...]] = []
+
+    def artifact(self, name: str, type: str | None = None) -> VersionDouble:
+        self.calls.append(("artifact", name, type))
+        collection, _, wanted = name.rpartition(":")
+        for version in self.versions:
+            if version.qualified_name.rpartition(":")[0] == collection and (
+                wanted == version.version or wanted in version.aliases
+            ):
+                if type is not None and version.type != type:  # as Api._artifact
+                    raise ValueError(f"type {type!r} specified but this artifact is of type "
+                                     f"{version.type!r}")  # fmt: skip
+                return version
+        raise ValueError(f"artifact {name} not found")  # wandb: CommError or ValueError
+
+    def artifacts(
+        self,
+        type_name: str,
+        name: str,
+        order: str | None = None,
+        per_page: int = 50,
+        tags: list[str] | None = None,
+        start: str | None = None,
+    ) -> list[VersionDouble]:
+        self.calls.append(("artifacts", type_name, name))
+        return [v for v in self.versions if v.qualified_name.rpartition(":")[0] == name]
