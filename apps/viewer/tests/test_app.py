@@ -198,16 +198,14 @@ def test_online_pages_use_the_wandb_api(
 
 
 def test_lora_models_show_their_card_and_say_why(app, run_deploy, make_payload, tmp_path):
-    from wb_common import ModelCard
+    from gen_train.config import Config
+    from gen_train.model import model_card
 
     folder = tmp_path / "lora"
     folder.mkdir()
-    (folder / "pytorch_lora_weights.safetensors").write_bytes(b"\0" * 64)
-    ModelCard(
-        model_type="diffusion-lora",
-        architecture="sd15-lora",
-        weights_file="pytorch_lora_weights.safetensors",
-    ).write(folder)
+    card = model_card(Config())  # gen-train's own card for its LoRA
+    (folder / card.weights_file).write_bytes(b"\0" * 64)
+    card.write(folder)
     code, _, err = run_deploy(make_payload("diffusion-lora"), "--artifact-dir", str(folder))
     assert code == 0, err
     at = app()

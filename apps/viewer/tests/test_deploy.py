@@ -229,15 +229,14 @@ def test_without_a_key_or_folder_the_deploy_says_what_to_do(run_deploy, make_pay
 
 
 def test_lora_models_are_checked_but_not_served(run_deploy, make_payload, viewer_home, tmp_path):
+    from llm_train.config import Config
+    from llm_train.model import model_card
+
     folder = tmp_path / "lora"
     folder.mkdir()
-    (folder / "adapter_model.safetensors").write_bytes(b"\0" * 64)
-    ModelCard(
-        model_type="llm-lora",
-        architecture="qwen3-4b-lora",
-        weights_file="adapter_model.safetensors",
-        extra={"base_model": "Qwen/Qwen3-4B"},
-    ).write(folder)
+    card = model_card(Config())  # llm-train's own card for its adapter
+    (folder / card.weights_file).write_bytes(b"\0" * 64)
+    card.write(folder)
     code, out, err = run_deploy(make_payload("llm-lora"), "--artifact-dir", str(folder))
     assert code == 0, err
     assert "not served on CPU" in out
