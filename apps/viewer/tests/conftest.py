@@ -1,6 +1,6 @@
 """Shared fixtures: real models of every servable type, built once per test session.
 
-    .venv/bin/python -m pytest apps/viewer -q -p no:logging
+    uv run --all-packages pytest apps/viewer -q -p no:logging
 
 The classifier is cls-train's own smoke training (a real artifact: weights + model card). The
 segmenter, the video model and the detector are untrained, each with the card its package's

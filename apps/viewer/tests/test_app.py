@@ -1,6 +1,6 @@
 """The Streamlit app, page by page, through Streamlit's AppTest with real models.
 
-.venv/bin/python -m pytest apps/viewer/tests/test_app.py -q -p no:logging
+uv run --all-packages pytest apps/viewer/tests/test_app.py -q -p no:logging
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A real browser: `streamlit run` on localhost, Debian's chromium driven by Playwright.
 
-    .venv/bin/python -m pytest apps/viewer/tests/test_browser.py -q -p no:logging
+    uv run --all-packages pytest apps/viewer/tests/test_browser.py -q -p no:logging
 
 Needs /usr/bin/chromium (`apt-get install -y chromium`); Playwright's own browser download is
 never used, so the test runs on an air-gapped CI box. The screenshot of the prediction is kept in

@@ -1,6 +1,6 @@
 """`viewer-deploy`: a model that cannot serve is never deployed, and a failure changes nothing.
 
-.venv/bin/python -m pytest apps/viewer/tests/test_deploy.py -q -p no:logging
+uv run --all-packages pytest apps/viewer/tests/test_deploy.py -q -p no:logging
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Issue 14's attacks on the deploy → viewer chain, each reproduced and refused.
 
-    .venv/bin/python -m pytest apps/viewer/tests/test_hardening.py -q -p no:logging
+    uv run --all-packages pytest apps/viewer/tests/test_hardening.py -q -p no:logging
 
 Server-side behaviour (registry lookups) is exercised with the test double of wandb.Api in
 conftest.py; everything else runs for real: Ultralytics' loader, PyAV, Pillow, fcntl, fork.

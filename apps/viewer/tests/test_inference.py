@@ -1,6 +1,6 @@
 """Serving from the card alone: the same preprocessing as training, every model type, bad uploads.
 
-.venv/bin/python -m pytest apps/viewer/tests/test_inference.py -q -p no:logging
+uv run --all-packages pytest apps/viewer/tests/test_inference.py -q -p no:logging
 """
 
 from __future__ import annotations

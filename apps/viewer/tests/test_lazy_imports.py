@@ -1,6 +1,6 @@
 """Heavy libraries load only with the model type that needs them; the latency bench's browser leg.
 
-    .venv/bin/python -m pytest apps/viewer/tests/test_lazy_imports.py -q -p no:logging
+    uv run --all-packages pytest apps/viewer/tests/test_lazy_imports.py -q -p no:logging
 
 Ultralytics (~1 s of imports, and it patches PIL) is for detection models only, PyAV for video
 models only. Each case serves one deployed model in a fresh process through the app itself

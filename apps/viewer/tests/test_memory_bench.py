@@ -1,6 +1,6 @@
 """bench/viewer_memory.py, for real, on a tiny clip and the video-train smoke model.
 
-    .venv/bin/python -m pytest apps/viewer/tests/test_memory_bench.py -q -p no:logging
+    uv run --all-packages pytest apps/viewer/tests/test_memory_bench.py -q -p no:logging
 
 The bench runs as a subprocess exactly as documented (its own fresh measuring processes, the
 viewer tests' model builders, read_video + predict), with `--tiny` inputs and an absurdly small

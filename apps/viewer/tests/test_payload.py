@@ -1,6 +1,6 @@
 """The promotion payload's schema and allow-list (viewer.payload).
 
-.venv/bin/python -m pytest apps/viewer/tests/test_payload.py -q
+uv run --all-packages pytest apps/viewer/tests/test_payload.py -q
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Streamlit Community Cloud's install files agree with the uv dependencies.
 
-    .venv/bin/python -m pytest apps/viewer/tests/test_requirements.py -q
+    uv run --all-packages pytest apps/viewer/tests/test_requirements.py -q
 
 Cloud installs requirements.txt with pip and packages.txt with apt; the uv lock is what tests and
 laptops use. A dependency added to one and not the other breaks the deployed app only, so it is
