@@ -33,21 +33,6 @@ from wb_common.testing import isolate_wandb
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
 
 
-class CollectionApiDouble(RegistryApiDouble):
-    """RegistryApiDouble plus `Api.artifacts(type_name, name, ...)` (wandb/apis/public/api.py):
-    one registry collection's versions, what `list_versions(api, collection=, entity=)` reads."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.listed: list[tuple[str, str]] = []
-
-    def artifacts(self, type_name, name, order=None, per_page=50, tags=None, start=None):
-        self.listed.append((type_name, name))
-        entity, project, collection = name.split("/")  # the SDK resolves entity to its org
-        assert (type_name, project) == ("model", "wandb-registry-model") and entity
-        return list(self.versions) if collection == self.collection else []
-
-
 def code_cells() -> list[str]:
     return [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
 
@@ -143,7 +128,7 @@ def offline_runs(tmp_path, monkeypatch):
 
 
 def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, calls):
-    api = CollectionApiDouble("cifar10-classifier", [])
+    api = RegistryApiDouble("cifar10-classifier", [])
     ns = run_online(api, capsys)
     assert ns["candidate"] is None and api.created == [] and calls == []
     assert "아직 버전이 없습니다" in ns["output"]
@@ -151,7 +136,7 @@ def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, cal
 
 def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys, calls):
     versions = [(["staging"], {"val/acc": 0.8})]
-    api = CollectionApiDouble("cifar10-classifier", versions)
+    api = RegistryApiDouble("cifar10-classifier", versions)
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v0" and api.holder("production") == "v0"
     # the review read the reviewed collection alone, as the viewer's versions tab does
@@ -170,7 +155,7 @@ def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys
 
 def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys, calls):
     versions = [(["production"], {"val/acc": 0.7}), (["staging"], {"val/acc": 0.9})]
-    api = CollectionApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
+    api = RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v1" and ns["previous"] == "v0"
     assert "is now production (was v0)" in ns["output"]

@@ -148,6 +148,7 @@ class RegistryVersionDouble:
         self._registry, self.version, self.aliases = registry, version, ["latest", *aliases]
         self.name = f"{registry.collection}:{version}"
         self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
+        self.created_at = f"2026-11-{10 + int(version[1:]):02d}T09:00:00Z"  # one a day, in order
         self.saves = 0
 
     def save(self) -> None:
@@ -158,8 +159,9 @@ class RegistryVersionDouble:
 
 
 class RegistryApiDouble:
-    """`wandb.Api` for one registry collection: registry(), artifact(), webhook_integrations(),
-    artifact_collection() and create_automation() (recorded), keeping aliases like the server."""
+    """`wandb.Api` for one registry collection: registry(), artifact(), artifacts() (recorded in
+    `listed`), webhook_integrations(), artifact_collection() and create_automation() (recorded),
+    keeping aliases like the server."""
 
     def __init__(self, collection: str, versions: list[tuple[list[str], dict[str, float]]],
                  webhooks: tuple[str, ...] = ()) -> None:  # fmt: skip
@@ -170,7 +172,24 @@ class RegistryApiDouble:
         ]
         self.webhooks = webhooks
         self.created: list[tuple[Any, dict[str, Any]]] = []
+        self.listed: list[tuple[str, str]] = []
         self.default_entity = "demo-team"
+
+    def artifacts(
+        self,
+        type_name: str,
+        name: str,
+        order: str | None = None,
+        per_page: int = 50,
+        tags: list[str] | None = None,
+        start: str | None = None,
+    ) -> list[Any]:
+        """One collection's versions, as `list_versions(api, collection=, entity=)` reads them;
+        the SDK resolves the entity in `name` to its organization."""
+        self.listed.append((type_name, name))
+        entity, project, collection = name.split("/")
+        assert (type_name, project) == ("model", "wandb-registry-model") and entity
+        return list(self.versions) if collection == self.collection else []
 
     def registry(self, name: str) -> Any:
         listing = SimpleNamespace(name=self.collection, artifacts=lambda: list(self.versions))

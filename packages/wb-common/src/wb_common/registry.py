@@ -76,8 +76,7 @@ def _info(collection: str, artifact: Any) -> VersionInfo:
             if isinstance(v, (int, float)) and not isinstance(v, bool)
         },
         run_path=card.get("run_path", ""),
-        # every server version has created_at; wb_common.doubles' registry versions have none
-        created_at=str(getattr(artifact, "created_at", "") or ""),
+        created_at=str(artifact.created_at),
     )
 
 
