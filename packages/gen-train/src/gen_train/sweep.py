@@ -6,7 +6,6 @@ uv run --package gen-train gen-sweep --count 8             # online: wandb.sweep
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any
 
@@ -28,11 +27,14 @@ SWEEP_CONFIG: dict[str, Any] = {
 }
 SMOKE_TRAIN_STEPS = [4, 8]
 # --smoke: the same parameters, with steps a CPU does in seconds and the lr a random tiny UNet needs
-smoke_sweep_config: dict[str, Any] = copy.deepcopy(SWEEP_CONFIG)
-smoke_sweep_config["parameters"]["train_steps"] = {"values": SMOKE_TRAIN_STEPS}
-smoke_sweep_config["parameters"]["lr"] = {
-    "min": 1e-3, "max": 3e-2, "distribution": "log_uniform_values",
-}  # fmt: skip
+smoke_sweep_config: dict[str, Any] = {
+    **SWEEP_CONFIG,
+    "parameters": {
+        **SWEEP_CONFIG["parameters"],
+        "lr": {"min": 1e-3, "max": 3e-2, "distribution": "log_uniform_values"},
+        "train_steps": {"values": SMOKE_TRAIN_STEPS},
+    },
+}
 
 
 def sample_at_the_end(cfg: Config, params: dict[str, Any]) -> Config:
