@@ -62,9 +62,7 @@ class Config:
     sample_seed: int = 1234  # the same noise for every snapshot: only the weights change
     checkpoint_every: int = 100  # steps between resumable checkpoints (LoRA + optimizer, ~10 MB)
 
-    sample_table_size: int = (
-        16  # rows of the dataset-preview Table: the captions' style at a glance
-    )
+    sample_table_size: int = 16  # rows of the dataset-preview Table: captions' style at a glance
     output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
