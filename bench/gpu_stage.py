@@ -423,8 +423,10 @@ def run_llm(stage: Stage) -> Row:
     from llm_train.config import Config
     from llm_train.data import SMOKE_FILE, read_pairs, to_messages
     from llm_train.model import (
+        NF4,
         build_model,
         keep_adapters_in,
+        quantization_of,
         smoke_base_model,
         smoke_tokenizer,
         training_tokenizer,
@@ -496,7 +498,7 @@ def run_llm(stage: Stage) -> Row:
     scaler = getattr(trainer.accelerator, "scaler", None) is not None
     stage_steps = dataclasses.replace(stage, steps=steps)
     tokens = cfg.batch_size * cfg.grad_accum * cfg.max_seq_len
-    result = row(
+    return row(
         stage_steps,
         "llm",
         f"{'qwen3 smoke twin' if stage.tiny else 'qwen3-4b-shaped'} nf4 + lora",
@@ -506,10 +508,8 @@ def run_llm(stage: Stage) -> Row:
         losses,
         scaler,
         layers=model.config.num_hidden_layers,
-        four_bit=bool(getattr(model, "is_loaded_in_4bit", False)),
+        four_bit=quantization_of(model) == NF4,
     )
-    result.precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(stage.dtype, "no")
-    return result
 
 
 # --- gen: SD 1.5's UNet, VAE and text encoder from their configs + gen-train's LoRA --------------
@@ -535,7 +535,7 @@ def run_gen(stage: Stage) -> Row:
         seconds,
         cfg.batch_size,
         "images",
-        [float(x) for x in losses + measured],
+        losses + measured,
         training.accelerator.scaler is not None,
         resolution=cfg.resolution,
         lora_rank=cfg.lora_rank,
