@@ -30,7 +30,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.resume import History, previous_record, recover_history, scalars
 
 from cls_train.config import TASK, Config, check_config
 from cls_train.data import ImageTensors, build_dataloaders, dataset_files, prepare_batch
@@ -152,7 +152,7 @@ def restore(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
-) -> tuple[int, dict[int, dict[str, float]]]:
+) -> tuple[int, History]:
     """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged."""
     if resumed is None:
         return 1, {}
