@@ -34,7 +34,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.resume import History, previous_record, recover_history, scalars
 
 from seg_train.config import TASK, Config, check_config
 from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_batch, raw_data_dir
@@ -214,7 +214,7 @@ def prediction_table(data: SegTensors, preds: torch.Tensor, n: int) -> wandb.Tab
 
 def restore(
     resumed: dict | None, model: nn.Module, optimizer: torch.optim.Optimizer
-) -> tuple[int, dict[int, dict[str, float]]]:
+) -> tuple[int, History]:
     """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged.
 
     No scheduler state: `build_scheduler(..., start_epoch)` puts the lr curve where it left off.
