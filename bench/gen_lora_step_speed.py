@@ -28,7 +28,6 @@ import dataclasses
 import gc
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -98,14 +97,9 @@ def lora_training(cfg: Config, precision: str, device: torch.device) -> gen_trai
     return training
 
 
-def batches(loader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    while True:
-        yield from loader
-
-
 def train_steps(t: gen_train.LoraTraining, cfg: Config, steps: int, it=None) -> list[float]:
     """`steps` of gen-train's `training_step` on the training loader; the losses."""
-    it = it or batches(t.train_loader)
+    it = it or gen_train.forever(t.train_loader)
     step = gen_train.training_step
     args = (t.pipe, t.unet, t.noise_scheduler, t.optimizer, t.lr_scheduler, t.accelerator)
     return [step(next(it), *args, cfg.max_grad_norm) for _ in range(steps)]
@@ -114,7 +108,7 @@ def train_steps(t: gen_train.LoraTraining, cfg: Config, steps: int, it=None) -> 
 def measure(cfg: Config, precision: str, steps: int) -> str:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     t = lora_training(cfg, precision, device)
-    it = batches(t.train_loader)
+    it = gen_train.forever(t.train_loader)
     train_steps(t, cfg, 3, it)  # warm-up: cuDNN autotuning, allocator
     if device.type == "cuda":
         torch.cuda.synchronize()

@@ -518,14 +518,15 @@ def run_llm(stage: Stage) -> Row:
 def run_gen(stage: Stage) -> Row:
     """gen-train's build_training and training_step, through bench/gen_lora_step_speed.py."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from gen_lora_step_speed import batches, lora_training, train_steps
+    from gen_lora_step_speed import lora_training, train_steps
     from gen_train.config import Config, smoke_config
+    from gen_train.train import forever
 
     cfg = Config(dataset="synthetic", output_dir=stage.workdir / f"gen-{stage.pass_name}")
     if stage.tiny:
         cfg = dataclasses.replace(smoke_config(cfg), batch_size=2)
     training = lora_training(cfg, stage.precision, stage.device)
-    it = batches(training.train_loader)
+    it = forever(training.train_loader)
     losses = train_steps(training, cfg, stage.warmup, it)
     seconds, measured = timed(stage, lambda: train_steps(training, cfg, stage.steps, it))
     return row(

@@ -206,7 +206,8 @@ def save_lora(unet: torch.nn.Module, lora_dir: Path) -> Path:
     return lora_dir / WEIGHTS_FILE
 
 
-def _forever(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def forever(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The loader's batches, epoch after epoch: training counts steps, not epochs."""
     while True:
         yield from loader
 
@@ -343,7 +344,7 @@ def train(cfg: Config) -> TrainResult:
             val_metrics = evaluate_and_sample(run, 0, t, cfg, history)
         recover_history(run, history, previous)  # steps the checkpoint has and the run lost
 
-        batches = _forever(t.train_loader)
+        batches = forever(t.train_loader)
         recent_losses: deque[float] = deque(maxlen=cfg.sample_every)  # card: their mean
         for step in range(start_step + 1, cfg.train_steps + 1):
             loss = training_step(
