@@ -10,21 +10,7 @@ from pathlib import Path
 import pytest
 from llm_train.config import Config, smoke_config
 from llm_train.train import train
-from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
-
-
-def isolate_hub(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
-    """An empty, offline Hugging Face cache: nothing this machine cached can make a test pass.
-
-    huggingface_hub reads HF_HOME once, at import, into `constants.HF_HUB_CACHE`; the downloads
-    look that constant up per call. So the constant is patched, not only the variable.
-    """
-    cache = root / "hf-home" / "hub"
-    monkeypatch.setenv("HF_HOME", str(root / "hf-home"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
-    return cache
-
+from wb_common.testing import isolate_hub, offline_wandb, smoke_run_fixture  # noqa: F401
 
 # `llm-train --smoke` once, offline, in its own W&B sandbox and an empty Hugging Face cache.
 smoke_run = smoke_run_fixture(

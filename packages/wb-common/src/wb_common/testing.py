@@ -62,6 +62,19 @@ def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     wandb.teardown()
 
 
+def isolate_hub(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """An empty, offline Hugging Face cache: nothing this machine cached can make a test pass.
+
+    huggingface_hub reads HF_HOME once, at import, into `constants.HF_HUB_CACHE`; the downloads
+    look that constant up per call. So the constant is patched, not only the variable.
+    """
+    cache = root / "hf-home" / "hub"
+    monkeypatch.setenv("HF_HOME", str(root / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))
+    return cache
+
+
 @dataclasses.dataclass
 class SmokeRun:
     """One `<task>-train --smoke`, offline, and what W&B recorded of it."""
