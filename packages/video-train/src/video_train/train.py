@@ -209,14 +209,17 @@ def training_state(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     epoch: int,
     run_id: str,
+    history: History,
 ) -> dict[str, Any]:
-    """What checkpoint.pt holds after `epoch`: weights, optimizer, schedule and the W&B run id."""
+    """What checkpoint.pt holds after `epoch`: weights, optimizer, schedule, the W&B run id and
+    what each epoch logged (--resume needs the id and the history both)."""
     return {
         "model": accelerator.unwrap_model(model).state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "epoch": epoch,
         "run_id": run_id,
+        "history": history,
     }
 
 
@@ -304,9 +307,11 @@ def train(cfg: Config) -> TrainResult:
             run.log(row, step=epoch)
             history[epoch] = scalars(row)
             accelerator.print(epoch_line(row, cfg.epochs))
-            if accelerator.is_main_process:  # the run id and history go in: --resume needs both
-                state = training_state(accelerator, model, optimizer, scheduler, epoch, run.id)
-                save_checkpoint(cfg.output_dir, {**state, "history": history})
+            if accelerator.is_main_process:
+                state = training_state(
+                    accelerator, model, optimizer, scheduler, epoch, run.id, history
+                )
+                save_checkpoint(cfg.output_dir, state)
         if not metrics:  # resumed a run that had already finished every epoch
             metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
 
