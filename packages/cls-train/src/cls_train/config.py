@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for, data_collection, folder_slug
-from wb_common.tasks import TASKS
+from wb_common.artifacts import data_collection, folder_slug
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-classification"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 OPTIMIZERS = ("adam", "sgd", "adamw")

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for
-from wb_common.tasks import TASKS
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-generation"  # the W&B project, model type and Registry collection: wb_common.tasks
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # runwayml/stable-diffusion-v1-5 is gone

@@ -6,8 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wb_common.artifacts import collection_for
-from wb_common.tasks import TASKS
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "llm-finetuning"  # the W&B project, model type and Registry collection: wb_common.tasks
 BASE_MODEL = "Qwen/Qwen3-4B"

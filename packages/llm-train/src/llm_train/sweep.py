@@ -38,7 +38,6 @@ def alpha_follows_r(cfg: Config, params: dict[str, Any]) -> Config:
 SWEEP = TaskSweep(TASK, SWEEP_CONFIG, train, check_config, adjust_trial=alpha_follows_r)
 # The names the notebook, the CLI and the tests use.
 sweep_config_for = SWEEP.config_for
-run_trial = SWEEP.run_trial
 trial_fn = SWEEP.trial_fn
 report_spec_for = SWEEP.report_spec
 sweep = SWEEP.sweep

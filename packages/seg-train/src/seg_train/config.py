@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wb_common.artifacts import collection_for
-from wb_common.tasks import TASKS
+from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-segmentation"  # the row of wb_common.tasks.TASKS: project, model_type, collection
 DATASETS = ("oxford-pet", "synthetic")

@@ -4,14 +4,13 @@ from wb_common.artifacts import (
     link_to_registry,
     log_dataset_artifact,
     log_model_artifact,
-    registry_path,
 )
 from wb_common.card import ModelCard, ModelCardError
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.report import create_report, publish_report, report_spec
 from wb_common.run import find_api_key, resolve_mode, start_run
 from wb_common.sweep import SweepResult, Trial, run_sweep
-from wb_common.tasks import TASKS, Task, project_name
+from wb_common.tasks import TASKS, Task, project_name, registry_path
 
 __all__ = [
     "TASKS",

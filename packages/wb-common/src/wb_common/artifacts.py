@@ -5,9 +5,9 @@ with the model card inside and as metadata, linked to `wandb-registry-model/<col
 alias `staging`. Only a person gives `production` (notebook 07 or `wb-demo promote`).
 
 Registry hygiene (DESIGN.md "Registry"): smoke models link into `<collection>-smoke`, never into
-the real collection (`collection_for`); a sweep trial does not link its model at all — it leaves a
-note in its run folder (`MODEL_NOTE`), and after the sweep only the best trial's model is linked,
-once (`link_noted_model`, called by `wb_common.sweep`).
+the real collection (`wb_common.tasks.collection_for`); a sweep trial does not link its model at
+all — it leaves a note in its run folder (`MODEL_NOTE`), and after the sweep only the best
+trial's model is linked, once (`link_noted_model`, called by `wb_common.sweep`).
 """
 
 from __future__ import annotations
@@ -24,21 +24,7 @@ import wandb
 from wb_common.card import CARD_FILE, ModelCard
 from wb_common.hints import sync_command
 from wb_common.pending import ActionKind, pending_actions, queue_action, register_action, replay
-from wb_common.tasks import REGISTRY, SMOKE_SUFFIX, collection_for, registry_path
-
-__all__ = [  # the Registry's names live in wb_common.tasks; re-exported for the trainers
-    "REGISTRY",
-    "SMOKE_SUFFIX",
-    "collection_for",
-    "data_collection",
-    "folder_slug",
-    "link_noted_model",
-    "link_to_registry",
-    "log_dataset_artifact",
-    "log_model_artifact",
-    "noted_model",
-    "registry_path",
-]
+from wb_common.tasks import registry_path
 
 MODEL_NOTE = "wb_demo_model.json"  # a sweep trial's unlinked model: linked later if it wins
 
