@@ -168,6 +168,25 @@ def _artifact(body: dict[str, Any]) -> RecordedArtifact:
     )
 
 
+_FOLDER_TIME = re.compile(r"run-(\d{8}_\d{6})-")
+
+
+def _started(run_dir: Path) -> tuple[str, str, str]:
+    """When a run started, as a sort key.
+
+    wandb names the folder by the second only, then the random run id, so two runs started in the
+    same second would sort by id. The first line of the run's own `logs/debug.log` is written
+    when the run starts, to the millisecond (`2026-11-30 08:27:28,089 INFO ...`).
+    """
+    second = _FOLDER_TIME.search(run_dir.name)
+    try:
+        with (run_dir / "logs" / "debug.log").open(encoding="utf-8") as log:
+            first_line = log.readline()[:23]
+    except OSError:
+        first_line = ""
+    return (second.group(1) if second else "", first_line, run_dir.name)
+
+
 def find_run_dirs(root: str | Path, run_id: str | None = None) -> list[Path]:
     """Offline and online run folders under `root` (a wandb dir or its parent), oldest first."""
     root = Path(root)
@@ -175,9 +194,12 @@ def find_run_dirs(root: str | Path, run_id: str | None = None) -> list[Path]:
         return [root]
     base = root / "wandb" if (root / "wandb").is_dir() else root
     dirs = sorted(
-        p
-        for p in base.glob("*run-*")
-        if p.is_dir() and not p.is_symlink() and p.name != "latest-run"
+        (
+            p
+            for p in base.glob("*run-*")
+            if p.is_dir() and not p.is_symlink() and p.name != "latest-run"
+        ),
+        key=_started,
     )
     if run_id is not None:
         # `offline-run-<time>-<id>`; a resume in the same second as the run it continues gets
