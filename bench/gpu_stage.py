@@ -123,7 +123,9 @@ class Stage:
 
     @property
     def dtype(self) -> torch.dtype:
-        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision, torch.float32)
+        from wb_common.precision import torch_dtype
+
+        return torch_dtype(self.precision)
 
     def accelerator(self):
         from accelerate import Accelerator

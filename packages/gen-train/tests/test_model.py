@@ -19,17 +19,8 @@ from gen_train.model import (
     load_tokenizer,
     mixed_precision_for,
     optimizer_class,
-    weight_dtype_for,
+    torch_dtype,
 )
-
-
-@pytest.mark.parametrize(
-    ("precision", "dtype"),
-    [("no", torch.float32), ("fp16", torch.float16), ("bf16", torch.bfloat16)],
-)
-def test_frozen_weights_take_the_mixed_precision_dtype(precision, dtype):
-    """The precision rule itself is wb-common's (test_precision.py); this is gen's use of it."""
-    assert weight_dtype_for(precision) == dtype
 
 
 def test_8bit_adam_only_with_a_gpu():
@@ -87,7 +78,7 @@ def test_one_mixed_precision_step_with_8bit_adam_on_the_gpu(tmp_path):
 
     precision = mixed_precision_for(device_capability())
     accelerator = Accelerator(mixed_precision=precision)
-    pipe = build_tiny_pipeline(tmp_path).to(weight_dtype_for(precision))
+    pipe = build_tiny_pipeline(tmp_path).to(torch_dtype(precision))
     params = add_lora(pipe.unet, rank=4)
     pipe.unet.enable_gradient_checkpointing()
     pipe.to(accelerator.device)

@@ -31,7 +31,6 @@ from llm_train.model import (
 from llm_train.train import sft_config
 from trl import SFTTrainer
 from trl.chat_template_utils import qwen3_chat_template
-from wb_common.precision import mixed_precision_for
 
 CHAT = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": "대답입니다."}]
 
@@ -46,13 +45,6 @@ CHAT = [{"role": "user", "content": "질문"}, {"role": "assistant", "content": 
 )
 def test_sft_precision_flags_follow_the_compute_dtype(dtype, flags):
     assert precision_flags(dtype) == flags
-
-
-def test_compute_dtype_is_the_shared_precision_rule_as_a_dtype():
-    """The rule itself is wb-common's (test_precision.py); llm turns its answer into a dtype."""
-    names = {torch.float32: "no", torch.float16: "fp16", torch.bfloat16: "bf16"}
-    for capability in (None, (7, 5), (8, 0)):
-        assert names[compute_dtype_for(capability)] == mixed_precision_for(capability)
 
 
 def test_chat_template_is_qwen3_with_thinking_off():

@@ -27,7 +27,7 @@ from wb_common import ModelCard
 from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
-from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+from wb_common.precision import device_capability, mixed_precision_for, torch_dtype  # noqa: F401
 from wb_common.tasks import TASKS
 
 from gen_train.config import TASK, TINY_MODEL, Config
@@ -42,11 +42,6 @@ class ModelDownloadError(RuntimeError):
 
 
 # ---- precision and optimiser: the choices that depend on the GPU at hand ------------------------
-
-
-def weight_dtype_for(mixed_precision: str) -> torch.dtype:
-    """The frozen weights' dtype: half precision halves their memory; LoRA stays fp32."""
-    return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(mixed_precision, torch.float32)
 
 
 def optimizer_class(use_8bit_adam: bool, cuda: bool) -> type[torch.optim.Optimizer]:

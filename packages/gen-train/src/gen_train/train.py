@@ -52,7 +52,7 @@ from gen_train.model import (
     model_card,
     noise_scheduler_for,
     optimizer_class,
-    weight_dtype_for,
+    torch_dtype,
 )
 
 
@@ -231,7 +231,8 @@ def build_training(cfg: Config, resumed: dict[str, Any] | None) -> LoraTraining:
     prepared by Accelerate. Every download happens here, before a W&B run exists."""
     accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
     set_seed(cfg.seed)
-    pipe = build_pipeline(cfg, dtype=weight_dtype_for(accelerator.mixed_precision))
+    # The frozen weights in half precision halve their memory; the LoRA layers stay fp32.
+    pipe = build_pipeline(cfg, dtype=torch_dtype(accelerator.mixed_precision))
     pipe.vae.requires_grad_(False)
     pipe.text_encoder.requires_grad_(False)
     lora_params = add_lora(pipe.unet, cfg.lora_rank)

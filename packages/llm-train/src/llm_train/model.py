@@ -23,7 +23,7 @@ from transformers import (
 )
 from wb_common import ModelCard
 from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
-from wb_common.precision import device_capability, mixed_precision_for
+from wb_common.precision import device_capability, mixed_precision_for, torch_dtype
 from wb_common.tasks import TASKS
 
 from llm_train.config import TASK, Config
@@ -47,9 +47,7 @@ def compute_dtype_for(capability: tuple[int, int] | None) -> torch.dtype:
 
     The same rule as every task (wb_common.precision): bf16 from 8.0, fp16 on a T4, fp32 on CPU.
     """
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "no": torch.float32}[
-        mixed_precision_for(capability)
-    ]
+    return torch_dtype(mixed_precision_for(capability))
 
 
 def precision_flags(dtype: torch.dtype) -> dict[str, bool]:
