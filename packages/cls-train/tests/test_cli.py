@@ -23,7 +23,7 @@ def run_cli(monkeypatch, main, *args: str) -> int:
     [
         (
             ["--lr", "-0.1"],
-            "cls-train: 학습률은 양수여야 합니다 — lr must be a positive number, got -0.1.\n",
+            "cls-train: lr은(는) 양수여야 합니다 — lr must be a positive number, got -0.1.\n",
         ),
         (
             ["--epochs", "0"],

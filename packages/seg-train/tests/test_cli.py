@@ -35,7 +35,8 @@ def test_cli_ends_with_one_sentence_when_the_dataset_is_missing(
     [
         (
             ["--img-size", "16"],
-            "seg-train: img_size는 32 이상이어야 합니다 — img_size must be at least 32, got 16.\n",
+            "seg-train: img_size은(는) 32 이상이어야 합니다 — "
+            "img_size must be at least 32, got 16.\n",
         ),
         (
             ["--resume"],
@@ -60,5 +61,5 @@ def test_user_errors_are_one_sentence_before_any_download(
 def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("seg-sweep: 학습률은 양수여야 합니다 — lr must be a")
+    assert code == 2 and err.startswith("seg-sweep: lr은(는) 양수여야 합니다 — lr must be a")
     assert not (offline_wandb / "wandb").exists()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wb_common import checks
 from wb_common.artifacts import data_collection, folder_slug
 from wb_common.tasks import TASKS, collection_for
 
@@ -113,34 +114,15 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
-            f"choose one of {', '.join(OPTIMIZERS)}."
-        )
-    if cfg.dataset not in DATASETS:
-        raise ConfigError(
-            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
-            f"choose one of {', '.join(DATASETS)}."
-        )
-    if not cfg.lr > 0:
-        raise ConfigError(f"학습률은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
-    for name in ("epochs", "batch_size", "img_size"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(
-                f"{name}은(는) 1 이상이어야 합니다 — "
-                f"{name} must be at least 1, got {getattr(cfg, name)}."
-            )
-    if cfg.weight_decay < 0:
-        raise ConfigError(
-            "weight_decay는 음수일 수 없습니다 — "
-            f"weight_decay must not be negative, got {cfg.weight_decay}."
-        )
-    if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(
-            "max_train_samples는 1 이상이어야 합니다 — "
-            f"max_train_samples must be at least 1, got {cfg.max_train_samples}."
-        )
+    problem = (
+        checks.one_of(cfg, "optimizer", OPTIMIZERS, called="옵티마이저")
+        or checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
+        or checks.not_positive(cfg, "lr")
+        or checks.too_small(cfg, "epochs", "batch_size", "img_size", "max_train_samples")
+        or checks.negative(cfg, "weight_decay")
+    )
+    if problem:
+        raise ConfigError(problem)
     if cfg.dataset == "imagefolder" and not cfg.data_dir.is_dir():
         raise ConfigError(
             f"--data-dir가 폴더가 아닙니다 — --data-dir {cfg.data_dir} is not a folder: "

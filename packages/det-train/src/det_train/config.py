@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wb_common import checks
 from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-detection"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
@@ -131,24 +132,14 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download or training, with one sentence the user can act on."""
-    if cfg.dataset not in DATASETS:
-        raise ConfigError(
-            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
-            f"choose one of {', '.join(DATASETS)}."
-        )
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
-            f"choose one of {', '.join(OPTIMIZERS)}."
-        )
-    if not cfg.lr0 > 0:
-        raise ConfigError(f"lr0는 양수여야 합니다 — lr0 must be a positive number, got {cfg.lr0}.")
-    for name in ("epochs", "batch", "imgsz"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(
-                f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, "
-                f"got {getattr(cfg, name)}."
-            )
+    problem = (
+        checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
+        or checks.one_of(cfg, "optimizer", OPTIMIZERS, called="옵티마이저")
+        or checks.not_positive(cfg, "lr0")
+        or checks.too_small(cfg, "epochs", "batch", "imgsz")
+    )
+    if problem:
+        raise ConfigError(problem)
     if cfg.imgsz % 32:
         raise ConfigError(
             f"imgsz는 32의 배수여야 합니다 — imgsz must be a multiple of 32 "

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wb_common import checks
 from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-generation"  # the W&B project, model type and Registry collection: wb_common.tasks
@@ -145,21 +146,22 @@ def demo_sweep_config(sweep_config: dict) -> dict:
     }
 
 
+# Config fields that count something, so 1 or more.
+COUNTS = (
+    "train_steps", "batch_size", "lora_rank", "sample_every", "checkpoint_every",
+    "num_inference_steps", "val_samples", "max_train_samples",
+)  # fmt: skip
+
+
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
-    if cfg.dataset not in DATASETS:
-        raise ConfigError(
-            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
-            f"choose one of {', '.join(DATASETS)}."
-        )
-    if not cfg.lr > 0:
-        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
-    for name in (
-        "train_steps", "batch_size", "lora_rank", "sample_every", "checkpoint_every",
-        "num_inference_steps", "val_samples",
-    ):  # fmt: skip
-        if getattr(cfg, name) < 1:
-            raise ConfigError(_at_least_one(name, getattr(cfg, name)))
+    problem = (
+        checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
+        or checks.not_positive(cfg, "lr")
+        or checks.too_small(cfg, *COUNTS)
+    )
+    if problem:
+        raise ConfigError(problem)
     if cfg.resolution < 8 or cfg.resolution % 8:
         raise ConfigError(
             "resolution은 8의 배수여야 합니다 — "
@@ -170,9 +172,3 @@ def check_config(cfg: Config) -> None:
             "프롬프트가 하나 이상 있어야 합니다 — "
             "eval_prompts and final_prompts need at least one prompt each."
         )
-    if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(_at_least_one("max_train_samples", cfg.max_train_samples))
-
-
-def _at_least_one(name: str, value: object) -> str:
-    return f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, got {value}."

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wb_common import checks
 from wb_common.tasks import TASKS, collection_for
 
 TASK = "llm-finetuning"  # the W&B project, model type and Registry collection: wb_common.tasks
@@ -149,19 +150,18 @@ def demo_sweep_config(sweep_config: dict) -> dict:
     return {**sweep_config, "parameters": parameters}
 
 
+# Config fields that count something, so 1 or more.
+COUNTS = (
+    "epochs", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_new_tokens",
+    "logging_steps", "eval_steps", "save_steps", "max_train_samples", "eval_samples",
+)  # fmt: skip
+
+
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
-    if not cfg.lr > 0:
-        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
-    for name in (
-        "epochs", "batch_size", "grad_accum", "lora_r", "lora_alpha", "max_new_tokens",
-        "logging_steps", "eval_steps", "save_steps", "max_train_samples", "eval_samples",
-    ):  # fmt: skip
-        if getattr(cfg, name) < 1:
-            raise ConfigError(
-                f"{name}은(는) 1 이상이어야 합니다 — "
-                f"{name} must be at least 1, got {getattr(cfg, name)}."
-            )
+    problem = checks.not_positive(cfg, "lr") or checks.too_small(cfg, *COUNTS)
+    if problem:
+        raise ConfigError(problem)
     if cfg.max_seq_len < 32:
         raise ConfigError(
             "max_seq_len은 32토큰 이상이어야 합니다 — "

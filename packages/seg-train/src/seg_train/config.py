@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wb_common import checks
 from wb_common.tasks import TASKS, collection_for
 
 TASK = "image-segmentation"  # the row of wb_common.tasks.TASKS: project, model_type, collection
@@ -112,36 +113,14 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
-    if cfg.dataset not in DATASETS:
-        raise ConfigError(
-            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
-            f"choose one of {', '.join(DATASETS)}."
-        )
-    if cfg.class_mapping not in MAPPINGS:
-        raise ConfigError(
-            f"알 수 없는 클래스 매핑입니다 — unknown class mapping {cfg.class_mapping!r}: "
-            f"choose one of {', '.join(MAPPINGS)}."
-        )
-    if not cfg.lr > 0:
-        raise ConfigError(f"학습률은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
-    for name in ("epochs", "batch_size"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(
-                f"{name}은(는) 1 이상이어야 합니다 — "
-                f"{name} must be at least 1, got {getattr(cfg, name)}."
-            )
-    # DeepLabV3-MobileNetV3 downsamples 16x: below 32 px its feature map is a single pixel.
-    if cfg.img_size < 32:
-        raise ConfigError(
-            f"img_size는 32 이상이어야 합니다 — img_size must be at least 32, got {cfg.img_size}."
-        )
-    if cfg.weight_decay < 0:
-        raise ConfigError(
-            "weight_decay는 음수일 수 없습니다 — "
-            f"weight_decay must not be negative, got {cfg.weight_decay}."
-        )
-    if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(
-            "max_train_samples는 1 이상이어야 합니다 — "
-            f"max_train_samples must be at least 1, got {cfg.max_train_samples}."
-        )
+    problem = (
+        checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
+        or checks.one_of(cfg, "class_mapping", MAPPINGS, called="클래스 매핑")
+        or checks.not_positive(cfg, "lr")
+        or checks.too_small(cfg, "epochs", "batch_size", "max_train_samples")
+        # DeepLabV3-MobileNetV3 downsamples 16x: below 32 px its feature map is a single pixel.
+        or checks.too_small(cfg, "img_size", minimum=32)
+        or checks.negative(cfg, "weight_decay")
+    )
+    if problem:
+        raise ConfigError(problem)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wb_common import checks
 from wb_common.tasks import TASKS, collection_for
 
 TASK = "video-classification"  # wb_common.tasks.TASKS: the W&B project, model_type and collection
@@ -124,29 +125,16 @@ def demo_sweep_config(sweep_config: dict) -> dict:
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on."""
-    if cfg.optimizer not in OPTIMIZERS:
-        raise ConfigError(
-            f"알 수 없는 옵티마이저입니다 — unknown optimizer {cfg.optimizer!r}: "
-            f"choose one of {', '.join(OPTIMIZERS)}."
-        )
-    if cfg.dataset not in DATASETS:
-        raise ConfigError(
-            f"알 수 없는 데이터셋입니다 — unknown dataset {cfg.dataset!r}: "
-            f"choose one of {', '.join(DATASETS)}."
-        )
-    if not cfg.lr > 0:
-        raise ConfigError(f"lr은 양수여야 합니다 — lr must be a positive number, got {cfg.lr}.")
-    if not cfg.clip_duration > 0:
-        raise ConfigError(
-            f"clip_duration은 0보다 커야 합니다 — clip_duration must be a positive number of "
-            f"seconds, got {cfg.clip_duration}."
-        )
-    for name in ("epochs", "batch_size", "img_size", "video_fps"):
-        if getattr(cfg, name) < 1:
-            raise ConfigError(
-                f"{name}은(는) 1 이상이어야 합니다 — {name} must be at least 1, "
-                f"got {getattr(cfg, name)}."
-            )
+    problem = (
+        checks.one_of(cfg, "optimizer", OPTIMIZERS, called="옵티마이저")
+        or checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
+        or checks.not_positive(cfg, "lr", "clip_duration")
+        or checks.too_small(cfg, "epochs", "batch_size", "img_size", "video_fps")
+        or checks.too_small(cfg, "max_train_samples")  # None: all of them
+        or checks.negative(cfg, "weight_decay")
+    )
+    if problem:
+        raise ConfigError(problem)
     if cfg.num_frames < 2:
         raise ConfigError(
             f"움직임을 보려면 num_frames가 2 이상이어야 합니다 — num_frames must be at least 2 "
@@ -156,16 +144,6 @@ def check_config(cfg: Config) -> None:
         raise ConfigError(
             f"img_size는 짝수여야 합니다 — img_size must be even (H.264 needs even sizes), "
             f"got {cfg.img_size}."
-        )
-    if cfg.weight_decay < 0:
-        raise ConfigError(
-            f"weight_decay는 음수일 수 없습니다 — weight_decay must not be negative, "
-            f"got {cfg.weight_decay}."
-        )
-    if cfg.max_train_samples is not None and cfg.max_train_samples < 1:
-        raise ConfigError(
-            f"max_train_samples는 1 이상이어야 합니다 — max_train_samples must be at least 1, "
-            f"got {cfg.max_train_samples}."
         )
     if cfg.dataset == "videofolder" and not cfg.data_dir.is_dir():
         raise ConfigError(
