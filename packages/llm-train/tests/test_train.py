@@ -11,11 +11,13 @@ import shutil
 
 import pytest
 import torch
+from llm_train.checkpoint import OLD_RUN_ID_FILE, run_to_resume
 from llm_train.config import Config, smoke_config
 from llm_train.model import SMOKE_BASE_DIR, bitsandbytes_usable, load_adapter
 from llm_train.train import train
 from trl.chat_template_utils import qwen3_chat_template
 from wb_common import ModelCard, find_run_dirs, read_run
+from wb_common.checkpoint import save_run_id
 from wb_common.pending import pending_actions
 
 METRIC_KEYS = {"train/loss", "eval/loss", "eval/perplexity", "train/global_step", "epoch"}
@@ -136,6 +138,15 @@ def test_resume_continues_the_same_run(offline_hub, tmp_path):
     steps = after.metric("train/global_step")
     assert min(steps) > 2 and max(steps) == 4  # continued at step 3, not from scratch
     assert after.run_id == before.run_id
+
+
+def test_an_output_folder_of_the_older_version_resumes_its_own_run(tmp_path):
+    """llm-train once noted the run id in wandb_run_id.txt; --resume still finds that run."""
+    (tmp_path / OLD_RUN_ID_FILE).write_text("abc123\n", encoding="utf-8")
+    assert run_to_resume(tmp_path) == "abc123"
+    save_run_id(tmp_path, "def456")  # what this version writes, and reads first
+    assert run_to_resume(tmp_path) == "def456"
+    assert run_to_resume(tmp_path / "fresh") is None
 
 
 class Crash(Exception):

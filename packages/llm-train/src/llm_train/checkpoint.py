@@ -21,11 +21,14 @@ from typing import Any
 from transformers.integrations import WandbCallback
 from transformers.integrations.integration_utils import rewrite_logs
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
-from wb_common.checkpoint import ResumeError
+from wb_common.checkpoint import ResumeError, load_run_id
 from wb_common.resume import History, scalars
 
 CHECKPOINT_DIR = "checkpoints"
 TRAINER_STATE = "trainer_state.json"  # written last: its presence means the checkpoint is whole
+# Where llm-train noted the W&B run id before `wandb_run.json`; an output folder on Drive from
+# that version still resumes its own run.
+OLD_RUN_ID_FILE = "wandb_run_id.txt"
 # Logged once, at the end of training: WandbCallback puts them in the summary, not the history.
 SUMMARY_ONLY = {
     "train_runtime",
@@ -53,7 +56,7 @@ def last_checkpoint(output_dir: Path) -> str:
     """The newest complete checkpoint folder, or ResumeError in one sentence.
 
     A folder a kill interrupted mid-write has no trainer_state.json yet: it is skipped. The W&B
-    run that wrote it: `wb_common.checkpoint.load_run_id(output_dir)`.
+    run that wrote it: `run_to_resume(output_dir)`.
     """
     folder = checkpoint_dir(output_dir)
     complete = _complete_checkpoints(folder) if folder.is_dir() else []
@@ -63,6 +66,15 @@ def last_checkpoint(output_dir: Path) -> str:
             f"folder in {folder}; start without --resume."
         )
     return str(complete[-1])
+
+
+def run_to_resume(output_dir: Path) -> str | None:
+    """The W&B run id noted beside the checkpoints (`wandb_run.json`, else the older text file)."""
+    run_id = load_run_id(output_dir)
+    old_note = output_dir / OLD_RUN_ID_FILE
+    if run_id is None and old_note.is_file():
+        run_id = old_note.read_text(encoding="utf-8").strip() or None
+    return run_id
 
 
 def perplexity(loss: float) -> float:

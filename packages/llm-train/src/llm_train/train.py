@@ -33,7 +33,7 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.checkpoint import load_run_id, save_run_id
+from wb_common.checkpoint import save_run_id
 from wb_common.resume import previous_record, recover_history
 
 from llm_train.checkpoint import (
@@ -42,6 +42,7 @@ from llm_train.checkpoint import (
     last_checkpoint,
     logged_history,
     perplexity,
+    run_to_resume,
 )
 from llm_train.config import TASK, Config, check_config
 from llm_train.data import build_datasets, dataset_files
@@ -257,7 +258,7 @@ def train(cfg: Config) -> TrainResult:
         cfg,
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset_name],
-        run_id=load_run_id(cfg.output_dir) if resume_from else None,
+        run_id=run_to_resume(cfg.output_dir) if resume_from else None,
         disabled=not state.is_main_process,
     ) as run:
         if state.is_main_process:
