@@ -12,8 +12,10 @@ import torch
 from wb_common.checkpoint import (
     RUN_STATE_FILE,
     ResumeError,
+    epoch_state,
     load_checkpoint,
     load_run_id,
+    restore,
     save_checkpoint,
     save_run_id,
 )
@@ -62,6 +64,36 @@ def test_checkpoint_round_trip_replaces_atomically(tmp_path):
     state = load_checkpoint(tmp_path)
     assert state["epoch"] == 2 and state["w"].tolist() == [0.0, 0.0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]  # no .tmp left
+
+
+def test_an_epoch_state_restores_model_optimizer_and_schedule(tmp_path):
+    """What cls, seg and video save each epoch and load on --resume, through torch.save."""
+
+    def parts(seed: int):
+        torch.manual_seed(seed)
+        model = torch.nn.Linear(3, 2)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+        return model, optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+
+    model, optimizer, scheduler = parts(seed=0)
+    model(torch.ones(4, 3)).sum().backward()
+    optimizer.step()
+    scheduler.step()
+    state = epoch_state(epoch=2, run_id="abc123", history={1: {"val/acc": 0.5}, 2: {}},
+                        model=model, optimizer=optimizer, scheduler=scheduler)  # fmt: skip
+    save_checkpoint(tmp_path, state)
+
+    fresh_model, fresh_optimizer, fresh_scheduler = parts(seed=1)
+    assert restore(None, model=fresh_model) == (1, {})  # a fresh start touches nothing
+    checkpoint = load_checkpoint(tmp_path)
+    start, history = restore(
+        checkpoint, model=fresh_model, optimizer=fresh_optimizer, scheduler=fresh_scheduler
+    )
+    assert (start, history, checkpoint["run_id"]) == (3, {1: {"val/acc": 0.5}, 2: {}}, "abc123")
+    assert torch.equal(fresh_model.weight, model.weight)
+    assert fresh_optimizer.state_dict()["state"][0]["step"] == 1
+    assert fresh_scheduler.last_epoch == 1
+    assert fresh_optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
 
 
 def test_run_id_note_beside_a_library_checkpoint(tmp_path):

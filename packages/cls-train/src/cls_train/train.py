@@ -29,8 +29,8 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import History, previous_record, recover_history, scalars
+from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.resume import previous_record, recover_history, scalars
 
 from cls_train.config import TASK, Config, check_config
 from cls_train.data import ImageTensors, build_dataloaders, dataset_files, prepare_batch
@@ -147,21 +147,6 @@ def prediction_table(data: ImageTensors, probs: torch.Tensor, n: int) -> wandb.T
     return table
 
 
-def restore(
-    resumed: dict | None,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-) -> tuple[int, History]:
-    """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged."""
-    if resumed is None:
-        return 1, {}
-    model.load_state_dict(resumed["model"])
-    optimizer.load_state_dict(resumed["optimizer"])
-    scheduler.load_state_dict(resumed["scheduler"])
-    return resumed["epoch"] + 1, resumed.get("history", {})
-
-
 def dataset_metadata(train_data: ImageTensors, val_data: ImageTensors, source: str) -> dict:
     """What the dataset artifact says about itself: the W&B UI shows it beside the files."""
     return {
@@ -189,7 +174,7 @@ def train(cfg: Config) -> TrainResult:
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
     scheduler = build_scheduler(cfg, optimizer, steps_per_epoch=len(train_loader))
-    start_epoch, history = restore(resumed, model, optimizer, scheduler)  # history: epoch -> row
+    start_epoch, history = restore(resumed, model=model, optimizer=optimizer, scheduler=scheduler)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
@@ -230,11 +215,10 @@ def train(cfg: Config) -> TrainResult:
             history[epoch] = scalars(row)  # --resume logs again what the run file lost
             accelerator.print(epoch_summary(epoch, cfg.epochs, row))
             if accelerator.is_main_process:
-                save_checkpoint(cfg.output_dir, {
-                    "model": accelerator.unwrap_model(model).state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "epoch": epoch, "run_id": run.id, "history": history,
-                })  # fmt: skip
+                save_checkpoint(cfg.output_dir, epoch_state(
+                    epoch=epoch, run_id=run.id, history=history,
+                    model=accelerator.unwrap_model(model), optimizer=optimizer, scheduler=scheduler,
+                ))  # fmt: skip
         if not metrics:  # resumed a run that had already finished every epoch
             metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
 

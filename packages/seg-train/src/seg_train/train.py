@@ -33,8 +33,8 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import History, previous_record, recover_history, scalars
+from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.resume import previous_record, recover_history, scalars
 
 from seg_train.config import TASK, Config, check_config
 from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_batch, raw_data_dir
@@ -212,20 +212,6 @@ def prediction_table(data: SegTensors, preds: torch.Tensor, n: int) -> wandb.Tab
     return table
 
 
-def restore(
-    resumed: dict | None, model: nn.Module, optimizer: torch.optim.Optimizer
-) -> tuple[int, History]:
-    """Load a checkpoint's state; the epoch to start at, and what each earlier epoch logged.
-
-    No scheduler state: `build_scheduler(..., start_epoch)` puts the lr curve where it left off.
-    """
-    if resumed is None:
-        return 1, {}
-    model.load_state_dict(resumed["model"])
-    optimizer.load_state_dict(resumed["optimizer"])
-    return resumed["epoch"] + 1, resumed.get("history", {})
-
-
 def dataset_metadata(train_data: SegTensors, val_data: SegTensors, cfg: Config) -> dict:
     """What the dataset artifact says about itself: the W&B UI shows it beside the files."""
     return {
@@ -261,7 +247,8 @@ def train(cfg: Config) -> TrainResult:
     train_loader, val_loader, class_names = build_dataloaders(cfg)
     model = build_model(cfg, num_classes=len(class_names)).to(memory_format=torch.channels_last)
     optimizer = build_optimizer(cfg, model)
-    start_epoch, history = restore(resumed, model, optimizer)  # history: epoch -> logged row
+    # No scheduler state: build_scheduler(..., start_epoch) puts the lr curve where it left off.
+    start_epoch, history = restore(resumed, model=model, optimizer=optimizer)
     scheduler = build_scheduler(cfg, optimizer, len(train_loader), start_epoch)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
@@ -304,11 +291,10 @@ def train(cfg: Config) -> TrainResult:
             history[epoch] = scalars(row)  # --resume logs again what the run file lost
             accelerator.print(epoch_summary(epoch, cfg.epochs, row))
             if accelerator.is_main_process:
-                save_checkpoint(cfg.output_dir, {
-                    "model": accelerator.unwrap_model(model).state_dict(),
-                    "optimizer": optimizer.state_dict(),  # the lr schedule follows from epoch
-                    "epoch": epoch, "run_id": run.id, "history": history,
-                })  # fmt: skip
+                save_checkpoint(cfg.output_dir, epoch_state(
+                    epoch=epoch, run_id=run.id, history=history,
+                    model=accelerator.unwrap_model(model), optimizer=optimizer,
+                ))  # fmt: skip
         if not metrics:  # resumed a run that had already finished every epoch
             metrics, preds = evaluate(model, val_loader, accelerator, cfg.img_size, class_names)
 

@@ -31,8 +31,8 @@ from wb_common import (
     log_model_artifact,
     start_run,
 )
-from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import History, previous_record, recover_history, scalars
+from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.resume import previous_record, recover_history, scalars
 
 from video_train.config import TASK, Config, check_config
 from video_train.data import (
@@ -202,43 +202,6 @@ def evaluation_tables(
     }
 
 
-def training_state(
-    accelerator: Accelerator,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    epoch: int,
-    run_id: str,
-    history: History,
-) -> dict[str, Any]:
-    """What checkpoint.pt holds after `epoch`: weights, optimizer, schedule, the W&B run id and
-    what each epoch logged (--resume needs the id and the history both)."""
-    return {
-        "model": accelerator.unwrap_model(model).state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "epoch": epoch,
-        "run_id": run_id,
-        "history": history,
-    }
-
-
-def restore(
-    resumed: dict[str, Any] | None,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-) -> tuple[int, History]:
-    """Load a checkpoint's weights, optimizer and schedule: the first epoch to train, and the
-    history it logged (epoch -> numbers), so --resume logs again what the run file lost."""
-    if resumed is None:
-        return 1, {}
-    model.load_state_dict(resumed["model"])
-    optimizer.load_state_dict(resumed["optimizer"])
-    scheduler.load_state_dict(resumed["scheduler"])
-    return resumed["epoch"] + 1, resumed.get("history", {})
-
-
 def dataset_metadata(cfg: Config, train_data: VideoTensors, val_data: VideoTensors) -> dict:
     """What the dataset artifact says about itself: source, classes, sizes, clip shape."""
     return {
@@ -272,7 +235,7 @@ def train(cfg: Config) -> TrainResult:
     optimizer = build_optimizer(cfg, model)
     steps = cfg.epochs * len(train_loader)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-    start_epoch, history = restore(resumed, model, optimizer, scheduler)
+    start_epoch, history = restore(resumed, model=model, optimizer=optimizer, scheduler=scheduler)
     model, optimizer, train_loader, val_loader, scheduler = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler
     )
@@ -308,10 +271,10 @@ def train(cfg: Config) -> TrainResult:
             history[epoch] = scalars(row)
             accelerator.print(epoch_line(row, cfg.epochs))
             if accelerator.is_main_process:
-                state = training_state(
-                    accelerator, model, optimizer, scheduler, epoch, run.id, history
-                )
-                save_checkpoint(cfg.output_dir, state)
+                save_checkpoint(cfg.output_dir, epoch_state(
+                    epoch=epoch, run_id=run.id, history=history,
+                    model=accelerator.unwrap_model(model), optimizer=optimizer, scheduler=scheduler,
+                ))  # fmt: skip
         if not metrics:  # resumed a run that had already finished every epoch
             metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
 

@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from wb_common.resume import History
+
 CHECKPOINT_FILE = "checkpoint.pt"
 RUN_STATE_FILE = "wandb_run.json"
 
@@ -48,6 +50,23 @@ def load_checkpoint(output_dir: Path) -> dict[str, Any]:
             f"{output_dir}; start without --resume."
         )
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def epoch_state(*, epoch: int, run_id: str, history: History, **parts: Any) -> dict[str, Any]:
+    """What `checkpoint.pt` holds after `epoch`: each part's `state_dict()` under its name
+    (model, optimizer, scheduler), the W&B run id and what every epoch logged."""
+    state = {name: part.state_dict() for name, part in parts.items()}
+    return {**state, "epoch": epoch, "run_id": run_id, "history": history}
+
+
+def restore(checkpoint: dict[str, Any] | None, **parts: Any) -> tuple[int, History]:
+    """Load each part from an `epoch_state` checkpoint (None: a fresh start); the epoch to start
+    at, and the history --resume logs again where the run file lost it."""
+    if checkpoint is None:
+        return 1, {}
+    for name, part in parts.items():
+        part.load_state_dict(checkpoint[name])
+    return checkpoint["epoch"] + 1, checkpoint.get("history", {})
 
 
 def save_run_id(output_dir: Path, run_id: str) -> Path:
