@@ -1,18 +1,15 @@
 """Promote, rollback, list and the Automation, against a test double of the W&B API.
 
-uv run --package wb-common pytest packages/wb-common/tests/test_registry.py
+uv run --all-packages pytest packages/wb-common/tests/test_registry.py
 """
 
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
-import wandb
-from wandb.automations.integrations import WebhookIntegration
-from wandb.automations.scopes import _ArtifactPortfolioScope
 from wb_common.cli import Promote, Registry, Rollback, registry_command
+from wb_common.doubles import RegistryApiDouble
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS
 from wb_common.registry import (
     RegistryError,
@@ -23,81 +20,19 @@ from wb_common.registry import (
 )
 
 
-class FakeVersion:
-    """One registry version: aliases unique within the collection, as on the server."""
-
-    def __init__(self, collection: FakeCollection, version: str, metrics: dict):
-        self.collection, self.version, self.aliases = collection, version, ["latest"]
-        self.name = f"{collection.name}:{version}"
-        self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
-        self.created_at = f"2026-11-{10 + int(version[1:]):02d}T09:00:00Z"  # Artifact.created_at
-        self.saves = 0
-
-    def save(self):
-        self.saves += 1
-        for other in self.collection.versions:
-            if other is not self:
-                other.aliases = [a for a in other.aliases if a not in self.aliases]
-
-
-class FakeCollection:
-    def __init__(self, name: str, n: int):
-        self.name = name
-        self.versions = [FakeVersion(self, f"v{i}", {"val/acc": 0.5 + i / 10}) for i in range(n)]
-
-    def artifacts(self):
-        return self.versions
-
-
-class FakeApi:
-    """A test double of `wandb.Api`: registry(), artifact(), webhook_integrations(),
-    artifact_collection() and create_automation(), keeping aliases like the server does."""
-
-    def __init__(self, n_versions: int = 3):
-        self.collection = FakeCollection("cifar10-classifier", n_versions)
-        self.created = []
-        self.listed = []  # artifacts(type_name, name) calls
-
-    def registry(self, name):
-        assert name == "model"
-        return SimpleNamespace(collections=lambda filter=None, order=None: [self.collection])
-
-    def artifacts(self, type_name, name, order=None, per_page=50, tags=None, start=None):
-        """One collection's versions, oldest first as the server pages them."""
-        self.listed.append((type_name, name))
-        *entity, project, collection = name.split("/")
-        assert (type_name, project) == ("model", "wandb-registry-model") and len(entity) <= 1
-        return list(self.collection.versions) if collection == self.collection.name else []
-
-    def artifact(self, path):
-        prefix = "wandb-registry-model/cifar10-classifier:"
-        if not path.startswith(prefix):
-            raise wandb.errors.CommError(f"no such collection: {path}")
-        wanted = path.removeprefix(prefix)
-        for version in self.collection.versions:
-            if wanted == version.version or wanted in version.aliases:
-                return version
-        raise wandb.errors.CommError(f"artifact {path} not found")
-
-    def webhook_integrations(self, entity=None):
-        hook = "https://api.github.com/repos/o/r/dispatches"
-        return [WebhookIntegration(id="V2ViaG9vazox", name="github-dispatch", url_endpoint=hook)]
-
-    def artifact_collection(self, type_name, name):
-        assert (type_name, name) == ("model", "wandb-registry-model/cifar10-classifier")
-        return _ArtifactPortfolioScope(id="QXJ0aWZhY3RQb3J0Zm9saW86Nw==", name="cifar10-classifier")
-
-    def create_automation(self, obj, *, fetch_existing=False, **kwargs):
-        self.created.append((obj, fetch_existing, kwargs))
-        return SimpleNamespace(name=kwargs["name"])
+def registry_api(n_versions: int = 3) -> RegistryApiDouble:
+    """A test double of `wandb.Api` (wb_common.doubles): cifar10-classifier with `n_versions`
+    versions, v<i> scoring val/acc 0.5 + i/10, and a webhook named github-dispatch."""
+    versions = [([], {"val/acc": 0.5 + i / 10}) for i in range(n_versions)]
+    return RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
 
 
 def holders(api, alias):
-    return [v.version for v in api.collection.versions if alias in v.aliases]
+    return [v.version for v in api.versions if alias in v.aliases]
 
 
 def test_promote_moves_production_and_remembers_the_previous_holder():
-    api = FakeApi()
+    api = registry_api()
     assert promote(api, "cifar10-classifier", "v1") == "cifar10-classifier:v1 is now production."
     assert holders(api, "production") == ["v1"]
     assert "(was v1)" in promote(api, "cifar10-classifier", "v2")
@@ -107,7 +42,7 @@ def test_promote_moves_production_and_remembers_the_previous_holder():
 
 
 def test_rollback_swaps_production_and_previous():
-    api = FakeApi()
+    api = registry_api()
     promote(api, "cifar10-classifier", "v0")
     promote(api, "cifar10-classifier", "v2")
     assert rollback(api, "cifar10-classifier") == "cifar10-classifier:v0 is production again."
@@ -117,16 +52,16 @@ def test_rollback_swaps_production_and_previous():
 
 def test_rollback_with_no_history_explains():
     with pytest.raises(RegistryError, match="nothing to roll back to"):
-        rollback(FakeApi(), "cifar10-classifier")
+        rollback(registry_api(), "cifar10-classifier")
 
 
 def test_promoting_a_missing_version_is_one_sentence(capsys):
-    assert registry_command(Promote("cifar10-classifier", "v9"), api=FakeApi()) == 1
+    assert registry_command(Promote("cifar10-classifier", "v9"), api=registry_api()) == 1
     assert "v9 does not exist" in capsys.readouterr().err
 
 
 def test_cli_lists_versions_with_aliases_and_metrics(capsys):
-    api = FakeApi()
+    api = registry_api()
     assert registry_command(Promote("cifar10-classifier", "v1"), api=api) == 0
     assert registry_command(Rollback("cifar10-classifier"), api=api) == 1  # no previous yet
     assert registry_command(Registry(), api=api) == 0
@@ -137,8 +72,8 @@ def test_cli_lists_versions_with_aliases_and_metrics(capsys):
 
 def test_one_collection_is_listed_newest_first_with_its_creation_time():
     """What the viewer's versions tab reads: one query for the deployed entity's collection."""
-    api = FakeApi(n_versions=11)
-    api.collection.versions[9].metadata["metrics"]["note"] = "best so far"  # not a number
+    api = registry_api(n_versions=11)
+    api.versions[9].metadata["metrics"]["note"] = "best so far"  # not a number
     promote(api, "cifar10-classifier", "v9")
     rows = list_versions(api, collection="cifar10-classifier", entity="team")
     assert api.listed == [("model", "team/wandb-registry-model/cifar10-classifier")]
@@ -153,10 +88,10 @@ def test_one_collection_is_listed_newest_first_with_its_creation_time():
 
 
 def test_automation_sends_the_dispatch_payload_on_the_production_alias():
-    api = FakeApi()
+    api = registry_api()
     create_automation(api, "team", "cifar10-classifier", "github-dispatch")
-    ((automation, fetch_existing, kwargs),) = api.created
-    assert fetch_existing and kwargs["name"] == "deploy-cifar10-classifier-on-production"
+    ((automation, kwargs),) = api.created
+    assert kwargs["fetch_existing"] and kwargs["name"] == "deploy-cifar10-classifier-on-production"
     assert automation.event.event_type == "ADD_ARTIFACT_ALIAS"
     assert "production" in str(automation.event.filter)
     payload = automation.action.request_payload
@@ -166,7 +101,7 @@ def test_automation_sends_the_dispatch_payload_on_the_production_alias():
 
 def test_automation_without_the_webhook_names_the_ui_step():
     with pytest.raises(RegistryError, match="Team settings → Webhooks"):
-        create_automation(FakeApi(), "team", "cifar10-classifier", "missing-hook")
+        create_automation(registry_api(), "team", "cifar10-classifier", "missing-hook")
 
 
 class FailingSave(RuntimeError):
@@ -175,7 +110,7 @@ class FailingSave(RuntimeError):
 
 def fail_once(api, version: str, alias: str) -> None:
     """The next save() of `version` that would give it `alias` fails, once."""
-    target = next(v for v in api.collection.versions if v.version == version)
+    target = next(v for v in api.versions if v.version == version)
     real_save = target.save
 
     def save():
@@ -195,7 +130,7 @@ def test_a_failed_promote_loses_neither_production_nor_the_rollback_target(versi
     """v1 was production, then v2 (v1 previous-production); promoting v3 fails at one step.
     Before: `previous-production` moved first, so a refused `production` left v2 with both and
     v1 with none, and `rollback` changed nothing."""
-    api = FakeApi(n_versions=4)
+    api = registry_api(n_versions=4)
     promote(api, "cifar10-classifier", "v1")
     promote(api, "cifar10-classifier", "v2")
     fail_once(api, version, alias)
@@ -219,7 +154,7 @@ def test_a_failed_promote_loses_neither_production_nor_the_rollback_target(versi
 
 
 def test_rollback_after_an_interrupted_promote_goes_to_the_right_version():
-    api = FakeApi(n_versions=4)
+    api = registry_api(n_versions=4)
     promote(api, "cifar10-classifier", "v1")
     promote(api, "cifar10-classifier", "v2")
     fail_once(api, "v2", "previous-production")  # step 3 fails: v3 production, v2 marked
@@ -230,8 +165,8 @@ def test_rollback_after_an_interrupted_promote_goes_to_the_right_version():
 
 
 def test_rollback_refuses_the_ambiguous_state_older_code_left():
-    api = FakeApi(n_versions=3)
-    v2 = api.collection.versions[2]
+    api = registry_api(n_versions=3)
+    v2 = api.versions[2]
     v2.aliases += ["production", "previous-production"]
     with pytest.raises(RegistryError, match="holds both production and previous-production"):
         rollback(api, "cifar10-classifier")

@@ -192,6 +192,7 @@ class RegistryApiDouble:
         return list(self.versions) if collection == self.collection else []
 
     def registry(self, name: str) -> Any:
+        assert name == "model", name  # `Api.registry` takes the name without "wandb-registry-"
         listing = SimpleNamespace(name=self.collection, artifacts=lambda: list(self.versions))
         return SimpleNamespace(collections=lambda: [listing])
 
