@@ -214,13 +214,9 @@ def dataset_metadata(cfg: Config, train_data: VideoTensors, val_data: VideoTenso
     }
 
 
-def epoch_line(row: dict[str, float], epochs: int) -> str:
-    """The console line of one epoch."""
-    return (
-        f"epoch {row['epoch']}/{epochs}  train/loss {row['train/loss']:.4f}  "
-        f"val/loss {row['val/loss']:.4f}  val/acc {row['val/acc']:.3f}  "
-        f"val/top5_acc {row['val/top5_acc']:.3f}"
-    )
+def epoch_summary(epoch: int, epochs: int, row: dict[str, float]) -> str:
+    keys = ("train/loss", "train/acc", "val/loss", "val/acc", "val/top5_acc")
+    return f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {row[k]:.4f}" for k in keys)
 
 
 def train(cfg: Config) -> TrainResult:
@@ -269,7 +265,7 @@ def train(cfg: Config) -> TrainResult:
             row = {**train_metrics, **metrics, "epoch": epoch}
             run.log(row, step=epoch)
             history[epoch] = scalars(row)
-            accelerator.print(epoch_line(row, cfg.epochs))
+            accelerator.print(epoch_summary(epoch, cfg.epochs, row))
             if accelerator.is_main_process:
                 save_checkpoint(cfg.output_dir, epoch_state(
                     epoch=epoch, run_id=run.id, history=history,
