@@ -150,7 +150,11 @@ EXPECTED: dict[str, Expected] = {
 
 
 def run_dirs(workdir: Path) -> list[Path]:
-    """Every W&B run folder (offline or online) below `workdir`, oldest first."""
+    """Every W&B run folder (offline or online) at any depth below `workdir`, by folder name.
+
+    Not wb_common.find_run_dirs, which looks in one wandb folder: this searches the notebook's
+    whole working folder. The checks below never rely on the order (by name is not by start time).
+    """
     found = {
         p.resolve()
         for p in Path(workdir).rglob("*run-*")
