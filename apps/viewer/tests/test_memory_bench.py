@@ -48,7 +48,9 @@ def test_the_memory_bench_measures_an_upload_and_fails_over_its_budget(tmp_path)
     for row in rows:
         assert set(row) == ROW_KEYS
         assert row["refused"] is None and row["full_mb"] is None  # accepted; --no-full
-        assert 0.001 < row["viewer_mb"] < 1000 and row["viewer_s"] > 0
+        assert 0.001 < row["viewer_mb"] < 1000
+        # A time was measured (rounded to 0.01 s, a tiny clip can read 0.0 on a fast machine).
+        assert isinstance(row["viewer_s"], float) and row["viewer_s"] >= 0
         assert row["verdict"] == "FAIL"
     assert decode["out"] == [16, 112, 112, 3] and decode["summary"] is None
     # the smoke card's (T, H, W); the model ran on it and named one of its classes
