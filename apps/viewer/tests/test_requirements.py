@@ -77,7 +77,7 @@ def test_packages_txt_has_the_system_libraries_opencv_needs():
 
 
 def test_the_app_imports_no_task_package():
-    """DESIGN.md: apps import only wb-common from the workspace; the card is the whole contract."""
+    """Of the workspace, apps import only wb-common (docs/architecture.md)."""
     import ast
 
     task_packages = {"cls_train", "seg_train", "det_train", "video_train", "llm_train", "gen_train"}

@@ -18,7 +18,7 @@ from wb_common.pending import pending_actions
 METRIC_KEYS = {"train/loss", "train/acc", "val/loss", "val/acc", "epoch"}
 
 
-def test_smoke_run_records_the_roadmap_metrics_every_epoch(smoke_run):
+def test_smoke_run_records_the_task_metrics_every_epoch(smoke_run):
     run = smoke_run.recorded
     assert run.history_keys >= METRIC_KEYS
     assert run.metric("epoch") == [1, 2]

@@ -29,7 +29,7 @@ def _with(**parameters) -> dict:
     return config
 
 
-def test_roadmap_sweep_passes_ultralytics_checks():
+def test_the_sweep_passes_ultralytics_checks():
     check_sweep_parameters(SWEEP_CONFIG, Config())
     assert {"lr0", "imgsz", "mosaic", "fliplr", "hsv_v"} == set(SWEEP_CONFIG["parameters"])
     smoke = smoke_sweep_config

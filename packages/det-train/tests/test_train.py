@@ -34,7 +34,7 @@ def test_one_run_holds_ultralytics_metrics_and_ours_every_epoch(smoke_run):
     assert run.history_keys >= OUR_KEYS | ULTRALYTICS_KEYS
     epoch_rows = [row for row in run.history if "val/mAP50" in row]
     assert [row["epoch"] for row in epoch_rows] == [1, 2, 3]
-    for row in epoch_rows:  # ours are Ultralytics' numbers under the ROADMAP's names
+    for row in epoch_rows:  # ours are Ultralytics' numbers under our names (docs/tasks.md)
         assert row["val/mAP50"] == row["metrics/mAP50(B)"]
         assert row["val/recall"] == row["metrics/recall(B)"]
     assert run.project == "wandb-e2e-demo-image-detection"
@@ -43,7 +43,7 @@ def test_one_run_holds_ultralytics_metrics_and_ours_every_epoch(smoke_run):
 
 
 def test_smoke_training_losses_fall(smoke_run):
-    # mAP stays 0 after three epochs from scratch (FACTS.md): the losses are what shows learning.
+    # mAP stays 0 after three epochs (docs/facts.md): the losses are what shows learning.
     for key in ("train/box_loss", "train/cls_loss", "train/dfl_loss"):
         losses = smoke_run.recorded.metric(key)
         assert len(losses) == 3

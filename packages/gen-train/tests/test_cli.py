@@ -34,7 +34,7 @@ def run_cli(monkeypatch, main, *args: str) -> int:
 def test_user_errors_are_one_sentence_before_any_download(
     offline_wandb, monkeypatch, capsys, args, message
 ):
-    """Korean first, then the English sentence (STYLE.md), on one line after the program name."""
+    """Korean first, then the English sentence, on one line after the program name."""
     code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(offline_wandb.parent / "o"))
     err = capsys.readouterr().err
     assert code == 2

@@ -20,7 +20,7 @@ from wb_common import find_run_dirs, read_run
 from wb_common.pending import pending_actions
 
 
-def test_smoke_sweep_keeps_the_roadmap_parameters_with_cpu_sized_steps():
+def test_smoke_sweep_keeps_the_planned_parameters_with_cpu_sized_steps():
     smoke = sweep_config_for(smoke_config(Config()))
     assert set(smoke["parameters"]) == set(SWEEP_CONFIG["parameters"]) == {
         "lr", "lora_rank", "train_steps",

@@ -31,7 +31,7 @@ def run_cli(monkeypatch, main, *args: str) -> int:
     ],
 )
 def test_user_errors_are_one_sentence(offline_hub, monkeypatch, capsys, args, message):
-    """Korean first, then the English sentence (STYLE.md), on one line after the program name."""
+    """Korean first, then the English sentence, on one line after the program name."""
     out = offline_hub.parent / "out"
     code = run_cli(monkeypatch, train_main, *args, "--output-dir", str(out))
     err = capsys.readouterr().err

@@ -23,7 +23,7 @@ from wb_common.pending import pending_actions
 METRIC_KEYS = {"train/loss", "eval/loss", "eval/perplexity", "train/global_step", "epoch"}
 
 
-def test_smoke_run_records_the_roadmap_metrics(smoke_run):
+def test_smoke_run_records_the_task_metrics(smoke_run):
     run = smoke_run.recorded
     assert run.history_keys >= METRIC_KEYS
     assert run.project == "wandb-e2e-demo-llm-finetuning"

@@ -12,7 +12,7 @@ from seg_train.sweep import SWEEP_CONFIG, smoke_sweep_config, sweep_config_for
 from wb_common.sweep import check_sweep_config
 
 
-def test_sweep_config_is_the_roadmaps_and_names_config_fields():
+def test_sweep_config_is_the_planned_one_and_names_config_fields():
     fields = [f.name for f in dataclasses.fields(Config)]
     check_sweep_config(SWEEP_CONFIG, fields)
     assert set(SWEEP_CONFIG["parameters"]) == {"lr", "freeze_backbone", "img_size"}

@@ -34,7 +34,7 @@ def val_masks(run) -> torch.Tensor:
     return to_classes(raw["images"], raw["trimaps"], CLASS_MAPPINGS["trimap"]).masks
 
 
-def test_smoke_run_records_the_roadmap_metrics_every_epoch(smoke_run):
+def test_smoke_run_records_the_task_metrics_every_epoch(smoke_run):
     run = smoke_run.recorded
     assert run.history_keys >= METRIC_KEYS
     assert run.metric("epoch") == [1, 2]

@@ -36,7 +36,7 @@ def _frame_numbers(clip: torch.Tensor) -> list[int]:
 
 
 def test_every_written_frame_decodes_back_including_the_last(tmp_path):
-    """Without flushing the encoder the last frames would be missing (FACTS.md, Video)."""
+    """Without flushing the encoder the last frames would be missing (docs/facts.md, video)."""
     path = write_video(tmp_path / "count.mp4", _numbered_frames(8), fps=8)
     clip = decode_clip(path, num_frames=8, clip_duration=1.0, size=32)
     assert clip.shape == (8, 3, 32, 32) and clip.dtype == torch.uint8

@@ -14,7 +14,7 @@ from wb_common.pending import pending_actions
 from wb_common.sweep import check_sweep_config
 
 
-def test_sweep_config_sweeps_the_roadmap_fields_of_config():
+def test_sweep_config_sweeps_the_planned_fields_of_config():
     check_sweep_config(SWEEP_CONFIG, [f for f in Config.__dataclass_fields__])
     assert set(SWEEP_CONFIG["parameters"]) == {"num_frames", "lr", "clip_duration"}
     # No smoke variant: smoke trials are CPU-sized already, so both modes sweep the same ranges.

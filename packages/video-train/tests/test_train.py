@@ -23,7 +23,7 @@ from wb_common.video import UNIFORM, sampling_rule
 METRIC_KEYS = {"train/loss", "train/acc", "val/loss", "val/acc", "val/top5_acc", "epoch"}
 
 
-def test_smoke_run_records_the_roadmap_metrics_every_epoch(smoke_run):
+def test_smoke_run_records_the_task_metrics_every_epoch(smoke_run):
     run = smoke_run.recorded
     assert smoke_run.run_dirs == [smoke_run.result.run_dir]  # one run, nothing else started
     assert run.history_keys >= METRIC_KEYS

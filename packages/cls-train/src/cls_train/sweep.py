@@ -1,4 +1,4 @@
-"""`cls-sweep`: the ROADMAP's sweep over lr, batch size and optimizer, then the comparison Report.
+"""`cls-sweep`: the sweep over lr, batch size and optimizer (docs/tasks.md), then the Report.
 
 uv run --package cls-train cls-sweep --smoke --count 3     # offline: W&B's engine, locally
 uv run --package cls-train cls-sweep --count 10            # online: wandb.sweep + wandb.agent

@@ -22,7 +22,7 @@ from wb_common.resume import History, scalars
 RESULTS_CSV = "results.csv"
 LAST_CHECKPOINT = Path("train") / "weights" / "last.pt"  # in output_dir: Ultralytics' own
 
-# Our keys (the ROADMAP's) <- Ultralytics' names for the same numbers ("(B)": boxes).
+# Our keys (docs/tasks.md) <- Ultralytics' names for the same numbers ("(B)": boxes).
 METRIC_KEYS = {
     "val/mAP50": "metrics/mAP50(B)",
     "val/mAP50-95": "metrics/mAP50-95(B)",

@@ -40,7 +40,7 @@ class Config:
 
     pretrained: bool = True  # from COCO weights (yolov8n.pt); False: yolov8n.yaml, random init
     weights: str = "yolov8n.pt"  # Ultralytics downloads it on first use (6 MB) into the working dir
-    epochs: int = 30  # the ROADMAP's length; Ultralytics' T4 tutorial: mAP50 0.65 after 3 epochs
+    epochs: int = 30  # the full run; Ultralytics' T4 tutorial: mAP50 0.65 after 3 epochs
     imgsz: int = 640  # the resolution yolov8n.pt was trained at; smaller loses small objects
     batch: int = 16  # fits a T4 at 640 px with AMP
     optimizer: Literal["SGD", "Adam", "AdamW", "auto"] = "SGD"

@@ -1,4 +1,4 @@
-"""`det-sweep`: the ROADMAP's sweep over lr0, imgsz and augmentation, then the comparison Report.
+"""`det-sweep`: the sweep over lr0, imgsz and augmentation (docs/tasks.md), then the Report.
 
 uv run --package det-train det-sweep --smoke --count 3     # offline: W&B's engine, locally
 uv run --package det-train det-sweep --count 10            # online: wandb.sweep + wandb.agent

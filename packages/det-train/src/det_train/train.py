@@ -6,7 +6,7 @@
 
 One run for everything. We start it (`start_run`); Ultralytics' trainer does the training and, at
 the end of each epoch, a callback (`add_wandb_logging`) logs Ultralytics' own numbers under its own
-keys (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0`) together with the ROADMAP's (`val/mAP50` ...).
+keys (`train/box_loss`, `metrics/mAP50(B)`, `lr/pg0`) together with ours (`val/mAP50` ...).
 After training, Ultralytics' plots, the box overlays, the tables, the artifacts and the Registry
 link go into the same run, and leaving `with start_run(...)` finishes it (as failed on an error,
 so `--resume` continues it). No Ultralytics setting is changed: nothing sticks on disk for the
@@ -199,7 +199,7 @@ def add_wandb_logging(model: Any, run: wandb.Run) -> None:
     Ultralytics' built-in W&B logger is kept out of this trainer, on purpose: it writes to the
     global `wandb.run`, which is ours (wb_common starts runs with reinit="finish_previous"), so it
     would log into our run without our step (rows at steps already logged are dropped), add a
-    model artifact of its own, and some releases finish the active run at the end (FACTS.md).
+    model artifact of its own, and some releases finish the active run at the end (docs/facts.md).
     It is also switched off whenever pytest or GitHub Actions runs, so CI could never check it.
     """
 

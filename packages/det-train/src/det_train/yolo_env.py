@@ -1,6 +1,6 @@
 """Ultralytics, set up so that it never stalls offline and never changes a user's settings.
 
-Three things Ultralytics does on its own (checked with 8.4.190, see FACTS.md):
+Three things Ultralytics does on its own (checked with 8.4.190, see docs/facts.md):
 - It reads `YOLO_CONFIG_DIR` once, at import, and keeps `settings.json` there; anything written
   to it sticks for every later run on the machine. We point it at a folder of our own (unless
   the user chose one) and never call `settings.update`.

@@ -16,7 +16,7 @@ NARUTO = "lambdalabs/naruto-blip-captions"  # 1,221 images with BLIP captions, ~
 TINY_MODEL = "gen-train/tiny-sd"  # the --smoke pipeline, built from configs (model.py)
 DATASETS = ("naruto", "synthetic")
 
-# The ROADMAP's prompts: the same ones, with the same seeds, every `sample_every` steps.
+# The sample prompts (docs/tasks.md): the same ones, same seeds, every `sample_every` steps.
 EVAL_PROMPTS = ["a naruto character with blue hair", "a village scene in anime style"]
 # The final table covers more ground: people, animals, objects, a scene.
 FINAL_PROMPTS = [

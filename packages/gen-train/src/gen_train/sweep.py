@@ -1,4 +1,4 @@
-"""`gen-sweep`: the ROADMAP's sweep over lr, lora_rank and train_steps, then the comparison Report.
+"""`gen-sweep`: the sweep over lr, lora_rank and train_steps (docs/tasks.md), then the Report.
 
 uv run --package gen-train gen-sweep --smoke --count 3     # offline: W&B's engine, locally
 uv run --package gen-train gen-sweep --count 8             # online: wandb.sweep + wandb.agent

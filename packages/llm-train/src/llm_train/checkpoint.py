@@ -105,7 +105,7 @@ class StepWandbCallback(WandbCallback):
 
     The stock callback logs at wandb's implicit step, which an offline run restarts at 0 when it
     resumes: the resumed rows then land on steps the first file already used, and `wandb sync`
-    mixes them up (FACTS.md). The global step is the training state: a resumed run continues it.
+    mixes them up (docs/facts.md). The global step is the training state: resumed runs continue it.
     Several rows of one step (train loss, eval loss, perplexity) merge into one W&B row.
     """
 

@@ -40,7 +40,7 @@ class Config:
     max_train_samples: int = 1000  # ~15-25 min for one epoch on a Colab T4 (README: an estimate)
     eval_samples: int = 100  # held-out pairs for eval/loss and eval/perplexity (~30 s per eval)
     max_seq_len: int = 512  # covers most KoAlpaca pairs; longer ones are cut at the end
-    epochs: int = 1  # one pass over 1000 pairs fits a demo slot; ROADMAP's 3 epochs take ~1 h
+    epochs: int = 1  # one pass over 1000 pairs fits a demo slot; 3 epochs take ~1 h
     lr: float = 2e-4  # the QLoRA paper's rate for 7B-class models with r=16 adapters
     batch_size: int = 4  # per device; 4 x 512 tokens of a 4-bit 4B model fits a T4's 15 GB
     grad_accum: int = 4  # effective batch 16 (QLoRA paper), without the memory of batch 16
@@ -89,7 +89,7 @@ class Config:
 
     @property
     def model_name(self) -> str:
-        """The adapter artifact's name, `<model>-<dataset>` (DESIGN.md)."""
+        """The adapter artifact's name, `<model>-<dataset>` (docs/architecture.md)."""
         base = "tiny-qwen3" if self.smoke else self.base_model.rstrip("/").split("/")[-1].lower()
         return f"{base}-lora-{self.dataset_name}"
 

@@ -1,4 +1,4 @@
-"""`llm-sweep`: lora_r, lr, epochs and max_seq_len (ROADMAP), then the comparison Report.
+"""`llm-sweep`: lora_r, lr, epochs and max_seq_len (docs/tasks.md), then the comparison Report.
 
 uv run --package llm-train llm-sweep --smoke --count 2     # offline: W&B's engine, locally
 uv run --package llm-train llm-sweep --count 4             # online: wandb.sweep + wandb.agent

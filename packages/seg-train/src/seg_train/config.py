@@ -31,10 +31,10 @@ class Config:
     """trimap: pet / background / border (3 classes); binary: the border counts as pet."""
 
     epochs: int = 5  # 230 steps an epoch at batch 16: a short Colab slot (not measured here)
-    batch_size: int = 16  # the ROADMAP's value; small enough for any GPU at 256 px
+    batch_size: int = 16  # the planned value (docs/tasks.md); small enough for any GPU at 256 px
     lr: float = 1e-3  # AdamW fine-tuning rate; the sweep explores 1e-4 .. 1e-2
     weight_decay: float = 1e-4  # torchvision's segmentation reference recipe uses 1e-4
-    img_size: int = 128  # the ROADMAP's value; 256 px costs ~4x the compute and memory
+    img_size: int = 128  # planned (docs/tasks.md); 256 px costs ~4x the compute and memory
     pretrained: bool = True  # COCO-trained DeepLabV3 weights (VOC labels); False: from scratch
     freeze_backbone: bool = False  # train only the DeepLabV3 head: faster, less accurate
     max_train_samples: int | None = None  # subsample for a shorter demo slot; None = all 3680

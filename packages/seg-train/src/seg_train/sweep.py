@@ -1,4 +1,4 @@
-"""`seg-sweep`: the ROADMAP's sweep over lr, backbone freezing and image size, then the Report.
+"""`seg-sweep`: the sweep over lr, frozen backbone and image size (docs/tasks.md), then the Report.
 
 uv run --package seg-train seg-sweep --smoke --count 2     # offline: W&B's engine, locally
 uv run --package seg-train seg-sweep --count 10            # online: wandb.sweep + wandb.agent

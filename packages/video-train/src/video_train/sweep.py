@@ -1,4 +1,4 @@
-"""`video-sweep`: the ROADMAP's sweep over num_frames, lr and clip_duration, then the Report.
+"""`video-sweep`: the sweep over num_frames, lr and clip_duration (docs/tasks.md), then the Report.
 
 uv run --package video-train video-sweep --smoke --count 2     # offline: W&B's engine, locally
 uv run --package video-train video-sweep --count 10            # online: wandb.sweep + agent

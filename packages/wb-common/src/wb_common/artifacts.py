@@ -1,10 +1,10 @@
 """Dataset and model artifacts, and the link of a model version into the W&B Registry.
 
-Names follow DESIGN.md: dataset `<dataset>` (type dataset), model `<model>-<dataset>` (type model)
+Names: dataset `<dataset>` (type dataset), model `<model>-<dataset>` (type model)
 with the model card inside and as metadata, linked to `wandb-registry-model/<collection>` with the
 alias `staging`. Only a person gives `production` (notebook 07 or `wb-demo promote`).
 
-Registry hygiene (DESIGN.md "Registry"): smoke models link into `<collection>-smoke`, never into
+Registry hygiene (docs/architecture.md): smoke models link into `<collection>-smoke`, never into
 the real collection (`wb_common.tasks.collection_for`); a sweep trial does not link its model at
 all — it leaves a note in its run folder (`MODEL_NOTE`), and after the sweep only the best
 trial's model is linked, once (`link_noted_model`, called by `wb_common.sweep`).

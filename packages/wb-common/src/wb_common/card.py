@@ -2,7 +2,7 @@
 
 One dataclass, written twice into every model artifact — as `model_card.json` inside it and as the
 artifact's metadata — so training and serving can never disagree about class names, input size or
-normalisation (DESIGN.md "W&B conventions").
+normalisation (docs/architecture.md).
 """
 
 from __future__ import annotations

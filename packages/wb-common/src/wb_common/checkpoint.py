@@ -7,7 +7,7 @@ Two shapes, one per kind of trainer:
 - A library trainer that checkpoints itself (det: Ultralytics' `last.pt`, llm: the Trainer's
   `checkpoint-<step>/`) gets only the run id beside its own files: `wandb_run.json`.
 
-Torch is imported where it is used: every trainer has it, wb-common itself does not need it.
+Torch is imported where it is used, so importing wb_common stays light.
 """
 
 from __future__ import annotations

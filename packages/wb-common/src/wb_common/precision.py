@@ -29,6 +29,6 @@ def torch_dtype(mixed_precision: str) -> torch.dtype:
 
 def device_capability() -> tuple[int, int] | None:
     """The current CUDA device's compute capability, or None without a GPU."""
-    import torch  # every task package has torch; wb-common itself does not need it
+    import torch  # imported when called, so importing wb_common stays light
 
     return torch.cuda.get_device_capability() if torch.cuda.is_available() else None

@@ -1,6 +1,6 @@
 """Registry operations behind `wb-demo registry list | promote | rollback | automation create`.
 
-Only a person gives `production` (DESIGN.md): `promote` moves it to a chosen version and W&B takes
+Only a person gives `production`: `promote` moves it to a chosen version and W&B takes
 it off the previous holder. Rollback needs to know who held `production` before; W&B keeps no
 alias history we can query, so `promote` records it in the registry itself: the version that
 loses `production` gets the alias `previous-production` (aliases are unique in a collection, so

@@ -1,6 +1,6 @@
 """Resume that loses nothing: one step axis across restarts, and what a killed run lost, back.
 
-Why this exists (FACTS.md): wandb 0.31 writes the run file `run-<id>.wandb` in 32 KiB blocks, so a
+Why (docs/facts.md): wandb 0.31 writes the run file `run-<id>.wandb` in 32 KiB blocks, so a
 `kill -9` (or a lost Colab VM) loses whatever sat in the unfilled block, often every row of a
 short run; and a resumed run's implicit `_step` starts again at 0 offline, so `wandb sync` puts
 the resumed rows on steps the first file already used. The remedy, used by every task package:

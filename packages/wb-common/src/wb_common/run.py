@@ -1,6 +1,6 @@
 """Starting a W&B run the same way in every demo: online with credentials, offline without.
 
-The rule (DESIGN.md "Modes"): `WANDB_MODE` set by the user always wins; otherwise the run is online
+Rule (docs/architecture.md): `WANDB_MODE` set by the user always wins; otherwise the run is online
 when an API key can be found (environment, ~/.netrc, Colab secret) and offline when not, with one
 line that says where the run went and how to upload it. The CLI never prompts for a login, so a
 headless run or a notebook executed in CI can never hang on `wandb.login()`.

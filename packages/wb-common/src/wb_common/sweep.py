@@ -7,7 +7,7 @@ server (offline, air-gapped, CI) the same config runs on `sweeps`, the engine th
 itself uses (https://github.com/wandb/sweeps): `local_agent` hands out the same grid/random/bayes
 suggestions the way `wandb.agent` does, each trial its own offline run in one group.
 
-Registry hygiene (DESIGN.md): a trial never links its model; after the sweep only the best
+Registry rule (docs/architecture.md): a trial never links its model; after the sweep only the best
 trial's model is linked, once, with `staging` (`finish_sweep`). A sweep that many agents share is
 closed by `close_server_sweep` (`wb-demo report --sweep …`) once every agent is done.
 """
@@ -359,7 +359,7 @@ def _link_best_run(run: Any) -> str:
 def trial_config(base: Any, params: dict[str, Any], group: str) -> Any:
     """One trial's config: `base` with the suggested `params`, in the sweep's `group`.
 
-    DESIGN.md: a sweep overrides fields with `dataclasses.replace`. Each trial writes into its own
+    A sweep overrides fields with `dataclasses.replace`. Each trial writes into its own
     folder, never resumes an earlier one, and does not link its model (`sweep_trial`): only the
     best trial's model is linked, once, after the sweep.
     """
@@ -377,12 +377,12 @@ def trial_config(base: Any, params: dict[str, Any], group: str) -> Any:
 class TaskSweep:
     """A task's sweep, for `<task>-sweep` and the notebook's sweep cells alike.
 
-    Each task's sweep.py writes its SWEEP_CONFIG (the ROADMAP's parameters) and builds one of
+    Each task's sweep.py writes its SWEEP_CONFIG (docs/tasks.md) and builds one of
     these from its own `train` and `check_config`; what follows is the same for all six.
     """
 
     task: str
-    sweep_config: dict[str, Any]  # the ROADMAP's sweep: method, metric, parameters
+    sweep_config: dict[str, Any]  # method, metric, parameters (docs/tasks.md)
     train: Callable[[Any], TrialOutcome]
     check_config: Callable[[Any], None]
     # The same sweep sized for a CPU (--smoke), when the real ranges would take minutes a trial.

@@ -1,7 +1,7 @@
 """The task table and the Registry's names: written here once, read by every package and the viewer.
 
 A task is one demo: its W&B project, the `model_type` its model card declares, and the Registry
-collection its model links into (DESIGN.md "W&B conventions"). Nothing here imports W&B, so the
+collection its model links into (docs/architecture.md). Nothing here imports W&B, so the
 viewer's webhook validation and the CLIs read it without loading the SDK.
 """
 
