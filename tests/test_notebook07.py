@@ -3,10 +3,11 @@ with `Api.artifacts` added here; no server here).
 
 Its cells run after the login cell with `ONLINE = True` and a registry holding zero, one or two
 versions: the version chosen, the promotion (the cell's own `api.artifact(...)`,
-`aliases.append("production")` and `save()`, recorded with the line that made them, between
-`begin_promotion` and `finish_promotion`), the Automation built in the cell, and the rollback.
-07 once raised StopIteration with one version and ValueError with none. The offline rehearsal
-runs in tests/test_notebooks.py (`-k 07`).
+`aliases.append("production")` and `save()`, recorded with the line that made them, then
+`previous-production` on the old holder), and the Automation built in the cell. 07 once raised
+StopIteration with one version and ValueError with none. The order on a fresh account (the
+Automation before the promotion) and the rollback switch: tests/test_notebook07_order.py. The
+offline rehearsal runs in tests/test_notebooks.py (`-k 07`).
 
 uv run --all-packages pytest tests/test_notebook07.py
 """
@@ -21,13 +22,7 @@ import pytest
 import wandb
 from wb_common.doubles import RegistryApiDouble, RegistryVersionDouble
 from wb_common.promotion import DeploySettings
-from wb_common.registry import (
-    RegistryError,
-    begin_promotion,
-    create_automation,
-    finish_promotion,
-    promote,
-)
+from wb_common.registry import create_automation, promote
 from wb_common.testing import isolate_wandb
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
@@ -128,20 +123,20 @@ def offline_runs(tmp_path, monkeypatch):
 
 
 def test_zero_versions_skip_every_step_with_a_sentence(offline_runs, capsys, calls):
-    api = RegistryApiDouble("cifar10-classifier", [])
+    api = RegistryApiDouble("cifar10-classifier", [], webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
-    assert ns["candidate"] is None and api.created == [] and calls == []
+    assert ns["candidate"] is None and api.fired == [] and calls == []  # the Automation is ready
     assert "아직 버전이 없습니다" in ns["output"]
 
 
 def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys, calls):
     versions = [(["staging"], {"val/acc": 0.8})]
-    api = RegistryApiDouble("cifar10-classifier", versions)
+    api = RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v0" and api.holder("production") == "v0"
     # the review read the reviewed collection alone, as the viewer's versions tab does
     assert api.listed == [("model", "demo-team/wandb-registry-model/cifar10-classifier")]
-    assert "롤백은 건너뜁니다" in ns["output"]
+    assert "롤백은 꺼져 있습니다" in ns["output"]
     path, nb = "wandb-registry-model/cifar10-classifier:v0", str(NOTEBOOK)
     # The cell itself fetched the version, appended production and saved it; the webhook's save.
     assert cell_calls(calls) == [
@@ -153,32 +148,25 @@ def test_one_version_is_promoted_and_nothing_is_rolled_back(offline_runs, capsys
     assert ns["aliases_after_promotion"] == cli_promotion(versions, "v0")
 
 
-def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys, calls):
+def test_two_versions_promote_the_better_and_keep_the_way_back(offline_runs, capsys, calls):
     versions = [(["production"], {"val/acc": 0.7}), (["staging"], {"val/acc": 0.9})]
     api = RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))
     ns = run_online(api, capsys)
     assert ns["candidate"] == "v1" and ns["previous"] == "v0"
-    assert "is now production (was v0)" in ns["output"]
     nb = str(NOTEBOOK)
+    path = "wandb-registry-model/cifar10-classifier:"
     assert [c[:3] if c[0] == "save" else c for c in cell_calls(calls)] == [
-        ("artifact", "wandb-registry-model/cifar10-classifier:v1", nb),
+        ("artifact", path + "v1", nb),
         ("append", "v1", "production", nb),
-        ("save", "v1", nb),
-        ("artifact", "wandb-registry-model/cifar10-classifier:v1", nb),
+        ("save", "v1", nb),  # the webhook's save: v0 loses production on the server
+        ("artifact", path + "v0", nb),
+        ("append", "v0", "previous-production", nb),
+        ("save", "v0", nb),
+        ("artifact", path + "v1", nb),
     ]
-    # When the cell's save moved production, v0 already carried the pending marker (step 1), so
-    # no failure of that save could lose the rollback target.
-    (cell_save,) = [c for c in cell_calls(calls) if c[0] == "save"]
-    at_save = cell_save[3]
-    assert "previous-production-pending" in at_save["v0"] and "production" not in at_save["v0"]
-    assert "production" in at_save["v1"]
-    assert calls.index(cell_save) > 0 and calls[0][0] == "artifact"  # begin_promotion ran first
+    # the same registry `wb-demo promote` leaves, so `wb-demo rollback` works after the notebook
     assert ns["aliases_after_promotion"] == cli_promotion(versions, "v1")
-    after = ns["aliases_after_promotion"]
-    assert "previous-production" in after["v0"] and "production" in after["v1"]
-    assert not any("previous-production-pending" in held for held in after.values())
-    # The rollback cell gave production back to v0; v1 keeps the way back.
-    assert api.holder("production") == "v0" and api.holder("previous-production") == "v1"
+    assert api.holder("production") == "v1" and api.holder("previous-production") == "v0"
     # The Automation written in the cell is the one `wb-demo automation create` makes.
     (made, kwargs), = api.created  # fmt: skip
     reference = RegistryApiDouble("cifar10-classifier", [], webhooks=("github-dispatch",))
@@ -188,28 +176,17 @@ def test_two_versions_promote_the_better_then_roll_back(offline_runs, capsys, ca
     assert kwargs["name"] == expected_kwargs["name"] and kwargs["fetch_existing"] is True
 
 
-def test_a_cell_whose_save_never_happened_loses_nothing():
-    """The cell's save refused (a protected alias): finish_promotion refuses, v0 keeps
-    production, and the next promote (here `wb-demo promote`'s) completes cleanly."""
-    api = RegistryApiDouble("cifar10-classifier", [(["production"], {}), (["staging"], {})])
-    promotion = begin_promotion(api, "cifar10-classifier", "v1")
-    with pytest.raises(RegistryError, match="does not hold production yet"):
-        finish_promotion(api, promotion)
-    assert api.holder("production") == "v0" and api.holder("previous-production") is None
-    promote(api, "cifar10-classifier", "v1")
-    assert api.holder("production") == "v1" and api.holder("previous-production") == "v0"
-    assert api.holder("previous-production-pending") is None
-
-
 def test_the_taught_calls_are_written_in_the_cells():
     code = "\n".join(code_cells())
     for call in (
+        'api.artifacts(type_name="model"',  # the Registry listing
         "api.artifact(",
-        # run by the cell itself, between the bookkeeping `wb-demo promote` shares
         'artifact.aliases.append("production")',
         "artifact.save()",
-        "begin_promotion(api, COLLECTION, candidate)",
-        "finish_promotion(api, promotion)",
+        'back.aliases.remove("previous-production")',  # the rollback's own alias move
+        "ROLLBACK = False",
+        "api.webhook_integrations(",
+        "api.automations(",
         "OnAddArtifactAlias(",
         "SendWebhook.from_integration(",
         "event >> action",
@@ -221,6 +198,10 @@ def test_the_taught_calls_are_written_in_the_cells():
         assert call in code, f"07 does not write {call!r} in a cell"
     for name in ("GITHUB_TOKEN", "VIEWER_URL", "WB_DEMO_GITHUB_REPO"):
         assert f'os.environ.get("{name}")' not in code  # Colab secrets first: deploy_settings
+    for hidden in ("list_versions(", "begin_promotion(", "finish_promotion(", "rollback(api"):
+        assert hidden not in code, f"07 hides {hidden!r} in a helper; the plan puts it in a cell"
+    # the Automation exists before any alias moves (W&B fires only what exists at that moment)
+    assert code.index("api.create_automation(") < code.index('aliases.append("production")')
 
 
 def test_07_speaks_to_the_audience():

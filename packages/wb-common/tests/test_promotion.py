@@ -123,3 +123,22 @@ def test_a_run_that_never_finishes_ends_in_one_sentence():
     with pytest.raises(PromotionError, match="Actions"):
         wait_for_workflow("team/demo", "tok", since="2026-11-30T02:00:00Z", get=get,
                           timeout=0, show=lambda s: None, sleep=lambda s: None)  # fmt: skip
+
+
+def test_a_long_wait_shows_a_line_every_heartbeat_and_gives_up_in_minutes():
+    """Notebook 07 once waited up to 600 s with one line; now a line every 30 s, 240 s at most."""
+    get, _ = github_double([("queued", None)])
+    now = [0.0]
+    shown = []
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with pytest.raises(PromotionError, match="240초"):
+        wait_for_workflow("team/demo", "tok", since="2026-11-30T02:00:00Z", get=get,
+                          show=shown.append, sleep=sleep, clock=lambda: now[0])  # fmt: skip
+    waited = [line for line in shown if "초째 기다리는 중" in line]
+    assert len(shown) == 1 + len(waited)  # the state once, then the heartbeats
+    assert [line.split("초째")[0].rsplit(" ", 1)[-1] for line in waited] == [
+        "30", "60", "90", "120", "150", "180", "210"
+    ]  # fmt: skip

@@ -170,3 +170,26 @@ def test_rollback_refuses_the_ambiguous_state_older_code_left():
     v2.aliases += ["production", "previous-production"]
     with pytest.raises(RegistryError, match="holds both production and previous-production"):
         rollback(api, "cifar10-classifier")
+
+
+def test_the_double_fires_only_an_automation_that_exists_when_the_alias_lands():
+    """The test double's server rule that notebook 07's order tests rely on: an alias change
+    fires the webhook only for an Automation that exists at that moment, on this collection,
+    for that alias, to a webhook integration that still exists."""
+    api = registry_api()
+    promote(api, "cifar10-classifier", "v0")  # no Automation yet: nothing fires, ever after
+    create_automation(api, "team", "cifar10-classifier", "github-dispatch")
+    assert api.fired == []
+    v1 = api.artifact("wandb-registry-model/cifar10-classifier:v1")
+    v1.aliases.append("staging")  # another alias: the filter says production only
+    v1.save()
+    assert api.fired == []
+    promote(api, "cifar10-classifier", "v1")
+    assert api.fired == [
+        ("deploy-cifar10-classifier-on-production", "cifar10-classifier:v1", "production")
+    ]
+    api.webhooks = ()  # the integration deleted in the UI: the Automation has nowhere to send
+    promote(api, "cifar10-classifier", "v2")
+    assert len(api.fired) == 1
+    with pytest.raises(ValueError, match="exists"):  # the server's 409 without fetch_existing
+        api.create_automation(*api.created[0][0:1], name="deploy-cifar10-classifier-on-production")

@@ -141,11 +141,17 @@ def sweep_double(config: dict[str, Any], runs: list[RunDouble], sweep_id: str = 
 
 
 class RegistryVersionDouble:
-    """One registry version: aliases unique within the collection on save(), as on the server."""
+    """One registry version, as `Api.artifact()` returns it and as the server keeps it.
+
+    `save()` sends what changed since the last save, as `Artifact._update` does (aliases added:
+    `aliases - saved`, removed: `saved - aliases`); an alias is unique in a collection, so the
+    server takes an added one off the version that held it. Each alias added may fire the
+    collection's Automations (`RegistryApiDouble.fired`)."""
 
     def __init__(self, registry: RegistryApiDouble, version: str, aliases: list[str],
                  metrics: dict[str, float]) -> None:  # fmt: skip
         self._registry, self.version, self.aliases = registry, version, ["latest", *aliases]
+        self._saved = list(self.aliases)  # what the server holds (Artifact._saved_aliases)
         self.name = f"{registry.collection}:{version}"
         self.metadata = {"metrics": metrics, "run_path": f"team/proj/{version}"}
         self.created_at = f"2026-11-{10 + int(version[1:]):02d}T09:00:00Z"  # one a day, in order
@@ -153,15 +159,32 @@ class RegistryVersionDouble:
 
     def save(self) -> None:
         self.saves += 1
+        added = [a for a in self.aliases if a not in self._saved]
+        removed = [a for a in self._saved if a not in self.aliases]
         for other in self._registry.versions:
             if other is not self:
-                other.aliases = [a for a in other.aliases if a not in self.aliases]
+                other.aliases = [a for a in other.aliases if a not in added]
+                other._saved = [a for a in other._saved if a not in added]
+        self.aliases = [a for a in self.aliases if a not in removed]
+        self._saved = list(self.aliases)
+        for alias in added:
+            self._registry.alias_added(self, alias)
 
 
 class RegistryApiDouble:
     """`wandb.Api` for one registry collection: registry(), artifact(), artifacts() (recorded in
-    `listed`), webhook_integrations(), artifact_collection() and create_automation() (recorded),
-    keeping aliases like the server."""
+    `listed`), webhook_integrations(), artifact_collection(), automations() and
+    create_automation() (recorded in `created`), keeping aliases like the server.
+
+    The server's Automation rule (test double of what W&B runs on an alias change): adding an
+    alias to a version fires an Automation only if, at that moment, one exists whose event is
+    ADD_ARTIFACT_ALIAS on this collection, whose alias filter accepts that alias, and whose
+    action is a webhook to an integration that still exists; each firing is recorded in `fired`
+    as (automation name, "collection:version", alias). `create_automation` validates its input
+    with the SDK's own `prepare_to_create`, and, like the server, refuses a second Automation of
+    the same name unless `fetch_existing=True` (then it returns the existing one)."""
+
+    SCOPE_ID = "QXJ0aWZhY3RQb3J0Zm9saW86Nw=="  # the collection's id, as artifact_collection gives
 
     def __init__(self, collection: str, versions: list[tuple[list[str], dict[str, float]]],
                  webhooks: tuple[str, ...] = ()) -> None:  # fmt: skip
@@ -172,6 +195,8 @@ class RegistryApiDouble:
         ]
         self.webhooks = webhooks
         self.created: list[tuple[Any, dict[str, Any]]] = []
+        self.automations_made: dict[str, Any] = {}  # name -> what the server stored
+        self.fired: list[tuple[str, str, str]] = []
         self.listed: list[tuple[str, str]] = []
         self.default_entity = "demo-team"
 
@@ -184,8 +209,8 @@ class RegistryApiDouble:
         tags: list[str] | None = None,
         start: str | None = None,
     ) -> list[Any]:
-        """One collection's versions, as `list_versions(api, collection=, entity=)` reads them;
-        the SDK resolves the entity in `name` to its organization."""
+        """One collection's versions, as `list_versions(api, collection=, entity=)` and notebook
+        07 read them; the SDK resolves the entity in `name` to its organization."""
         self.listed.append((type_name, name))
         entity, project, collection = name.split("/")
         assert (type_name, project) == ("model", "wandb-registry-model") and entity
@@ -204,26 +229,84 @@ class RegistryApiDouble:
                 return version
         raise wandb.errors.CommError(f"artifact {path} not found")
 
-    def webhook_integrations(self, entity: str | None = None) -> list[Any]:
+    def _integration_id(self, name: str) -> str:
+        import base64
+
+        number = self.webhooks.index(name) + 1
+        return base64.b64encode(f"Integration:{number}".encode()).decode()
+
+    def webhook_integrations(self, entity: str | None = None, *, per_page: int = 50,
+                             start: str | None = None) -> list[Any]:  # fmt: skip
         from wandb.automations.integrations import WebhookIntegration
 
         url = "https://api.github.com/repos/o/r/dispatches"
-        return [WebhookIntegration(id="V2ViaG9vazox", name=name, url_endpoint=url)
+        return [WebhookIntegration(id=self._integration_id(name), name=name, url_endpoint=url)
                 for name in self.webhooks]  # fmt: skip
 
     def artifact_collection(self, type_name: str, name: str) -> Any:
         from wandb.automations.scopes import _ArtifactPortfolioScope
 
         assert (type_name, name) == ("model", f"wandb-registry-model/{self.collection}")
-        return _ArtifactPortfolioScope(id="QXJ0aWZhY3RQb3J0Zm9saW86Nw==", name=self.collection)
+        return _ArtifactPortfolioScope(id=self.SCOPE_ID, name=self.collection)
 
-    def create_automation(self, obj: Any, **kwargs: Any) -> Any:
-        self.created.append((obj, kwargs))
-        return SimpleNamespace(name=kwargs["name"])
+    def automations(self, entity: str | None = None, *, name: str | None = None,
+                    per_page: int = 50, start: str | None = None) -> list[Any]:  # fmt: skip
+        return [a for a in self.automations_made.values() if name is None or a.name == name]
+
+    def create_automation(self, obj: Any, *, fetch_existing: bool = False, **kwargs: Any) -> Any:
+        from wandb.automations._inputs import prepare_to_create
+
+        self.created.append((obj, {"fetch_existing": fetch_existing, **kwargs}))
+        made = prepare_to_create(obj, **kwargs)  # the SDK's own validation, before any request
+        if made.name in self.automations_made:  # the server answers 409 CONFLICT
+            if fetch_existing:
+                return self.automations_made[made.name]
+            raise ValueError(f"Automation {made.name!r} exists. Unable to create another "
+                             "with the same name.")  # fmt: skip
+        self.automations_made[made.name] = made
+        return made
+
+    def alias_added(self, version: RegistryVersionDouble, alias: str) -> None:
+        """What the server does after an alias lands: fire each Automation that matches now."""
+        import json
+
+        hooks = {self._integration_id(name) for name in self.webhooks}
+        for made in self.automations_made.values():
+            webhook = made.triggered_action_config.generic_webhook_action_input
+            if (
+                made.enabled is not False
+                and made.triggering_event_type.value == "ADD_ARTIFACT_ALIAS"
+                and made.scope_type.value == "ARTIFACT_COLLECTION"
+                and made.scope_id == self.SCOPE_ID
+                and _filter_accepts(json.loads(made.event_filter), {"alias": alias})
+                and webhook is not None
+                and webhook.integration_id in hooks
+            ):
+                self.fired.append((made.name, version.name, alias))
 
     def holder(self, alias: str) -> str | None:
         """The version holding `alias` now (what the Registry UI would show)."""
         return next((v.version for v in self.versions if alias in v.aliases), None)
+
+
+def _filter_accepts(expr: Any, fields: dict[str, str]) -> bool:
+    """An Automation's event filter (`{"$or": [{"$and": [{"alias": {"$eq": "production"}}]}]}`,
+    as `prepare_to_create` serializes it) applied to an event; operators it does not know match
+    nothing, so a test never passes on a filter this double cannot read."""
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return False
+    ((key, value),) = expr.items()
+    if key == "$or":
+        return any(_filter_accepts(e, fields) for e in value)
+    if key == "$and":
+        return all(_filter_accepts(e, fields) for e in value)
+    if key in fields and isinstance(value, dict) and len(value) == 1:
+        ((op, operand),) = value.items()
+        if op == "$eq":
+            return fields[key] == operand
+        if op == "$in":
+            return fields[key] in operand
+    return False
 
 
 @dataclass

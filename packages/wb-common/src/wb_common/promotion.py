@@ -7,8 +7,9 @@
 - `wait_for_workflow`: follow the GitHub Actions run that the webhook started, to its end,
   showing each status change.
 
-The registry calls themselves (`promote`, `rollback`, the Automation) live in wb_common.registry;
-the viewer in apps/viewer. This module only decides and watches, so it is tested with doubles.
+Notebook 07 writes the registry calls (listing, alias moves, the Automation) in its cells;
+`wb-demo promote | rollback | automation create` use wb_common.registry. This module only decides
+and watches, so it is tested with doubles.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def plan_promotion(
     production = next((v.version for v in mine if PRODUCTION_ALIAS in v.aliases), None)
     if not mine:
         return PromotionPlan(collection, None, None, rows, (
-            f"{collection}에 아직 버전이 없습니다: 01 노트북이나 `cls-train`으로 모델을 학습해 "
-            f"연결한 뒤 다시 실행하세요. {collection} has no version yet: train and link one first."
+            f"{collection}에 아직 버전이 없습니다: 이 작업의 노트북(01–06)이나 학습 명령으로 "
+            f"모델을 학습해 연결한 뒤 다시 실행하세요. {collection} has no version yet: train and "
+            "link one first."
         ))  # fmt: skip
     others = [v for v in mine if v.version != production] or mine
 
@@ -144,21 +146,25 @@ def wait_for_workflow(
     *,
     since: str,
     get: Callable[[str, str], dict[str, Any]] = github_get,
-    timeout: float = 600,
+    timeout: float = 240,
     interval: float = 5,
+    heartbeat: float = 30,
     show: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     api_url: str = GITHUB_API,
 ) -> dict[str, Any]:
     """Follow the newest `repository_dispatch` workflow run created at or after `since` to its end.
 
-    `since` is an ISO time ("2026-11-30T02:00:00Z"), taken just before the promotion. Shows each
-    status change (queued → in_progress → completed/success) and returns the finished run;
-    raises PromotionError when none appears or it does not finish within `timeout` seconds.
+    `since` is an ISO time ("2026-11-30T02:00:00Z"), taken just before the alias change. Shows
+    each status change (queued → in_progress → completed/success), and a line with the seconds
+    waited when nothing changed for `heartbeat` seconds, so a live audience never watches a
+    silent cell; returns the finished run; raises PromotionError when none appears or it does
+    not finish within `timeout` seconds.
     """
     url = f"{api_url}/repos/{repo}/actions/runs?event=repository_dispatch&per_page=5"
-    deadline = time.monotonic() + timeout
-    last = None
+    start = clock()
+    last, last_shown = None, start
     while True:
         runs = [r for r in get(url, token).get("workflow_runs", []) if r["created_at"] >= since]
         if runs:
@@ -167,17 +173,22 @@ def wait_for_workflow(
             if state != last:
                 show(f"[GitHub Actions] {run.get('name', 'workflow')} #{run.get('run_number', '?')}"
                      f": {state}  {run.get('html_url', '')}")  # fmt: skip
-                last = state
+                last, last_shown = state, clock()
             if run["status"] == "completed":
                 return run
         elif last is None:
             show(
                 "[GitHub Actions] 웹훅이 시작할 워크플로 실행을 기다리는 중… (waiting for the run)"
             )
-            last = "waiting"
-        if time.monotonic() >= deadline:
+            last, last_shown = "waiting", clock()
+        now = clock()
+        if now - start >= timeout:
             raise PromotionError(
                 f"{timeout:.0f}초 안에 워크플로가 끝나지 않았습니다: GitHub의 Actions 탭에서 "
                 f"확인하세요. The workflow did not finish within {timeout:.0f} s (see Actions)."
             )
+        if now - last_shown >= heartbeat:
+            show(f"[GitHub Actions] {now - start:.0f}초째 기다리는 중 ({last}), "
+                 f"최대 {timeout:.0f}초. Still {last} after {now - start:.0f} s.")  # fmt: skip
+            last_shown = now
         sleep(interval)

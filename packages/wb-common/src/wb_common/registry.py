@@ -17,9 +17,9 @@ the network). The order makes every intermediate state safe: the collection neve
 Every promote and rollback first finishes a step 3 that a failed run left, so running the same
 command again repairs the registry (before, `previous-production` moved first: a refused step 2
 left v2 with both aliases, v1 with none, and `rollback` then changed nothing).
-`begin_promotion` (repair + step 1) and `finish_promotion` (step 3) are public so that notebook 07
-writes step 2 itself, the plain SDK calls `api.artifact(path)`, `artifact.aliases.append(
-"production")`, `artifact.save()`, between them; `promote` runs the same three steps.
+Notebook 07 writes its alias moves in its cells with the plain SDK calls (`api.artifact(path)`,
+`artifact.aliases.append("production")`, `artifact.save()`, then `previous-production` on the old
+holder) and leaves the registry in the state `promote` leaves, so `rollback` works after it.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def _version(api: Any, collection: str, version_or_alias: str) -> Any | None:
         return None
 
 
-def _info(collection: str, artifact: Any) -> VersionInfo:
+def version_info(collection: str, artifact: Any) -> VersionInfo:
+    """One registry version as a row: aliases without `latest`, the numbers of its model card."""
     card = artifact.metadata or {}
     metrics = card.get("metrics") or {}
     return VersionInfo(
@@ -92,10 +93,10 @@ def list_versions(
     """
     if collection is not None:
         path = registry_path(collection, entity=entity, registry=registry)
-        rows = [_info(collection, a) for a in api.artifacts(type_name="model", name=path)]
+        rows = [version_info(collection, a) for a in api.artifacts(type_name="model", name=path)]
         return sorted(rows, key=lambda row: row.number, reverse=True)
     return [
-        _info(listed.name, artifact)
+        version_info(listed.name, artifact)
         for listed in api.registry(registry).collections()
         for artifact in listed.artifacts()
     ]
@@ -139,7 +140,7 @@ def _finish_pending(api: Any, collection: str) -> str | None:
 
 @dataclass(frozen=True)
 class Promotion:
-    """A promotion between step 1 and step 3: what `begin_promotion` found and marked."""
+    """A promotion between step 1 and step 3: what `_begin_promotion` found and marked."""
 
     collection: str
     target: str  # "v3": the version that gets production in step 2
@@ -153,7 +154,7 @@ class Promotion:
         return registry_path(self.collection, version=self.target)
 
 
-def begin_promotion(api: Any, collection: str, version: str) -> Promotion:
+def _begin_promotion(api: Any, collection: str, version: str) -> Promotion:
     """Finish any interrupted promotion, then step 1: mark the current production holder."""
     target = _version(api, collection, version)
     if target is None:
@@ -167,7 +168,7 @@ def begin_promotion(api: Any, collection: str, version: str) -> Promotion:
     return Promotion(collection, target.version, previous, repaired, done)
 
 
-def finish_promotion(api: Any, promotion: Promotion) -> str:
+def _finish_promotion(api: Any, promotion: Promotion) -> str:
     """Step 3, once the target holds production: the marked old holder becomes
     `previous-production`. Refuses (RegistryError) when step 2 has not happened."""
     p = promotion
@@ -197,13 +198,12 @@ def promote(api: Any, collection: str, version: str) -> str:
     """Give `production` to `collection:version`; the old holder becomes `previous-production`.
 
     Ordered so that a failure at any step leaves `production` and the rollback target in place,
-    and running it again completes it (see the module docstring). Notebook 07 runs the same
-    steps with step 2 written in its cell.
+    and running it again completes it (see the module docstring).
     """
-    promotion = begin_promotion(api, collection, version)
+    promotion = _begin_promotion(api, collection, version)
     if not promotion.done:
         _set_aliases(api.artifact(promotion.path), PRODUCTION_ALIAS)  # 2
-    return finish_promotion(api, promotion)
+    return _finish_promotion(api, promotion)
 
 
 def rollback(api: Any, collection: str) -> str:
