@@ -5,23 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
 from wb_common.entry import run_or_exit
-from wb_common.sweep import SweepError
+from wb_common.summary import print_closing_block
 
-from det_train.config import Config, ConfigError, smoke_config
-from det_train.data import DataError
-from det_train.model import WeightsDownloadError
+from det_train.config import Config, smoke_config
 
-# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause: each ends the program with its one-sentence message, no
+    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
+    from wb_common.checkpoint import ResumeError
+    from wb_common.sweep import SweepError
+
+    from det_train.config import ConfigError
+    from det_train.data import DataError
+    from det_train.model import WeightsDownloadError
+
+    return (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
 def train_main() -> None:
-    from det_train.train import train
+    cfg = tyro.cli(
+        Config,
+        prog="det-train",
+        description="객체 탐지: YOLOv8n 파인튜닝, W&B 기록 / Fine-tune YOLOv8n with W&B tracking.",
+    )
+    from det_train.train import train  # torch loads after parsing: --help stays fast
 
-    cfg = tyro.cli(Config, prog="det-train", description="Fine-tune YOLOv8n with W&B tracking.")
-    run_or_exit("det-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    result = run_or_exit(
+        "det-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    )
+    print_closing_block("det-train", result)
 
 
 @dataclass(frozen=True)
@@ -35,12 +49,16 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    from det_train.sweep import sweep
+    args = tyro.cli(
+        SweepArgs,
+        prog="det-sweep",
+        description="객체 탐지 스윕: lr0, imgsz, 증강 / Sweep lr0, imgsz, augmentation.",
+    )
+    from det_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
-    args = tyro.cli(SweepArgs, prog="det-sweep", description="Sweep lr0, imgsz, augmentation.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
-        "det-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+        "det-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
     )
 
 

@@ -5,23 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
 from wb_common.entry import run_or_exit
-from wb_common.sweep import SweepError
+from wb_common.summary import print_closing_block
 
-from llm_train.config import Config, ConfigError, smoke_config
-from llm_train.data import DataError
-from llm_train.model import ModelDownloadError
+from llm_train.config import Config, smoke_config
 
-# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause: each ends the program with its one-sentence message, no
+    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
+    from wb_common.checkpoint import ResumeError
+    from wb_common.sweep import SweepError
+
+    from llm_train.config import ConfigError
+    from llm_train.data import DataError
+    from llm_train.model import ModelDownloadError
+
+    return (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
 def train_main() -> None:
-    from llm_train.train import train
+    cfg = tyro.cli(
+        Config,
+        prog="llm-train",
+        description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
+        "QLoRA-tune Qwen3-4B with W&B tracking.",
+    )
+    from llm_train.train import train  # torch loads after parsing: --help stays fast
 
-    cfg = tyro.cli(Config, prog="llm-train", description="QLoRA-tune Qwen3-4B with W&B tracking.")
-    run_or_exit("llm-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    result = run_or_exit(
+        "llm-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    )
+    print_closing_block("llm-train", result)
 
 
 @dataclass(frozen=True)
@@ -35,14 +50,17 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    from llm_train.sweep import sweep
-
     args = tyro.cli(
-        SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
+        SweepArgs,
+        prog="llm-sweep",
+        description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
+        "Sweep lora_r, lr, epochs and max_seq_len.",
     )
+    from llm_train.sweep import sweep  # torch loads after parsing: --help stays fast
+
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
-        "llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+        "llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
     )
 
 

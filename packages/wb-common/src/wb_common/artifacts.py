@@ -17,14 +17,15 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import wandb
+from typing import TYPE_CHECKING, Any
 
 from wb_common.card import CARD_FILE, ModelCard
 from wb_common.hints import sync_command
 from wb_common.pending import ActionKind, pending_actions, queue_action, register_action, replay
 from wb_common.tasks import registry_path
+
+if TYPE_CHECKING:  # wandb loads when an artifact is logged, not when a config is parsed
+    import wandb
 
 MODEL_NOTE = "wb_demo_model.json"  # a sweep trial's unlinked model: linked later if it wins
 
@@ -59,6 +60,8 @@ def log_dataset_artifact(
     Without `path` (a dataset that downloads from a public source) the artifact records where it
     comes from and its size in metadata; the run's lineage still shows which data trained it.
     """
+    import wandb
+
     artifact = wandb.Artifact(name, type="dataset", description=description, metadata=metadata)
     if path is not None:
         path = Path(path)
@@ -81,6 +84,8 @@ def log_model_artifact(
     description: str = "",
 ) -> wandb.Artifact:
     """Version a trained model: its weights, `model_card.json`, and the card as metadata."""
+    import wandb
+
     artifact = wandb.Artifact(name, type="model", description=description, metadata=card.to_dict())
     artifact.add_file(str(weights), name=card.weights_file)
     for extra in extra_files:
@@ -167,8 +172,12 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
             f"{link['aliases']} queued (offline); `{sync_command()}` makes it after the upload."
         )
         return "queued"
+    if api is None:
+        import wandb
+
+        api = wandb.Api()
     try:
-        lines = replay(run_dir, api or wandb.Api())
+        lines = replay(run_dir, api)
     except Exception as err:  # the sweep itself is done: report the link, do not lose the sweep
         print(
             f"[wb-demo] 최고 시도의 모델을 {link['target']}에 연결하지 못했습니다 "

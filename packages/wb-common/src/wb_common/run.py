@@ -19,14 +19,15 @@ import netrc
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import wandb
 
 from wb_common.colab import ask_for_key, colab_secret, on_colab
 from wb_common.hints import sync_command
 from wb_common.tasks import project_name
+
+if TYPE_CHECKING:  # wandb loads when a run starts, not when a CLI parses --help
+    import wandb
 
 
 def find_api_key() -> str | None:
@@ -93,6 +94,8 @@ def start_run(
     (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
     nothing recorded, so the training loop never branches on "is logging on".
     """
+    import wandb
+
     smoke = bool(_config_dict(config).get("smoke"))
     mode = "disabled" if disabled else resolve_mode(smoke=smoke)
     if dir is not None:
