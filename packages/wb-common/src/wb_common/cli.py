@@ -1,4 +1,5 @@
-"""`wb-demo`: look at what a run recorded, and upload offline runs with their queued work.
+"""`wb-demo`: 실행 기록 보기, 오프라인 실행과 대기 작업 업로드 / look at what a run recorded, and
+upload offline runs with their queued work.
 
 uv run wb-demo inspect wandb/offline-run-20261126_101010-abcd1234
 uv run wb-demo sync --dry-run          # what would be uploaded, linked and published
@@ -24,60 +25,62 @@ from wb_common.run import find_api_key
 
 @dataclass
 class Inspect:
-    """Summarise what one run recorded: config, metrics, media, tables, artifacts, queued work."""
+    """실행 기록 요약 / Summarise what a run recorded: config, metrics, media, artifacts, queue."""
 
-    run_dir: Annotated[Path, tyro.conf.Positional]
+    run_dir: Annotated[Path, tyro.conf.Positional]  # 실행 폴더 / the run's folder
 
 
 @dataclass
 class Sync:
-    """Upload offline runs (`wandb sync`), then make their queued registry links and reports."""
+    """오프라인 실행 업로드 / Upload offline runs (`wandb sync`), then their queued links."""
 
-    dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")
-    dry_run: bool = False  # print the calls it would make and change nothing
+    dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")  # 실행 폴더 / runs' folder
+    dry_run: bool = False  # 미리 보기만 / print the calls it would make and change nothing
 
 
 @dataclass
 class Report:
-    """When every agent of a shared sweep is done: its comparison report, the best model's link."""
+    """공유 스윕 마무리 / When every agent of a shared sweep is done: report, best model's link."""
 
-    sweep: str  # ENTITY/PROJECT/ID from the sweep's page (the agents joined it with --sweep-id)
+    sweep: str
+    """스윕 경로 / ENTITY/PROJECT/ID from the sweep's page (the agents joined with --sweep-id)"""
 
 
 @dataclass
 class Registry:
-    """List the model registry: collections, versions, aliases and their card metrics."""
+    """Registry 목록 / List the model registry: collections, versions, aliases, card metrics."""
 
-    action: Annotated[Literal["list"], tyro.conf.Positional] = "list"
+    action: Annotated[Literal["list"], tyro.conf.Positional] = "list"  # 동작 / the action
 
 
 @dataclass
 class Promote:
-    """Give `production` to a version (the deploy webhook fires); keep the old one for rollback."""
+    """프로덕션 승격 / Give `production` to a version (the deploy webhook fires), keep the old."""
 
-    collection: Annotated[str, tyro.conf.Positional]
-    version: Annotated[str, tyro.conf.Positional]  # e.g. v3
+    collection: Annotated[str, tyro.conf.Positional]  # 컬렉션 / e.g. cifar10-classifier
+    version: Annotated[str, tyro.conf.Positional]  # 버전 / e.g. v3
 
 
 @dataclass
 class Rollback:
-    """Give `production` back to the version that held it before the last promotion."""
+    """롤백 / Give `production` back to the version that held it before the last promotion."""
 
-    collection: Annotated[str, tyro.conf.Positional]
+    collection: Annotated[str, tyro.conf.Positional]  # 컬렉션 / e.g. cifar10-classifier
 
 
 @dataclass
 class Automation:
-    """`create` the W&B Automation (`production` alias → webhook → GitHub Actions deploy), or
-    `test` the GitHub half: send the body the Automation sends, with $GITHUB_TOKEN (no W&B plan)."""
+    """W&B Automation 만들기·시험 / `create` the W&B Automation (`production` alias → webhook →
+    GitHub Actions deploy), or `test` the GitHub half: send the Automation's body with
+    $GITHUB_TOKEN (no W&B plan)."""
 
-    action: Annotated[Literal["create", "test"], tyro.conf.Positional]
-    entity: str  # the team that owns the webhook integration (test: the payload's entity)
-    collection: str  # e.g. cifar10-classifier
-    webhook: str = "github-dispatch"  # the webhook's name in Team settings → Webhooks
-    repo: str = ""  # test: OWNER/REPO whose deploy-on-promotion workflow receives the dispatch
-    version: str = "production"  # test: the version named in the payload (an alias or vN)
-    github_api: str = "https://api.github.com"  # test: GitHub's API (GitHub Enterprise: yours)
+    action: Annotated[Literal["create", "test"], tyro.conf.Positional]  # 동작 / create or test
+    entity: str  # 웹훅 소유 팀 / the team that owns the webhook integration (test: payload's)
+    collection: str  # 컬렉션 / e.g. cifar10-classifier
+    webhook: str = "github-dispatch"  # 웹훅 이름 / the webhook's name in Team settings → Webhooks
+    repo: str = ""  # 저장소 / test: OWNER/REPO whose deploy-on-promotion workflow gets the dispatch
+    version: str = "production"  # 버전 / test: the version named in the payload (an alias or vN)
+    github_api: str = "https://api.github.com"  # GitHub API 주소 / test: GitHub's API (Enterprise)
 
 
 def summarize(run: RecordedRun) -> str:
