@@ -117,3 +117,32 @@ def test_help_is_korean_first(probe):
             missing[name] = english
     assert seen > 150  # the parser found the options (`wb-demo registry` has none of its own)
     assert missing == {}
+
+
+TRAINERS = ("cls", "seg", "det", "video", "llm", "gen")
+
+
+@pytest.mark.parametrize("task", TRAINERS)
+def test_every_train_cli_ends_with_the_closing_block(task, monkeypatch, capsys, tmp_path):
+    """`X-train` prints wb_common.summary's block with what `train` returned (a stand-in train
+    module: the wiring is under test, not the training)."""
+    import importlib
+    import types
+
+    from wb_common.card import ModelCard
+
+    cli = importlib.import_module(f"{task}_train.cli")
+    run_dir = tmp_path / "wandb" / "offline-run-20261207_010101-abc123"
+    run_dir.mkdir(parents=True)
+    card = ModelCard(model_type="llm-lora", architecture="a", weights_file="w.safetensors")
+    result = types.SimpleNamespace(metrics={"val/loss": 0.5}, run_id="abc123", run_dir=run_dir,
+                                   model_path=tmp_path / "weights", card=card)  # fmt: skip
+    fake = types.ModuleType(f"{task}_train.train")
+    fake.train = lambda cfg: result
+    monkeypatch.setitem(sys.modules, f"{task}_train.train", fake)
+    monkeypatch.setattr(cli, "user_errors", lambda: (ValueError,))
+    monkeypatch.setattr(sys, "argv", [f"{task}-train", "--smoke"])
+    cli.train_main()
+    out = capsys.readouterr().out
+    assert "학습 완료 / training done" in out and "val/loss 0.5000" in out
+    assert str(tmp_path / "weights") in out and f"wb-demo sync {run_dir.parent}" in out

@@ -22,6 +22,27 @@ from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
 
+NO_KEY = (
+    "W&B API 키가 없습니다: `wandb login`을 실행하거나 WANDB_API_KEY를 설정하세요 — "
+    "no W&B API key: run `wandb login` or set WANDB_API_KEY."
+)
+
+
+def missing_path(prog: str, path: Path) -> int | None:
+    """A mistyped path is an error: one sentence (Korean, then English) and exit code 2."""
+    if path.exists():
+        return None
+    print(f"{prog}: 경로가 없습니다: {path} — no such file or folder: {path}.", file=sys.stderr)
+    return 2
+
+
+def short_list(items: list[Any], limit: int = 8) -> str:
+    """A list as written, or its count and first few when long (an own-data run has thousands)."""
+    if len(items) <= limit:
+        return repr(items)
+    first = ", ".join(map(repr, items[:5]))
+    return f"{len(items)}개 / {len(items)} items: [{first}, …]"
+
 
 @dataclass
 class Inspect:
@@ -111,7 +132,8 @@ def summarize(run: RecordedRun) -> str:
     for art in run.artifacts:
         if art.type.startswith("run_table"):
             continue
-        lines.append(f"  {art.name} ({art.type}) files={sorted(art.files)} aliases={art.aliases}")
+        files = short_list(sorted(art.files))
+        lines.append(f"  {art.name} ({art.type}) files={files} aliases={short_list(art.aliases)}")
         if art.metadata:
             lines.append(f"    metadata keys: {sorted(art.metadata)}")
     queued = pending_actions(run.path)
@@ -122,6 +144,8 @@ def summarize(run: RecordedRun) -> str:
 
 
 def inspect_command(args: Inspect) -> int:
+    if (code := missing_path("wb-demo inspect", args.run_dir)) is not None:
+        return code
     try:
         run = read_run(args.run_dir)
     except (FileNotFoundError, RuntimeError) as err:
@@ -132,9 +156,14 @@ def inspect_command(args: Inspect) -> int:
 
 
 def sync_command(args: Sync) -> int:
+    if (code := missing_path("wb-demo sync", args.dir)) is not None:
+        return code
     run_dirs = [d for d in find_run_dirs(args.dir) if d.name.startswith("offline-run-")]
     if not run_dirs:
-        print(f"wb-demo sync: no offline runs under {args.dir}.")
+        print(
+            f"wb-demo sync: {args.dir}에 오프라인 실행이 없습니다 — "
+            f"no offline runs under {args.dir}."
+        )
         return 0
     wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
     if args.dry_run:
@@ -144,14 +173,12 @@ def sync_command(args: Sync) -> int:
                 print(f"{run_dir.name}: {line}")
         return 0
     if not find_api_key():
-        print(
-            "wb-demo sync: no W&B API key — run `wandb login` or set WANDB_API_KEY, then retry.",
-            file=sys.stderr,
-        )
+        print(f"wb-demo sync: {NO_KEY}", file=sys.stderr)
         return 2
     if subprocess.run(wandb_sync, check=False).returncode != 0:
         print(
-            "wb-demo sync: `wandb sync` failed; queued links and reports were kept.",
+            "wb-demo sync: `wandb sync`가 실패했고 대기 중인 연결과 리포트는 그대로입니다 — "
+            "`wandb sync` failed; queued links and reports were kept.",
             file=sys.stderr,
         )
         return 1
@@ -169,8 +196,9 @@ def sync_command(args: Sync) -> int:
             print(f"{run_dir.name}: {line}")
     if failed:
         print(
-            f"wb-demo sync: {failed} queued action(s) failed (listed above); they stay queued — "
-            "fix the cause and run it again.",
+            f"wb-demo sync: 대기 작업 {failed}개가 실패해 대기열에 남았습니다(위 목록), "
+            f"원인을 고친 뒤 다시 실행하세요 — {failed} queued action(s) failed (listed above); "
+            "they stay queued: fix the cause and run it again.",
             file=sys.stderr,
         )
         return 1
@@ -198,8 +226,9 @@ def automation_test_command(args: Automation, token: str | None = None) -> int:
         print(f"wb-demo automation test: {err}", file=sys.stderr)
         return 1
     print(
-        f"GitHub accepted the dispatch ({status}): the deploy-on-promotion workflow of {args.repo} "
-        f"starts for {payload['artifact_version_string']} — see its Actions tab."
+        f"GitHub가 디스패치를 받았습니다({status}), Actions 탭을 보세요 — GitHub accepted the "
+        f"dispatch ({status}): the deploy-on-promotion workflow of {args.repo} starts for "
+        f"{payload['artifact_version_string']}; see its Actions tab."
     )
     return 0
 
@@ -208,9 +237,7 @@ def registry_command(args: Registry | Promote | Rollback | Automation, api: Any 
     """The commands that need the W&B server; `api` is a `wandb.Api` (tests pass a double)."""
     if api is None:
         if not find_api_key():
-            print(
-                "wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr
-            )
+            print(f"wb-demo: {NO_KEY}", file=sys.stderr)
             return 2
         import wandb
 
@@ -227,7 +254,10 @@ def registry_command(args: Registry | Promote | Rollback | Automation, api: Any 
             print(rollback(api, args.collection))
         else:
             automation = create_automation(api, args.entity, args.collection, args.webhook)
-            print(f"automation {automation.name!r} is in place for {args.collection}.")
+            print(
+                f"{args.collection}의 Automation {automation.name!r}이(가) 준비됐습니다 — "
+                f"automation {automation.name!r} is in place for {args.collection}."
+            )
     except RegistryError as err:
         print(f"wb-demo: {err}", file=sys.stderr)
         return 1
@@ -239,7 +269,7 @@ def report_command(args: Report, api: Any = None, wr: Any = None) -> int:
     from wb_common.sweep import SweepError, close_server_sweep
 
     if api is None and not find_api_key():
-        print("wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr)
+        print(f"wb-demo: {NO_KEY}", file=sys.stderr)
         return 2
     try:
         close_server_sweep(args.sweep, api=api, wr=wr)

@@ -64,7 +64,7 @@ def closing_block(prog: str, result: Any) -> str:
     weights = weights_path(result)
     run_dir: Path | None = result.run_dir
     offline = run_dir is not None and run_dir.name.startswith("offline-run-")
-    lines = [f"── {prog} 완료 / done ──", f"  지표 / metrics: {metrics}"]
+    lines = [f"── 학습 완료 / training done ({prog}) ──", f"  지표 / metrics: {metrics}"]
     if weights is not None:
         lines.append(f"  가중치 / weights: {weights}")
     lines.append(
