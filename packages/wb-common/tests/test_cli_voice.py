@@ -120,3 +120,30 @@ def test_the_closing_block_of_an_online_run_names_its_url(tmp_path, monkeypatch)
     assert "viewer-deploy" not in text and "wb-demo sync" not in text  # nothing to upload
     monkeypatch.setenv("WANDB_BASE_URL", "https://api.wandb.example.com")
     assert run_url("t/p/r") == "https://wandb.example.com/t/p/runs/r"
+
+
+def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, capsys):
+    """Before: ~20 `wandb:` lines a run (tracking, offline, history, summary, sync hint)."""
+    from wb_common.run import start_run
+
+    run = start_run("image-classification", {"lr": 0.1})
+    run.log({"train/loss": 1.0})
+    run.finish()
+    out, err = capsys.readouterr()
+    assert "wandb:" not in out + err, out + err
+    (line,) = [line for line in out.splitlines() if line.startswith("[wb-demo]")]
+    assert HANGUL.search(line.split(" / ")[0]) and run.id in line  # Korean, then English
+    assert str(Path(run.sync_dir)) in line and "wb-demo sync" in line
+
+
+def test_the_epoch_progress_bar_is_off_in_ci_and_when_piped(monkeypatch):
+    """tqdm's auto bar on a terminal; off in CI, in piped output and on non-main processes."""
+    from wb_common.progress import progress
+
+    batches = [1, 2, 3]
+    monkeypatch.setenv("CI", "true")
+    assert progress(batches, "학습 / train") is batches
+    monkeypatch.delenv("CI")
+    assert progress(batches, "학습 / train", main_process=False) is batches
+    bar = progress(batches, "학습 / train")  # pytest captures stderr: not a terminal
+    assert bar.disable and list(bar) == batches
