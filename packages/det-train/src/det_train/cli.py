@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 
 import tyro
@@ -24,6 +26,27 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
+# Ultralytics' argument list (`engine/trainer: task=detect, ...`) and its layer-by-layer model
+# table: dozens of lines before the first epoch. Off unless --verbose; its progress stays.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DUMP = re.compile(
+    r"\s*(engine/trainer: |from\s+n\s+params\s+module"
+    r"|\d+\s+(-?\d+|\[[^\]]*\])\s+\d+\s+\d+\s+(ultralytics|torch)\.)"
+)
+
+
+class QuietUltralytics(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _DUMP.match(_ANSI.sub("", record.getMessage()))
+
+
+def quiet_ultralytics(verbose: bool) -> None:
+    """Drop the argument dump and model table from the `ultralytics` logger (not its import)."""
+    logger = logging.getLogger("ultralytics")
+    if not verbose and not any(isinstance(f, QuietUltralytics) for f in logger.filters):
+        logger.addFilter(QuietUltralytics())
+
+
 def train_main() -> None:
     cfg = tyro.cli(
         Config,
@@ -31,6 +54,8 @@ def train_main() -> None:
         description="객체 탐지: YOLOv8n 파인튜닝, W&B 기록 / Fine-tune YOLOv8n with W&B tracking.",
     )
     from det_train.train import train  # torch loads after parsing: --help stays fast
+
+    quiet_ultralytics(cfg.verbose)
 
     result = run_or_exit(
         "det-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
@@ -57,6 +82,8 @@ def sweep_main() -> None:
         description="객체 탐지 스윕: lr0, imgsz, 증강 / Sweep lr0, imgsz, augmentation.",
     )
     from det_train.sweep import sweep  # torch loads after parsing: --help stays fast
+
+    quiet_ultralytics(args.config.verbose)
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(

@@ -71,6 +71,8 @@ class Config:
     """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
     sweep."""
     group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

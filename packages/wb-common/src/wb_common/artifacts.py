@@ -132,18 +132,23 @@ def link_to_registry(
         # Recorded on the run too, so `wb-demo report --sweep` finds the target on any machine.
         run.config.update({"registry_target": target}, allow_val_change=True)
         print(
-            f"[wb-demo] sweep trial: {link['artifact']} is not linked; after the sweep only the "
-            f"best trial's model is linked to {target} {aliases}."
+            f"[wb-demo] 스윕 시도: 모델은 스윕이 끝나면 최고 시도만 연결됩니다 — sweep trial: "
+            f"{link['artifact']} is not linked; after the sweep only the best trial's model is "
+            f"linked to {target} {aliases}."
         )
         return "deferred"
     if not run.offline:
         run.link_artifact(artifact, target, aliases=aliases)
-        print(f"[wb-demo] Registry: {link['artifact']} linked to {target} {aliases}.")
+        print(
+            f"[wb-demo] Registry에 연결됨 — Registry: {link['artifact']} linked to {target} "
+            f"{aliases}."
+        )
         return "linked"
     queue_action(run.sync_dir, link)
     print(
-        f"[wb-demo] Registry link to {target} {aliases} queued (offline); "
-        f"`{sync_command()}` makes it after the upload."
+        f"[wb-demo] Registry 연결은 업로드 때 `{sync_command()}`가 합니다 — "
+        f"Registry link to {target} {aliases} queued (offline); `{sync_command()}` makes it "
+        "after the upload."
     )
     return "queued"
 
@@ -161,14 +166,15 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
     """
     note = noted_model(run_dir)
     if note is None:
-        print(f"[wb-demo] {run_dir} noted no model; nothing to link.")
+        print(f"[wb-demo] 연결할 모델이 없습니다 — {run_dir} noted no model; nothing to link.")
         return "no model"
     link = {k: v for k, v in note.items() if k != "offline"}
     if link not in pending_actions(run_dir):  # a second call queues nothing twice
         queue_action(run_dir, link)  # offline: `wb-demo sync` links it; online: replayed below
     if note["offline"]:
         print(
-            f"[wb-demo] Registry link of the best trial ({link['artifact']}) to {link['target']} "
+            f"[wb-demo] 최고 시도의 Registry 연결은 업로드 때 `{sync_command()}`가 합니다 — "
+            f"Registry link of the best trial ({link['artifact']}) to {link['target']} "
             f"{link['aliases']} queued (offline); `{sync_command()}` makes it after the upload."
         )
         return "queued"
@@ -188,8 +194,8 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
     if not lines:  # replayed before: the queue marks what it did, so nothing links twice
         return "already linked"
     print(
-        f"[wb-demo] Registry: the best trial's {link['artifact']} linked to {link['target']} "
-        f"{link['aliases']}."
+        f"[wb-demo] 최고 시도의 모델을 Registry에 연결함 — Registry: the best trial's "
+        f"{link['artifact']} linked to {link['target']} {link['aliases']}."
     )
     return "linked"
 
