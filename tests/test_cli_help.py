@@ -146,3 +146,25 @@ def test_every_train_cli_ends_with_the_closing_block(task, monkeypatch, capsys, 
     out = capsys.readouterr().out
     assert "학습 완료 / training done" in out and "val/loss 0.5000" in out
     assert str(tmp_path / "weights") in out and f"wb-demo sync {run_dir.parent}" in out
+
+
+def test_det_drops_ultralytics_argument_dump_and_model_table_unless_verbose():
+    """Ultralytics logs `engine/trainer: task=detect, mode=train, ...` (one ~2,000-character line)
+    and a row per layer; the epoch progress and the summary line stay."""
+    import logging
+
+    from det_train.cli import QuietUltralytics
+
+    def kept(message: str) -> bool:
+        record = logging.LogRecord("ultralytics", logging.INFO, __file__, 1, message, None, None)
+        return QuietUltralytics().filter(record)
+
+    assert not kept("\x1b[34m\x1b[1mengine/trainer: \x1b[0mtask=detect, mode=train, model=yolov8n")
+    assert not kept("                   from  n    params  module                  arguments")
+    assert not kept(
+        "  0                  -1  1       464  ultralytics.nn.modules.conv.Conv  [3, 16]"
+    )
+    assert not kept(" 22        [15, 18, 21]  1    751897  ultralytics.nn.modules.head.Detect  [3]")
+    assert not kept(" 10                  -1  1         0  torch.nn.modules.upsampling.Upsample")
+    assert kept("YOLOv8n summary: 129 layers, 3,011,433 parameters, 8.2 GFLOPs")
+    assert kept("        1/3         0G      6.736      4.659      4.309         14         96")
