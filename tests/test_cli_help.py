@@ -168,3 +168,23 @@ def test_det_drops_ultralytics_argument_dump_and_model_table_unless_verbose():
     assert not kept(" 10                  -1  1         0  torch.nn.modules.upsampling.Upsample")
     assert kept("YOLOv8n summary: 129 layers, 3,011,433 parameters, 8.2 GFLOPs")
     assert kept("        1/3         0G      6.736      4.659      4.309         14         96")
+
+
+def test_llm_drops_bitsandbytes_kernels_hint_unless_verbose():
+    """The "pip install kernels" warning of bitsandbytes' CPU backend (its fallback runs)."""
+    import logging
+
+    from llm_train.cli import quiet_kernels_hint
+
+    logger = logging.getLogger("bitsandbytes.backends.cpu.ops")
+    before = list(logger.filters)
+    try:
+        quiet_kernels_hint(verbose=False)
+        message = "Failed to load CPU gemm_4bit_forward from kernels-community: %s. Please make "
+        message += "sure you already `pip install kernels` and the kernels >= 0.11.1"
+        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, message, ("x",), None)
+        assert not logger.filter(record)
+        other = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "other", None, None)
+        assert logger.filter(other)
+    finally:
+        logger.filters[:] = before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import tyro
@@ -24,6 +25,21 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
+class NoKernelsHint(logging.Filter):
+    """bitsandbytes' CPU backend, on import on a CPU with AVX512-BF16, tries the optional Hub
+    kernel and warns "pip install kernels" when it is missing; its own CPU path then runs, so
+    nothing is wrong. That one warning is dropped unless --verbose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pip install kernels" not in record.getMessage()
+
+
+def quiet_kernels_hint(verbose: bool) -> None:
+    logger = logging.getLogger("bitsandbytes.backends.cpu.ops")  # before bitsandbytes loads
+    if not verbose and not any(isinstance(f, NoKernelsHint) for f in logger.filters):
+        logger.addFilter(NoKernelsHint())
+
+
 def train_main() -> None:
     cfg = tyro.cli(
         Config,
@@ -31,6 +47,7 @@ def train_main() -> None:
         description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
         "QLoRA-tune Qwen3-4B with W&B tracking.",
     )
+    quiet_kernels_hint(cfg.verbose)
     from llm_train.train import train  # torch loads after parsing: --help stays fast
 
     result = run_or_exit(
@@ -57,6 +74,7 @@ def sweep_main() -> None:
         description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
         "Sweep lora_r, lr, epochs and max_seq_len.",
     )
+    quiet_kernels_hint(args.config.verbose)
     from llm_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
