@@ -45,9 +45,8 @@ class SweepArgs:
     count: int = 10  # 시도 수 / trials; bayes needs ~10 to beat random search
     smoke: bool = False  # 스모크 모드 스윕 / sweep the smoke setup (synthetic data, CPU)
     sweep_id: str | None = None
-    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent
-    (several GPUs or machines); then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent
-    is done."""
+    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
+    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:

@@ -62,9 +62,8 @@ class SweepArgs:
     count: int = 4  # 시도 수 / trials; each is a full QLoRA run (~15 min on a T4 at the defaults)
     smoke: bool = False  # 스모크 모드 스윕 / sweep the smoke setup (tiny Qwen3, bundled pairs, CPU)
     sweep_id: str | None = None
-    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent
-    (several GPUs or machines); then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent
-    is done."""
+    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
+    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
