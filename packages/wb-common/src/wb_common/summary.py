@@ -8,6 +8,7 @@ commands that come after (upload, deploy, serve).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -52,6 +53,13 @@ def link_state(run_dir: Path | None) -> str:
     return "queued" if run_dir.name.startswith("offline-run-") else "linked"
 
 
+def viewer_app() -> str:
+    """The viewer's Streamlit script: the repository's file here, the installed one elsewhere."""
+    if in_uv_workspace():
+        return str(Path(sys.prefix).parent / VIEWER_APP)  # the .venv sits at the repository root
+    return "\"$(python -c 'import viewer.ui; print(viewer.ui.APP)')\""
+
+
 def _viewer_command(args: str) -> str:
     """A viewer command as typed here: `uv run --package viewer ...` inside the repository."""
     return f"uv run --package viewer {args}" if in_uv_workspace() else args
@@ -91,7 +99,7 @@ def closing_block(prog: str, result: Any) -> str:
     if run_dir is not None and card.model_type in SERVED_TYPES:
         if offline:
             steps.append(_viewer_command(f"viewer-deploy --offline-run {run_dir}"))
-        steps.append(_viewer_command(f"streamlit run {VIEWER_APP}"))
+        steps.append(_viewer_command(f"streamlit run {viewer_app()}"))
     if steps:
         lines.append("  다음 / next:")
         lines += [f"    {step}" for step in steps]
