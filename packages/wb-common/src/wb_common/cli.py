@@ -109,10 +109,10 @@ def summarize(run: RecordedRun) -> str:
     lines = [
         f"run {run.run_id}  project={run.project}  group={run.group or '-'}  "
         f"job_type={run.job_type or '-'}  tags={','.join(run.tags) or '-'}",
-        f"folder: {run.path}",
-        "config:",
+        f"폴더 / folder: {run.path}",
+        "설정 / config:",
         *(f"  {k} = {v!r}" for k, v in sorted(run.config.items())),
-        "metrics (last value, number of points):",
+        "지표 (마지막 값, 점 개수) / metrics (last value, number of points):",
     ]
     media: dict[str, str] = {}
     for key in sorted(k for k in run.history_keys if "." not in k):  # "a.b" keys are media parts
@@ -126,18 +126,18 @@ def summarize(run: RecordedRun) -> str:
             kind = f"table {last.get('nrows')}x{last.get('ncols')}"
         layers = [name for name in ("masks", "boxes") if name in last]
         media[key] = kind + (f" with {'+'.join(layers)}" if layers else "")
-    lines.append("media and tables:")
-    lines += [f"  {k}: {v}" for k, v in media.items()] or ["  (none)"]
-    lines.append("artifacts:")
+    lines.append("미디어·테이블 / media and tables:")
+    lines += [f"  {k}: {v}" for k, v in media.items()] or ["  (없음 / none)"]
+    lines.append("아티팩트 / artifacts:")
     for art in run.artifacts:
         if art.type.startswith("run_table"):
             continue
         files = short_list(sorted(art.files))
         lines.append(f"  {art.name} ({art.type}) files={files} aliases={short_list(art.aliases)}")
         if art.metadata:
-            lines.append(f"    metadata keys: {sorted(art.metadata)}")
+            lines.append(f"    메타데이터 키 / metadata keys: {short_list(sorted(art.metadata))}")
     queued = pending_actions(run.path)
-    lines.append(f"queued for `wb-demo sync`: {len(queued)}")
+    lines.append(f"`wb-demo sync` 대기 / queued for `wb-demo sync`: {len(queued)}")
     lines += [f"  {a['action']}: {a.get('target') or a['spec']['title']}" for a in queued]
     lines += [f"  skipped: {problem}" for problem in queue_problems(run.path)]
     return "\n".join(lines)
