@@ -107,6 +107,9 @@ def closing_block(prog: str, result: Any) -> str:
 
 
 def print_closing_block(prog: str, result: Any) -> None:
-    """Print the block; a run without a result (a sweep, a non-main process) prints nothing."""
+    """Print the block once: not for a run without a result (a sweep), nor on the other
+    processes of a multi-GPU job (`accelerate launch` numbers them by RANK)."""
+    if os.environ.get("RANK", "0") not in ("", "0"):
+        return
     if result is not None and hasattr(result, "card"):
         print(closing_block(prog, result), flush=True)
