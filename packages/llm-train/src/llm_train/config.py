@@ -36,8 +36,8 @@ class Config:
     """기반 모델 / a Hub id or a local folder; Qwen3's chat template is required"""
     dataset: str = DATASET_ID  # 데이터셋 / a Hub dataset with `instruction` / `output` columns
     smoke: bool = False
-    """스모크 모드 / Tiny Qwen3 from a config, in-memory tokenizer, bundled Korean pairs: CPU, under
-    a minute."""
+    """스모크 모드 / Tiny Qwen3 from a config, in-memory tokenizer, bundled Korean pairs: CPU;
+    ~45 s of CPU time (README: measured)."""
 
     max_train_samples: int = 1000
     """학습 샘플 상한 / ~15-25 min for one epoch on a Colab T4 (README: an estimate)"""

@@ -27,8 +27,8 @@ class Config:
     download)."""
     data_dir: Path = Path("data")  # 데이터 폴더 / Oxford-IIIT Pet goes to data_dir/oxford-iiit-pet
     smoke: bool = False
-    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs at 48 px: no network, no GPU,
-    ~1 minute."""
+    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs at 48 px: no network, no GPU;
+    ~80 s of CPU time (README: measured)."""
     class_mapping: Literal["trimap", "binary"] = "trimap"
     """클래스 구성 / trimap: pet / background / border (3 classes); binary: the border counts as
     pet."""
