@@ -28,8 +28,8 @@ class Config:
     data_dir: Path = Path("data")
     """데이터 폴더 / where CIFAR-10 is downloaded, or the ImageFolder root"""
     smoke: bool = False
-    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs: no network, no GPU, under a
-    minute."""
+    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs: no network, no GPU; ~20 s on
+    an idle 2-core machine, several times that under load (README: measured)."""
 
     epochs: int = 3
     """에폭 수 / pretrained ResNet-18 passes ~93% val/acc on CIFAR-10 at 224 px by epoch 3"""
