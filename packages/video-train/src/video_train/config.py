@@ -28,7 +28,7 @@ class Config:
     """데이터 폴더 / where the subset is extracted, or the VideoFolder root"""
     smoke: bool = False
     """스모크 모드 / Synthetic mp4s, no pretrained weights, tiny clips, 2 epochs: no network, no
-    GPU, ~1 min."""
+    GPU; ~50-80 s of CPU time (README: measured)."""
 
     num_frames: int = 16
     """클립당 프레임 수 / R3D-18's Kinetics weights were trained on 16-frame clips"""
