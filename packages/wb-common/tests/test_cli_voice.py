@@ -124,10 +124,17 @@ def test_the_closing_block_of_an_online_run_names_its_url(tmp_path, monkeypatch)
 
 def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, capsys):
     """Before: ~20 `wandb:` lines a run (tracking, offline, history, summary, sync hint)."""
+    import wandb
     from wb_common.run import start_run
 
     run = start_run("image-classification", {"lr": 0.1})
     run.log({"train/loss": 1.0})
+    folder = Path(run.dir) / "data"
+    folder.mkdir()
+    (folder / "a.txt").write_text("x")
+    artifact = wandb.Artifact("toy-data", type="dataset")
+    artifact.add_dir(str(folder))  # wandb: Adding directory to artifact (...)... Done.
+    run.log_artifact(artifact)
     run.finish()
     out, err = capsys.readouterr()
     assert "wandb:" not in out + err, out + err
