@@ -5,6 +5,7 @@ uv run --package wb-common pytest packages/wb-common/tests/test_cli_voice.py
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -122,25 +123,33 @@ def test_the_closing_block_of_an_online_run_names_its_url(tmp_path, monkeypatch)
     assert run_url("t/p/r") == "https://wandb.example.com/t/p/runs/r"
 
 
-def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, capsys):
-    """Before: ~20 `wandb:` lines a run (tracking, offline, history, summary, sync hint)."""
-    import wandb
-    from wb_common.run import start_run
+def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, tmp_path):
+    """Before: ~20 `wandb:` lines a run (tracking, offline, history, summary, sync hint) and an
+    info line per logged folder. A subprocess: wandb sets its terminal up once per process."""
+    import subprocess
 
-    run = start_run("image-classification", {"lr": 0.1})
-    run.log({"train/loss": 1.0})
-    folder = Path(run.dir) / "data"
-    folder.mkdir()
-    (folder / "a.txt").write_text("x")
-    artifact = wandb.Artifact("toy-data", type="dataset")
-    artifact.add_dir(str(folder))  # wandb: Adding directory to artifact (...)... Done.
-    run.log_artifact(artifact)
-    run.finish()
-    out, err = capsys.readouterr()
-    assert "wandb:" not in out + err, out + err
-    (line,) = [line for line in out.splitlines() if line.startswith("[wb-demo]")]
-    assert HANGUL.search(line.split(" / ")[0]) and run.id in line  # Korean, then English
-    assert str(Path(run.sync_dir)) in line and "wb-demo sync" in line
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("x")
+    script = (
+        "import wandb\n"
+        "from wb_common.run import start_run\n"
+        "wandb.setup()  # as in the trainers: something set wandb up before the run starts\n"
+        "run = start_run('image-classification', {'lr': 0.1}, dir='.')\n"
+        "artifact = wandb.Artifact('toy-data', type='dataset')\n"
+        "artifact.add_dir('d')\n"
+        "run.log_artifact(artifact)\n"
+        "run.log({'train/loss': 1.0})\n"
+        "run.finish()\n"
+        "print(run.id, run.sync_dir)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_SILENT"}  # the fixture's, not ours
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=True, env=env)  # fmt: skip
+    assert "wandb:" not in done.stdout + done.stderr, done.stdout + done.stderr
+    run_id, sync_dir = done.stdout.splitlines()[-1].split()
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("[wb-demo]")]
+    assert HANGUL.search(line.split(" / ")[0]) and run_id in line  # Korean, then English
+    assert sync_dir in line and "wb-demo sync" in line
 
 
 def test_the_epoch_progress_bar_is_off_in_ci_and_when_piped(monkeypatch):

@@ -99,8 +99,8 @@ def start_run(
     smoke = bool(_config_dict(config).get("smoke"))
     # wandb's ~20-line banner is off: one line below says where the run lives (--verbose: all).
     silent = not verbose_requested(config)
-    if silent:  # and its info lines ("Adding directory to artifact ..."); warnings stay
-        wandb.setup(settings=wandb.Settings(show_info=False))
+    if silent:  # and the process's info lines ("Adding directory to artifact ..."); warnings stay
+        wandb.termsetup(wandb.Settings(show_info=False), None)  # wandb.setup() may have run
     mode = "disabled" if disabled else resolve_mode(smoke=smoke)
     if dir is not None:
         Path(dir).mkdir(parents=True, exist_ok=True)
