@@ -77,15 +77,23 @@ def write_images(root, per_class=3):
             Image.fromarray(pixels).save(root / name / f"{i}.png")
 
 
-def test_imagefolder_reads_your_own_images(tmp_path):
+def test_imagefolder_reads_your_own_images(tmp_path, capsys):
+    """Unreadable files (text named .jpg, zero bytes, cut short) are counted in one line, Korean
+    first; before, each one was a raw `UserWarning` in English."""
     write_images(tmp_path / "pets", per_class=5)
     (tmp_path / "pets" / "dogs" / "broken.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "pets" / "cats" / "empty.png").write_bytes(b"")
+    good = (tmp_path / "pets" / "cats" / "0.png").read_bytes()
+    (tmp_path / "pets" / "cats" / "cut.png").write_bytes(good[: len(good) // 2])
     cfg = Config(dataset="imagefolder", data_dir=tmp_path / "pets", img_size=24, batch_size=4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         train_loader, val_loader, class_names = build_dataloaders(cfg)
     assert class_names == ["cats", "dogs"]
-    assert any("broken.jpg" in str(w.message) for w in caught)
+    assert not [w for w in caught if issubclass(w.category, UserWarning)]
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("읽을 수 없는 이미지 3개를 건너뜁니다 — skipped 3 unreadable image(s)")
+    assert "broken.jpg" in line and "empty.png" in line
     assert len(train_loader.dataset) + len(val_loader.dataset) == 10
     assert train_loader.dataset.images.shape[1:] == (3, 24, 24)
 

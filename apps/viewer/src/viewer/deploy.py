@@ -44,6 +44,11 @@ from viewer import deployment as dp
 from viewer.models import require_safe_load
 from viewer.payload import PayloadError, Promotion, allowed_entities, parse_payload
 
+DESCRIPTION = (
+    "`viewer-deploy`: 승격된 모델을 검증하고 뷰어가 서빙하는 모델로 기록합니다 / "
+    "validate a promoted model and record it as the one the viewer serves."
+)
+
 
 class DeployError(RuntimeError):
     """A deploy that must not happen; the message is one sentence."""
@@ -51,17 +56,26 @@ class DeployError(RuntimeError):
 
 @dataclass
 class Args:
-    """Validate the promoted model version and make the viewer serve it."""
+    """승격된 모델 버전을 검증하고 뷰어가 서빙하게 합니다 / Validate the promoted model version
+    and make the viewer serve it."""
 
-    payload_file: Path | None = None  # the client_payload JSON in a file
-    payload_env: str | None = None  # ... or the name of an environment variable holding it
-    allowed_entity: tuple[str, ...] = ()  # entities allowed to deploy; + $VIEWER_ALLOWED_ENTITIES
-    artifact_dir: Path | None = None  # use these files instead of downloading (local, air-gapped)
-    offline_run: Path | None = None  # ... or the model artifact an offline training run logged
-    home: Path | None = None  # the viewer folder holding deployment.json (default: apps/viewer)
-    manual: bool = False  # a manual deploy or rollback: a MANUAL_DEPLOY payload, no alias needed
-    sequence: int = 0  # the workflow's run id: a later-triggered run's deploy is never undone
-    entry_out: Path | None = None  # also write the recorded entry (JSON) here when it changed
+    payload_file: Path | None = None  # 페이로드 파일 / the client_payload JSON in a file
+    payload_env: str | None = None
+    """페이로드 환경 변수 / ... or the name of an environment variable holding it"""
+    allowed_entity: tuple[str, ...] = ()
+    """배포를 허용할 엔터티 / entities allowed to deploy; + $VIEWER_ALLOWED_ENTITIES"""
+    artifact_dir: Path | None = None
+    """아티팩트 폴더 / use these files instead of downloading (local, air-gapped)"""
+    offline_run: Path | None = None
+    """오프라인 실행 폴더 / ... or the model artifact an offline training run logged"""
+    home: Path | None = None
+    """뷰어 폴더 / the viewer folder holding deployment.json (default: apps/viewer)"""
+    manual: bool = False
+    """수동 배포·롤백 / a manual deploy or rollback: a MANUAL_DEPLOY payload, no alias needed"""
+    sequence: int = 0
+    """워크플로 실행 번호 / the workflow's run id: a later-triggered run's deploy is never undone"""
+    entry_out: Path | None = None
+    """기록 항목 출력 파일 / also write the recorded entry (JSON) here when it changed"""
 
 
 def read_payload(args: Args) -> str:
@@ -291,7 +305,7 @@ def _same_files(folder: Path, deployed: dp.Deployment) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     require_safe_load()  # before anything imports ultralytics in this process
-    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
+    args = tyro.cli(Args, args=argv, description=DESCRIPTION)
     try:
         print(f"viewer-deploy: {deploy(args)}")
         return 0

@@ -41,16 +41,23 @@ ENTITY = "local"  # the allow-listed entity of a local rehearsal
 COLLECTION = TASKS["image-classification"].collection  # the served name of cls-train's models
 
 
+DESCRIPTION = (
+    "`viewer-rehearse`: 승격 → 배포 → 서빙 → 롤백 전 과정을 로컬에서 한 번에 / "
+    "the whole promotion → deploy → serve → rollback chain, locally, in one go."
+)
+
+
 class RehearsalError(RuntimeError):
     """A step of the chain failed; the message names the step."""
 
 
 @dataclass
 class Args:
-    """Rehearse promotion → deploy → serve → rollback with two smoke-trained classifiers."""
+    """승격 → 배포 → 서빙 → 롤백 리허설 / Rehearse promotion → deploy → serve → rollback with two
+    smoke-trained classifiers."""
 
-    workdir: Path | None = None  # keep everything here (default: a temporary folder)
-    keep_serving: bool = False  # leave the viewer running at the end (Ctrl-C to stop)
+    workdir: Path | None = None  # 작업 폴더 / keep everything here (default: a temporary folder)
+    keep_serving: bool = False  # 끝난 뒤에도 뷰어 실행 / leave the viewer running (Ctrl-C stops)
 
 
 def _bin(name: str) -> str:
@@ -191,7 +198,7 @@ def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
+    args = tyro.cli(Args, args=argv, description=DESCRIPTION)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wb-demo-rehearsal-"))
     try:
         rehearse(workdir, args.keep_serving)

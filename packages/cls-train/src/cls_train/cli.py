@@ -5,42 +5,62 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
 from wb_common.entry import run_or_exit
-from wb_common.sweep import SweepError
+from wb_common.summary import print_closing_block
 
-from cls_train.config import Config, ConfigError, smoke_config
-from cls_train.data import DataError
-from cls_train.model import WeightsDownloadError
+from cls_train.config import Config, smoke_config
 
-# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause: each ends the program with its one-sentence message, no
+    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
+    from wb_common.checkpoint import ResumeError
+    from wb_common.sweep import SweepError
+
+    from cls_train.config import ConfigError
+    from cls_train.data import DataError
+    from cls_train.model import WeightsDownloadError
+
+    return (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
 def train_main() -> None:
-    from cls_train.train import train
+    cfg = tyro.cli(
+        Config,
+        prog="cls-train",
+        description="이미지 분류: ResNet-18 파인튜닝, W&B 기록 / "
+        "Fine-tune ResNet-18 with W&B tracking.",
+    )
+    from cls_train.train import train  # torch loads after parsing: --help stays fast
 
-    cfg = tyro.cli(Config, prog="cls-train", description="Fine-tune ResNet-18 with W&B tracking.")
-    run_or_exit("cls-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    result = run_or_exit(
+        "cls-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    )
+    print_closing_block("cls-train", result)
 
 
 @dataclass(frozen=True)
 class SweepArgs:
     config: Config = field(default_factory=Config)
-    count: int = 10  # trials; bayes needs ~10 to beat random search
-    smoke: bool = False  # sweep the smoke setup (synthetic data, CPU)
+    count: int = 10  # 시도 수 / trials; bayes needs ~10 to beat random search
+    smoke: bool = False  # 스모크 모드 스윕 / sweep the smoke setup (synthetic data, CPU)
     sweep_id: str | None = None
-    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
     then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
-    from cls_train.sweep import sweep
+    args = tyro.cli(
+        SweepArgs,
+        prog="cls-sweep",
+        description="이미지 분류 스윕: lr, 배치 크기, 옵티마이저 / "
+        "Sweep lr, batch size, optimizer.",
+    )
+    from cls_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
-    args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
-        "cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+        "cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
     )
 
 

@@ -23,32 +23,47 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     dataset: Literal["cifar10", "imagefolder", "synthetic"] = "cifar10"
-    """cifar10 downloads via torchvision; imagefolder reads --data-dir; synthetic is generated."""
-    data_dir: Path = Path("data")  # where CIFAR-10 is downloaded, or the ImageFolder root
+    """데이터셋 / cifar10 downloads via torchvision; imagefolder reads --data-dir; synthetic is
+    generated."""
+    data_dir: Path = Path("data")
+    """데이터 폴더 / where CIFAR-10 is downloaded, or the ImageFolder root"""
     smoke: bool = False
-    """Synthetic data, no pretrained weights, 2 epochs: no network, no GPU, under a minute."""
+    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs: no network, no GPU; ~20 s on
+    an idle 2-core machine, several times that under load (README: measured)."""
 
-    epochs: int = 3  # pretrained ResNet-18 passes ~93% val/acc on CIFAR-10 at 224 px by epoch 3
-    batch_size: int = 128  # fits a T4 (16 GB) at 224 px with mixed precision
-    lr: float = 1e-3  # AdamW fine-tuning rate; SGD wants ~1e-2 (the sweep explores both)
-    optimizer: Literal["adam", "sgd", "adamw"] = "adamw"
-    weight_decay: float = 5e-4  # the classic CIFAR value; keeps a 11M-param net from memorising
-    img_size: int = 224  # ImageNet weights expect ~224 px; at native 32 px accuracy drops ~8 points
-    pretrained: bool = True  # ResNet18_Weights.DEFAULT (ImageNet); False trains from scratch
-    max_train_samples: int | None = None  # subsample for a shorter demo slot; None = all 50k
-    seed: int = 0
+    epochs: int = 3
+    """에폭 수 / pretrained ResNet-18 passes ~93% val/acc on CIFAR-10 at 224 px by epoch 3"""
+    batch_size: int = 128  # 배치 크기 / fits a T4 (16 GB) at 224 px with mixed precision
+    lr: float = 1e-3  # 학습률 / AdamW fine-tuning rate; SGD wants ~1e-2 (the sweep explores both)
+    optimizer: Literal["adam", "sgd", "adamw"] = "adamw"  # 옵티마이저 / the optimizer
+    weight_decay: float = 5e-4
+    """가중치 감쇠 / the classic CIFAR value; keeps a 11M-param net from memorising"""
+    img_size: int = 224
+    """이미지 크기(px) / ImageNet weights expect ~224 px; at native 32 px accuracy drops ~8
+    points"""
+    pretrained: bool = True
+    """사전 학습 가중치 사용 / ResNet18_Weights.DEFAULT (ImageNet); False trains from scratch"""
+    max_train_samples: int | None = None
+    """학습 샘플 상한 / subsample for a shorter demo slot; None = all 50k"""
+    seed: int = 0  # 난수 시드 / random seed
 
-    sample_table_size: int = 40  # rows of the dataset-preview Table (image, label)
-    val_table_size: int = 100  # rows of the validation Table: enough to browse, cheap to upload
-    output_dir: Path = Path("outputs/cls-train")  # checkpoint.pt and model.pth
-    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    sample_table_size: int = 40
+    """데이터셋 미리보기 Table 행 수 / rows of the dataset-preview Table (image, label)"""
+    val_table_size: int = 100
+    """검증 예측 Table 행 수 / rows of the validation Table: enough to browse, cheap to upload"""
+    output_dir: Path = Path("outputs/cls-train")  # 출력 폴더 / checkpoint.pt and model.pth
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
     registry_collection: str | None = None
-    """wandb-registry-model/<this>, alias staging. None follows the data: the task's collection
-    in wb_common.tasks.TASKS, or `<folder>-classifier` for --dataset imagefolder (your images
-    never land in CIFAR's)."""
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging. None follows the data: the
+    task's collection in wb_common.tasks.TASKS, or `<folder>-classifier` for --dataset
+    imagefolder (your images never land in CIFAR's)."""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

@@ -9,7 +9,6 @@ batches on the training device (`prepare_batch`). `bench/cls_input_pipeline.py` 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +115,15 @@ def load_cifar10(root: Path, train: bool) -> ImageTensors:
     return ImageTensors(images, torch.tensor(ds.targets), list(ds.classes))
 
 
+def skipped_line(paths: list[Path]) -> str:
+    """How many unreadable images were left out, and the first few by name (Korean, English)."""
+    shown = ", ".join(map(str, paths[:3])) + (", …" if len(paths) > 3 else "")
+    return (
+        f"읽을 수 없는 이미지 {len(paths)}개를 건너뜁니다 — "
+        f"skipped {len(paths)} unreadable image(s): {shown}"
+    )
+
+
 def load_imagefolder(root: Path, size: int) -> ImageTensors:
     """Your own images in `root/<class>/<image>`, decoded once and resized to `size` x `size`."""
     from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
@@ -128,7 +136,7 @@ def load_imagefolder(root: Path, size: int) -> ImageTensors:
             f"클래스 폴더가 없습니다 — {root} has no class folders: "
             f"ImageFolder expects {root}/<class>/<image>."
         ) from None
-    images, labels = [], []
+    images, labels, skipped = [], [], []
     for name in class_names:
         for path in sorted((root / name).rglob("*")):
             if path.suffix.lower() not in IMG_EXTENSIONS:
@@ -136,7 +144,7 @@ def load_imagefolder(root: Path, size: int) -> ImageTensors:
             try:
                 image = decode_image(str(path), mode=ImageReadMode.RGB)
             except RuntimeError:
-                warnings.warn(f"skipping {path}: not a readable image", stacklevel=2)
+                skipped.append(path.relative_to(root))
                 continue
             images.append(
                 F.interpolate(
@@ -147,6 +155,8 @@ def load_imagefolder(root: Path, size: int) -> ImageTensors:
                 .to(torch.uint8)[0]
             )
             labels.append(class_to_idx[name])
+    if skipped:  # one line for all of them, not a warning per file
+        print(skipped_line(skipped), flush=True)
     if len(set(labels)) < 2:
         raise DataError(
             "클래스 폴더가 두 개 이상 필요합니다 — "

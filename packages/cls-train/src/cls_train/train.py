@@ -30,6 +30,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.progress import progress
 from wb_common.resume import previous_record, recover_history, scalars
 
 from cls_train.config import TASK, Config, check_config
@@ -78,7 +79,9 @@ def train_one_epoch(
 ) -> dict[str, float]:
     model.train()
     totals = torch.zeros(3, device=accelerator.device)  # loss sum, correct, seen
-    for images, labels in loader:
+    for images, labels in progress(
+        loader, "학습 / train", main_process=accelerator.is_main_process
+    ):
         inputs = prepare_batch(images, img_size, train=True)
         with accelerator.autocast():
             logits = model(inputs)

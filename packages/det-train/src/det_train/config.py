@@ -32,44 +32,67 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     dataset: Literal["coco128", "voc", "synthetic"] = "coco128"
-    """coco128: Ultralytics' 128-image COCO subset (7 MB); voc: PASCAL VOC 2007+2012 (2.8 GB,
-    converted to YOLO format by Ultralytics' script); synthetic: generated shapes on noise."""
-    data_dir: Path = Path("datasets")  # datasets are downloaded (or generated) into this folder
+    """데이터셋 / coco128: Ultralytics' 128-image COCO subset (7 MB); voc: PASCAL VOC 2007+2012 (2.8
+    GB, converted to YOLO format by Ultralytics' script); synthetic: generated shapes on noise."""
+    data_dir: Path = Path("datasets")
+    """데이터 폴더 / datasets are downloaded (or generated) into this folder"""
     smoke: bool = False
-    """Synthetic data, yolov8n.yaml without weights, 96 px, 3 epochs: no network, no GPU."""
+    """스모크 모드 / Synthetic data, yolov8n.yaml without weights, 96 px, 3 epochs: no network, no
+    GPU."""
 
-    pretrained: bool = True  # from COCO weights (yolov8n.pt); False: yolov8n.yaml, random init
-    weights: str = "yolov8n.pt"  # Ultralytics downloads it on first use (6 MB) into the working dir
-    epochs: int = 30  # the full run; Ultralytics' T4 tutorial: mAP50 0.65 after 3 epochs
-    imgsz: int = 640  # the resolution yolov8n.pt was trained at; smaller loses small objects
-    batch: int = 16  # fits a T4 at 640 px with AMP
+    pretrained: bool = True
+    """사전 학습 가중치 사용 / from COCO weights (yolov8n.pt); False: yolov8n.yaml, random init"""
+    weights: str = "yolov8n.pt"
+    """사전 학습 가중치 파일 / Ultralytics downloads it on first use (6 MB) into the working dir"""
+    epochs: int = 30
+    """에폭 수 / planned length; Ultralytics' T4 tutorial: mAP50 0.65 after 3 epochs"""
+    imgsz: int = 640
+    """이미지 크기(px) / the resolution yolov8n.pt was trained at; smaller loses small objects"""
+    batch: int = 16  # 배치 크기 / fits a T4 at 640 px with AMP
     optimizer: Literal["SGD", "Adam", "AdamW", "auto"] = "SGD"
-    """Explicit on purpose: Ultralytics' "auto" picks its own optimizer and lr and ignores lr0."""
-    lr0: float = 0.01  # Ultralytics' SGD default; Adam/AdamW want ~0.001
-    warmup_epochs: float = 3.0  # Ultralytics' default: protects the pretrained head early on
+    """옵티마이저 / Explicit on purpose: Ultralytics' "auto" picks its own optimizer and lr and
+    ignores lr0."""
+    lr0: float = 0.01  # 초기 학습률 / Ultralytics' SGD default; Adam/AdamW want ~0.001
+    warmup_epochs: float = 3.0
+    """워밍업 에폭 / Ultralytics' default: protects the pretrained head early on"""
     # Augmentation (Ultralytics' defaults; the sweep explores them):
-    mosaic: float = 1.0  # probability of a 4-image mosaic
-    fliplr: float = 0.5  # probability of a horizontal flip
-    hsv_h: float = 0.015  # hue jitter (fraction)
-    hsv_s: float = 0.7  # saturation jitter (fraction)
-    hsv_v: float = 0.4  # brightness jitter (fraction)
-    scale: float = 0.5  # random zoom +/- this fraction
-    amp: bool = True  # mixed precision on a GPU (ignored on CPU)
-    device: str | None = None  # None: Ultralytics picks the first GPU, else the CPU; or "cpu", "0"
-    workers: int = 2  # Colab has two vCPUs; more workers only compete for them
-    seed: int = 0
+    mosaic: float = 1.0  # 모자이크 확률 / probability of a 4-image mosaic
+    fliplr: float = 0.5  # 좌우 반전 확률 / probability of a horizontal flip
+    hsv_h: float = 0.015  # 색조 흔들기 / hue jitter (fraction)
+    hsv_s: float = 0.7  # 채도 흔들기 / saturation jitter (fraction)
+    hsv_v: float = 0.4  # 밝기 흔들기 / brightness jitter (fraction)
+    scale: float = 0.5  # 확대·축소 범위 / random zoom +/- this fraction
+    amp: bool = True  # 혼합 정밀도 / mixed precision on a GPU (ignored on CPU)
+    device: str | None = None
+    """장치 / None: Ultralytics picks the first GPU, else the CPU; or "cpu", "0"."""
+    workers: int = 2
+    """데이터 로더 프로세스 수 / Colab has two vCPUs; more workers only compete for them"""
+    seed: int = 0  # 난수 시드 / random seed
 
-    conf: float = 0.25  # confidence threshold of the boxes in the overlays and predictions table
-    max_det: int = 50  # at most this many boxes an image in those overlays
-    sample_table_size: int = 16  # rows of the dataset-preview Table (image with ground-truth boxes)
-    val_table_size: int = 32  # validation images in the predictions Table and the box overlays
-    output_dir: Path = Path("outputs/det-train")  # Ultralytics' run folder lands in <this>/train
-    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    conf: float = 0.25
+    """박스 신뢰도 임계값 / confidence threshold of the boxes in the overlays and predictions
+    table"""
+    max_det: int = 50  # 이미지당 최대 박스 수 / at most this many boxes an image in those overlays
+    sample_table_size: int = 16
+    """데이터셋 미리보기 Table 행 수 / rows of the dataset-preview Table (image with ground-truth
+    boxes)"""
+    val_table_size: int = 32
+    """검증 예측 Table 이미지 수 / validation images in the predictions Table and the box
+    overlays"""
+    output_dir: Path = Path("outputs/det-train")
+    """출력 폴더 / Ultralytics' run folder lands in <this>/train"""
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the name is written once, in
+    wb_common.tasks."""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

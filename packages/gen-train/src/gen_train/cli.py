@@ -5,44 +5,63 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
 from wb_common.entry import run_or_exit
-from wb_common.sweep import SweepError
+from wb_common.summary import print_closing_block
 
-from gen_train.config import Config, ConfigError, smoke_config
-from gen_train.data import DataError
-from gen_train.model import ModelDownloadError
+from gen_train.config import Config, smoke_config
 
-# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause: each ends the program with its one-sentence message, no
+    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
+    from wb_common.checkpoint import ResumeError
+    from wb_common.sweep import SweepError
+
+    from gen_train.config import ConfigError
+    from gen_train.data import DataError
+    from gen_train.model import ModelDownloadError
+
+    return (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
 
 
 def train_main() -> None:
-    from gen_train.train import train
-
     cfg = tyro.cli(
-        Config, prog="gen-train", description="Fine-tune Stable Diffusion 1.5 with LoRA, in W&B."
+        Config,
+        prog="gen-train",
+        description="이미지 생성: Stable Diffusion 1.5 LoRA 파인튜닝, W&B 기록 / "
+        "Fine-tune Stable Diffusion 1.5 with LoRA, in W&B.",
     )
-    run_or_exit("gen-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    from gen_train.train import train  # torch loads after parsing: --help stays fast
+
+    result = run_or_exit(
+        "gen-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    )
+    print_closing_block("gen-train", result)
 
 
 @dataclass(frozen=True)
 class SweepArgs:
     config: Config = field(default_factory=Config)
-    count: int = 8  # trials; each is a full training run (~3–12 min on a T4)
-    smoke: bool = False  # sweep the smoke setup (tiny pipeline, synthetic captions, CPU)
+    count: int = 8  # 시도 수 / trials; each is a full training run (~3–12 min on a T4)
+    smoke: bool = False
+    """스모크 모드 스윕 / sweep the smoke setup (tiny pipeline, synthetic captions, CPU)"""
     sweep_id: str | None = None
-    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
     then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
-    from gen_train.sweep import sweep
+    args = tyro.cli(
+        SweepArgs,
+        prog="gen-sweep",
+        description="이미지 생성 스윕: lr, lora_rank, train_steps / "
+        "Sweep lr, lora_rank, train_steps.",
+    )
+    from gen_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
-    args = tyro.cli(SweepArgs, prog="gen-sweep", description="Sweep lr, lora_rank, train_steps.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
-        "gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+        "gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
     )
 
 

@@ -36,40 +36,68 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     dataset: Literal["naruto", "synthetic"] = "naruto"
-    """naruto downloads lambdalabs/naruto-blip-captions from the Hub; synthetic is generated."""
-    base_model: str = SD15  # Hub id or local folder of a diffusers Stable Diffusion 1.x pipeline
+    """데이터셋 / naruto downloads lambdalabs/naruto-blip-captions from the Hub; synthetic is
+    generated."""
+    base_model: str = SD15
+    """기반 모델 / Hub id or local folder of a diffusers Stable Diffusion 1.x pipeline"""
     smoke: bool = False
-    """Tiny pipeline built from configs, synthetic captions, a few steps: no network, no GPU."""
+    """스모크 모드 / Tiny pipeline built from configs, synthetic captions, a few steps: no network,
+    no GPU."""
 
-    train_steps: int = 500  # ~6–8 min on a T4 at the published 1–1.5 it/s: a demo slot
-    batch_size: int = 1  # what fits a T4 (16 GB) at 512 px in fp16 with activation checkpointing
-    lr: float = 1e-4  # diffusers' LoRA example value; LoRA tolerates 10x full fine-tuning rates
-    lr_warmup_steps: int = 0  # constant lr, as in diffusers' train_text_to_image_lora.py
-    max_grad_norm: float = 1.0  # clips the rare huge gradient of a high-noise timestep
-    resolution: int = 512  # SD 1.5 was trained at 512 px; smaller images look worse, not faster
-    lora_rank: int = 4  # ~0.8M trainable parameters (0.1% of the UNet); enough for a style
-    gradient_checkpointing: bool = True  # ~30% slower, much less activation memory on a T4
-    use_8bit_adam: bool = False  # bitsandbytes AdamW8bit; LoRA's optimizer state is tiny anyway
-    max_train_samples: int | None = None  # subsample for a shorter demo; None = all 1,221
-    val_samples: int = 16  # held out for val/loss (fixed noise and timesteps: comparable)
-    seed: int = 0
+    train_steps: int = 500
+    """학습 스텝 수 / ~6–8 min on a T4 at the published 1–1.5 it/s: a demo slot"""
+    batch_size: int = 1
+    """배치 크기 / what fits a T4 (16 GB) at 512 px in fp16 with activation checkpointing"""
+    lr: float = 1e-4
+    """학습률 / diffusers' LoRA example value; LoRA tolerates 10x full fine-tuning rates"""
+    lr_warmup_steps: int = 0
+    """워밍업 스텝 수 / constant lr, as in diffusers' train_text_to_image_lora.py"""
+    max_grad_norm: float = 1.0
+    """그래디언트 클리핑 한도 / clips the rare huge gradient of a high-noise timestep"""
+    resolution: int = 512
+    """해상도(px) / SD 1.5 was trained at 512 px; smaller images look worse, not faster"""
+    lora_rank: int = 4
+    """LoRA 랭크 / ~0.8M trainable parameters (0.1% of the UNet); enough for a style"""
+    gradient_checkpointing: bool = True
+    """그래디언트 체크포인팅 / ~30% slower, much less activation memory on a T4"""
+    use_8bit_adam: bool = False
+    """8비트 AdamW / bitsandbytes AdamW8bit; LoRA's optimizer state is tiny anyway"""
+    max_train_samples: int | None = None
+    """학습 샘플 상한 / subsample for a shorter demo; None = all 1,221"""
+    val_samples: int = 16
+    """검증용 샘플 수 / held out for val/loss (fixed noise and timesteps: comparable)"""
+    seed: int = 0  # 난수 시드 / random seed
 
     eval_prompts: list[str] = field(default_factory=lambda: list(EVAL_PROMPTS))
+    """학습 중 생성 프롬프트 / prompts for the `generated` snapshots"""
     final_prompts: list[str] = field(default_factory=lambda: list(FINAL_PROMPTS))
-    sample_every: int = 100  # steps between `generated` images: 6 snapshots over 500 steps
-    num_inference_steps: int = 25  # SD 1.5's PNDM is good at 25; a few s an image on a T4
-    guidance_scale: float = 7.5  # SD 1.5's usual classifier-free guidance
-    sample_seed: int = 1234  # the same noise for every snapshot: only the weights change
-    checkpoint_every: int = 100  # steps between resumable checkpoints (LoRA + optimizer, ~10 MB)
+    """최종 생성 프롬프트 / prompts for the final images"""
+    sample_every: int = 100
+    """생성 이미지 간격(스텝) / steps between `generated` images: 6 snapshots over 500 steps"""
+    num_inference_steps: int = 25
+    """추론 스텝 수 / SD 1.5's PNDM is good at 25; a few s an image on a T4"""
+    guidance_scale: float = 7.5  # 가이던스 스케일 / SD 1.5's usual classifier-free guidance
+    sample_seed: int = 1234
+    """생성 노이즈 시드 / the same noise for every snapshot: only the weights change"""
+    checkpoint_every: int = 100
+    """체크포인트 간격(스텝) / steps between resumable checkpoints (LoRA + optimizer, ~10 MB)"""
 
-    sample_table_size: int = 16  # rows of the dataset-preview Table: captions' style at a glance
-    output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
-    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    sample_table_size: int = 16
+    """데이터셋 미리보기 Table 행 수 / rows of the dataset-preview Table: captions' style at a
+    glance"""
+    output_dir: Path = Path("outputs/gen-train")  # 출력 폴더 / checkpoint.pt and the LoRA weights
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the task table names it
+    (wb_common.tasks)"""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

@@ -32,22 +32,31 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    base_model: str = BASE_MODEL  # a Hub id or a local folder; Qwen3's chat template is required
-    dataset: str = DATASET_ID  # a Hub dataset with `instruction` / `output` columns
+    base_model: str = BASE_MODEL
+    """기반 모델 / a Hub id or a local folder; Qwen3's chat template is required"""
+    dataset: str = DATASET_ID  # 데이터셋 / a Hub dataset with `instruction` / `output` columns
     smoke: bool = False
-    """Tiny Qwen3 from a config, in-memory tokenizer, bundled Korean pairs: CPU, under a minute."""
+    """스모크 모드 / Tiny Qwen3 from a config, in-memory tokenizer, bundled Korean pairs: CPU;
+    ~45 s of CPU time (README: measured)."""
 
-    max_train_samples: int = 1000  # ~15-25 min for one epoch on a Colab T4 (README: an estimate)
-    eval_samples: int = 100  # held-out pairs for eval/loss and eval/perplexity (~30 s per eval)
-    max_seq_len: int = 512  # covers most KoAlpaca pairs; longer ones are cut at the end
-    epochs: int = 1  # one pass over 1000 pairs fits a demo slot; 3 epochs take ~1 h
-    lr: float = 2e-4  # the QLoRA paper's rate for 7B-class models with r=16 adapters
-    batch_size: int = 4  # per device; 4 x 512 tokens of a 4-bit 4B model fits a T4's 15 GB
-    grad_accum: int = 4  # effective batch 16 (QLoRA paper), without the memory of batch 16
-    warmup_ratio: float = 0.03  # a few warm-up steps keep the fresh adapters from a bad first step
-    lora_r: int = 16  # adapter rank; 8-64 all work, 16 is the QLoRA paper's default
-    lora_alpha: int = 32  # scale alpha/r = 2, the usual choice with r=16
-    lora_dropout: float = 0.05  # the QLoRA paper's value for models under 13B
+    max_train_samples: int = 1000
+    """학습 샘플 상한 / ~15-25 min for one epoch on a Colab T4 (README: an estimate)"""
+    eval_samples: int = 100
+    """평가용 샘플 수 / held-out pairs for eval/loss and eval/perplexity (~30 s per eval)"""
+    max_seq_len: int = 512
+    """최대 시퀀스 길이 / covers most KoAlpaca pairs; longer ones are cut at the end"""
+    epochs: int = 1
+    """에폭 수 / one pass over 1000 pairs fits a demo slot; the planned 3 epochs take ~1 h"""
+    lr: float = 2e-4  # 학습률 / the QLoRA paper's rate for 7B-class models with r=16 adapters
+    batch_size: int = 4
+    """장치당 배치 크기 / per device; 4 x 512 tokens of a 4-bit 4B model fits a T4's 15 GB"""
+    grad_accum: int = 4
+    """그래디언트 누적 단계 / effective batch 16 (QLoRA paper), without the memory of batch 16"""
+    warmup_ratio: float = 0.03
+    """워밍업 비율 / a few warm-up steps keep the fresh adapters from a bad first step"""
+    lora_r: int = 16  # LoRA 랭크 / adapter rank; 8-64 all work, 16 is the QLoRA paper's default
+    lora_alpha: int = 32  # LoRA 알파 / scale alpha/r = 2, the usual choice with r=16
+    lora_dropout: float = 0.05  # LoRA 드롭아웃 / the QLoRA paper's value for models under 13B
     lora_target_modules: tuple[str, ...] = (
         "q_proj",
         "k_proj",
@@ -56,24 +65,41 @@ class Config:
         "gate_proj",
         "up_proj",
         "down_proj",
-    )  # every linear layer: the QLoRA paper found attention-only adapters fall short
-    load_in_4bit: bool = True  # NF4 + double quantisation: 4B weights in ~2.5 GB instead of 8 GB
-    activation_checkpointing: bool = True  # recompute activations: 512-token batches fit a T4
-    logging_steps: int = 5  # train/loss points: a smooth curve on ~60 optimizer steps
-    eval_steps: int = 20  # three evaluations in one epoch of 1000 pairs, plus one before training
-    save_steps: int = 20  # a checkpoint for --resume at most 20 steps (~5 min on a T4) behind
-    max_new_tokens: int = 128  # answer length in the before/after Table; longer is slow on a T4
-    sample_table_size: int = 20  # rows of the dataset-preview Table: a screenful of pairs
-    seed: int = 0
+    )
+    """LoRA를 붙일 층 / every linear layer: the QLoRA paper found attention-only adapters fall
+    short"""
+    load_in_4bit: bool = True
+    """4비트 양자화 / NF4 + double quantisation: 4B weights in ~2.5 GB instead of 8 GB"""
+    activation_checkpointing: bool = True
+    """활성값 재계산 / recompute activations: 512-token batches fit a T4"""
+    logging_steps: int = 5
+    """손실 기록 간격(스텝) / train/loss points: a smooth curve on ~60 optimizer steps"""
+    eval_steps: int = 20
+    """평가 간격(스텝) / three evaluations in one epoch of 1000 pairs, plus one before training"""
+    save_steps: int = 20
+    """체크포인트 간격(스텝) / a checkpoint for --resume at most 20 steps (~5 min on a T4) behind"""
+    max_new_tokens: int = 128
+    """생성 토큰 수 / answer length in the before/after Table; longer is slow on a T4"""
+    sample_table_size: int = 20
+    """데이터셋 미리보기 Table 행 수 / rows of the dataset-preview Table: a screenful of pairs"""
+    seed: int = 0  # 난수 시드 / random seed
 
-    output_dir: Path = Path("outputs/llm-train")  # checkpoints and the final adapter
-    resume: bool = False  # continue from the last checkpoint in output_dir (same W&B run id)
+    output_dir: Path = Path("outputs/llm-train")  # 출력 폴더 / checkpoints and the final adapter
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue from the last checkpoint in output_dir (same W&B run
+    id)"""
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the task table names it
+    (wb_common.tasks)"""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
     sample_prompts: tuple[str, ...] = field(default=SAMPLE_PROMPTS)
+    """학습 전후 비교 프롬프트 / prompts of the before/after Table"""
 
     @property
     def collection(self) -> str:

@@ -5,46 +5,63 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
 from wb_common.entry import run_or_exit
-from wb_common.sweep import SweepError
+from wb_common.summary import print_closing_block
 
-from seg_train.config import Config, ConfigError, smoke_config
-from seg_train.data import DataError
-from seg_train.model import WeightsDownloadError
+from seg_train.config import Config, smoke_config
 
-# The errors a user can cause: each ends the program with its one-sentence message, no traceback.
-USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The errors a user can cause: each ends the program with its one-sentence message, no
+    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
+    from wb_common.checkpoint import ResumeError
+    from wb_common.sweep import SweepError
+
+    from seg_train.config import ConfigError
+    from seg_train.data import DataError
+    from seg_train.model import WeightsDownloadError
+
+    return (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
 
 
 def train_main() -> None:
-    from seg_train.train import train
-
     cfg = tyro.cli(
-        Config, prog="seg-train", description="Fine-tune DeepLabV3-MobileNetV3 with W&B tracking."
+        Config,
+        prog="seg-train",
+        description="이미지 분할: DeepLabV3-MobileNetV3 파인튜닝, W&B 기록 / "
+        "Fine-tune DeepLabV3-MobileNetV3 with W&B tracking.",
     )
-    run_or_exit("seg-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    from seg_train.train import train  # torch loads after parsing: --help stays fast
+
+    result = run_or_exit(
+        "seg-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    )
+    print_closing_block("seg-train", result)
 
 
 @dataclass(frozen=True)
 class SweepArgs:
     config: Config = field(default_factory=Config)
-    count: int = 10  # trials; bayes needs ~10 to beat random search
-    smoke: bool = False  # sweep the smoke setup (synthetic data, CPU, small images)
+    count: int = 10  # 시도 수 / trials; bayes needs ~10 to beat random search
+    smoke: bool = False
+    """스모크 모드 스윕 / sweep the smoke setup (synthetic data, CPU, small images)"""
     sweep_id: str | None = None
-    """ENTITY/PROJECT/ID: join that W&B sweep as one more agent (several GPUs or machines);
+    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
     then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
 
 
 def sweep_main() -> None:
-    from seg_train.sweep import sweep
-
     args = tyro.cli(
-        SweepArgs, prog="seg-sweep", description="Sweep lr, backbone freezing, image size."
+        SweepArgs,
+        prog="seg-sweep",
+        description="이미지 분할 스윕: lr, 백본 고정, 이미지 크기 / "
+        "Sweep lr, backbone freezing, image size.",
     )
+    from seg_train.sweep import sweep  # torch loads after parsing: --help stays fast
+
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
-        "seg-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS
+        "seg-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
     )
 
 

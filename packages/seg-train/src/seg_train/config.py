@@ -23,33 +23,52 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     dataset: Literal["oxford-pet", "synthetic"] = "oxford-pet"
-    """oxford-pet downloads via torchvision (~800 MB); synthetic is generated (no download)."""
-    data_dir: Path = Path("data")  # Oxford-IIIT Pet goes to data_dir/oxford-iiit-pet
+    """데이터셋 / oxford-pet downloads via torchvision (~800 MB); synthetic is generated (no
+    download)."""
+    data_dir: Path = Path("data")  # 데이터 폴더 / Oxford-IIIT Pet goes to data_dir/oxford-iiit-pet
     smoke: bool = False
-    """Synthetic data, no pretrained weights, 2 epochs at 48 px: no network, no GPU, ~1 minute."""
+    """스모크 모드 / Synthetic data, no pretrained weights, 2 epochs at 48 px: no network, no GPU;
+    ~80 s of CPU time (README: measured)."""
     class_mapping: Literal["trimap", "binary"] = "trimap"
-    """trimap: pet / background / border (3 classes); binary: the border counts as pet."""
+    """클래스 구성 / trimap: pet / background / border (3 classes); binary: the border counts as
+    pet."""
 
-    epochs: int = 5  # 230 steps an epoch at batch 16: a short Colab slot (not measured here)
-    batch_size: int = 16  # the planned value (docs/tasks.md); small enough for any GPU at 256 px
-    lr: float = 1e-3  # AdamW fine-tuning rate; the sweep explores 1e-4 .. 1e-2
-    weight_decay: float = 1e-4  # torchvision's segmentation reference recipe uses 1e-4
-    img_size: int = 128  # planned (docs/tasks.md); 256 px costs ~4x the compute and memory
-    pretrained: bool = True  # COCO-trained DeepLabV3 weights (VOC labels); False: from scratch
-    freeze_backbone: bool = False  # train only the DeepLabV3 head: faster, less accurate
-    max_train_samples: int | None = None  # subsample for a shorter demo slot; None = all 3680
-    seed: int = 0
+    epochs: int = 5
+    """에폭 수 / 230 steps an epoch at batch 16: a short Colab slot (not measured here)"""
+    batch_size: int = 16  # 배치 크기 / planned (docs/tasks.md); small enough for any GPU at 256 px
+    lr: float = 1e-3  # 학습률 / AdamW fine-tuning rate; the sweep explores 1e-4 .. 1e-2
+    weight_decay: float = 1e-4
+    """가중치 감쇠 / torchvision's segmentation reference recipe uses 1e-4"""
+    img_size: int = 128
+    """이미지 크기(px) / planned (docs/tasks.md); 256 px costs ~4x the compute and memory"""
+    pretrained: bool = True
+    """사전 학습 가중치 사용 / COCO-trained DeepLabV3 weights (VOC labels); False: from scratch"""
+    freeze_backbone: bool = False
+    """백본 고정 / train only the DeepLabV3 head: faster, less accurate"""
+    max_train_samples: int | None = None
+    """학습 샘플 상한 / subsample for a shorter demo slot; None = all 3680"""
+    seed: int = 0  # 난수 시드 / random seed
 
-    sample_table_size: int = 24  # rows of the dataset-preview Table (image + mask overlay)
-    val_table_size: int = 64  # rows of the prediction Table: enough to sort by IoU and browse
-    media_samples: int = 8  # fixed validation images logged with both mask layers every epoch
-    output_dir: Path = Path("outputs/seg-train")  # checkpoint.pt and model.pth
-    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    sample_table_size: int = 24
+    """데이터셋 미리보기 Table 행 수 / rows of the dataset-preview Table (image + mask overlay)"""
+    val_table_size: int = 64
+    """검증 예측 Table 행 수 / rows of the prediction Table: enough to sort by IoU and browse"""
+    media_samples: int = 8
+    """매 에폭 기록할 검증 이미지 수 / fixed validation images logged with both mask layers every
+    epoch"""
+    output_dir: Path = Path("outputs/seg-train")  # 출력 폴더 / checkpoint.pt and model.pth
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
     # wandb-registry-model/<this>, alias staging: the task's collection in wb_common.tasks.TASKS.
     registry_collection: str = TASKS[TASK].collection
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging: the task's collection in
+    wb_common.tasks.TASKS."""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

@@ -34,6 +34,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.progress import progress
 from wb_common.resume import previous_record, recover_history, scalars
 
 from seg_train.config import TASK, Config, check_config
@@ -109,7 +110,7 @@ def train_one_epoch(
 ) -> dict[str, float]:
     set_train_mode(model)
     totals = torch.zeros(2, device=accelerator.device)  # loss sum, images seen
-    for images, masks in loader:
+    for images, masks in progress(loader, "학습 / train", main_process=accelerator.is_main_process):
         inputs, targets = prepare_batch(images, masks, img_size, train=True)
         with accelerator.autocast():
             logits = model(inputs)["out"]  # (B, classes, H, W) at the input resolution

@@ -22,36 +22,57 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Config:
     dataset: Literal["ucf101-subset", "videofolder", "synthetic"] = "ucf101-subset"
-    """ucf101-subset downloads 10 UCF-101 classes (171 MB); videofolder reads --data-dir; synthetic
-    writes moving-shape mp4s."""
-    data_dir: Path = Path("data")  # where the subset is extracted, or the VideoFolder root
+    """데이터셋 / ucf101-subset downloads 10 UCF-101 classes (171 MB); videofolder reads --data-dir;
+    synthetic writes moving-shape mp4s."""
+    data_dir: Path = Path("data")
+    """데이터 폴더 / where the subset is extracted, or the VideoFolder root"""
     smoke: bool = False
-    """Synthetic mp4s, no pretrained weights, tiny clips, 2 epochs: no network, no GPU, ~1 min."""
+    """스모크 모드 / Synthetic mp4s, no pretrained weights, tiny clips, 2 epochs: no network, no
+    GPU; ~50-80 s of CPU time (README: measured)."""
 
-    num_frames: int = 16  # R3D-18's Kinetics weights were trained on 16-frame clips
-    clip_duration: float = 2.0  # seconds the 16 frames span (8 fps): most UCF actions repeat in 2 s
-    img_size: int = 112  # the Kinetics weights' crop size; frames are resized to img_size²
-    epochs: int = 5  # Kinetics-pretrained R3D-18 fine-tunes on the 10-class subset in a few epochs
-    batch_size: int = 8  # 8 clips of 16x112x112 with mixed precision fit a T4 with room to spare
-    lr: float = 1e-4  # fine-tuning rate for AdamW; from scratch (smoke) wants ~1e-3
-    optimizer: Literal["adam", "sgd", "adamw"] = "adamw"
-    weight_decay: float = 1e-4  # light: the pretrained features carry most of the work
-    augment: bool = True  # a random zoom-and-shift crop per training clip (prepare_batch)
-    hflip: bool = True  # also mirror clips in training; off for data whose label is a direction
-    pretrained: bool = True  # R3D_18_Weights.DEFAULT (Kinetics-400); False trains from scratch
-    max_train_samples: int | None = None  # subsample for a shorter demo slot; None = all
-    seed: int = 0
+    num_frames: int = 16
+    """클립당 프레임 수 / R3D-18's Kinetics weights were trained on 16-frame clips"""
+    clip_duration: float = 2.0
+    """클립 길이(초) / seconds the 16 frames span (8 fps): most UCF actions repeat in 2 s"""
+    img_size: int = 112
+    """이미지 크기(px) / the Kinetics weights' crop size; frames are resized to img_size²"""
+    epochs: int = 5
+    """에폭 수 / Kinetics-pretrained R3D-18 fine-tunes on the 10-class subset in a few epochs"""
+    batch_size: int = 8
+    """배치 크기 / 8 clips of 16x112x112 with mixed precision fit a T4 with room to spare"""
+    lr: float = 1e-4  # 학습률 / fine-tuning rate for AdamW; from scratch (smoke) wants ~1e-3
+    optimizer: Literal["adam", "sgd", "adamw"] = "adamw"  # 옵티마이저 / the optimizer
+    weight_decay: float = 1e-4
+    """가중치 감쇠 / light: the pretrained features carry most of the work"""
+    augment: bool = True
+    """무작위 확대·이동 크롭 / a random zoom-and-shift crop per training clip (prepare_batch)"""
+    hflip: bool = True
+    """좌우 반전 / also mirror clips in training; off for data whose label is a direction"""
+    pretrained: bool = True
+    """사전 학습 가중치 사용 / R3D_18_Weights.DEFAULT (Kinetics-400); False trains from scratch"""
+    max_train_samples: int | None = None
+    """학습 샘플 상한 / subsample for a shorter demo slot; None = all"""
+    seed: int = 0  # 난수 시드 / random seed
 
-    sample_table_size: int = 10  # clips in the dataset-preview Table: one per class
-    val_table_size: int = 16  # clips in the predictions Table: each one is an mp4 to upload
-    video_fps: int = 4  # playback rate of logged clips: slow enough to see 16 frames move
-    output_dir: Path = Path("outputs/video-train")  # checkpoint.pt and model.pth
-    resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    sample_table_size: int = 10
+    """데이터셋 미리보기 Table 클립 수 / clips in the dataset-preview Table: one per class"""
+    val_table_size: int = 16
+    """예측 Table 클립 수 / clips in the predictions Table: each one is an mp4 to upload"""
+    video_fps: int = 4
+    """기록할 클립의 재생 fps / playback rate of logged clips: slow enough to see 16 frames move"""
+    output_dir: Path = Path("outputs/video-train")  # 출력 폴더 / checkpoint.pt and model.pth
+    resume: bool = False
+    """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
+    """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the name is written once, in
+    wb_common.tasks."""
     sweep_trial: bool = False
-    """Set by the sweep: the model is not linked; only the best trial's is, after the sweep."""
-    group: str | None = None  # W&B run group (sweeps set it)
+    """스윕 전용 / Set by the sweep: the model is not linked; only the best trial's is, after the
+    sweep."""
+    group: str | None = None  # W&B 실행 그룹 / W&B run group (sweeps set it)
+    verbose: bool = False
+    """라이브러리 배너·인수 목록까지 출력 / also print library banners and argument dumps"""
 
     @property
     def collection(self) -> str:

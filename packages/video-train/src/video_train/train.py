@@ -32,6 +32,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
+from wb_common.progress import progress
 from wb_common.resume import previous_record, recover_history, scalars
 
 from video_train.config import TASK, Config, check_config
@@ -79,7 +80,7 @@ def train_one_epoch(
 ) -> dict[str, float]:
     model.train()
     totals = torch.zeros(3, device=accelerator.device)  # loss sum, correct, seen
-    for clips, labels in loader:
+    for clips, labels in progress(loader, "학습 / train", main_process=accelerator.is_main_process):
         inputs = prepare_batch(clips, cfg.img_size, train=True, hflip=cfg.hflip, crop=cfg.augment)
         with accelerator.autocast():
             logits = model(inputs)

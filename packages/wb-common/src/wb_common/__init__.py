@@ -1,37 +1,40 @@
 """W&B plumbing shared by every demo package: the only place that talks to W&B beyond run.log."""
 
-from wb_common.artifacts import (
-    link_to_registry,
-    log_dataset_artifact,
-    log_model_artifact,
-)
-from wb_common.card import ModelCard, ModelCardError
-from wb_common.readback import RecordedRun, find_run_dirs, read_run
-from wb_common.report import create_report, publish_report, report_spec
-from wb_common.run import find_api_key, resolve_mode, start_run
-from wb_common.sweep import SweepResult, Trial, run_sweep
-from wb_common.tasks import TASKS, Task, project_name, registry_path
+# The queue's action kinds register when their owners load (`link`, `report`): always, as before.
+from wb_common import artifacts as _artifacts  # noqa: F401
+from wb_common import report as _report  # noqa: F401
 
-__all__ = [
-    "TASKS",
-    "ModelCard",
-    "ModelCardError",
-    "RecordedRun",
-    "SweepResult",
-    "Task",
-    "Trial",
-    "create_report",
-    "find_api_key",
-    "find_run_dirs",
-    "link_to_registry",
-    "log_dataset_artifact",
-    "log_model_artifact",
-    "project_name",
-    "publish_report",
-    "read_run",
-    "registry_path",
-    "report_spec",
-    "resolve_mode",
-    "run_sweep",
-    "start_run",
-]
+# Other names load on first use (PEP 562): a CLI's config imports wb_common.tasks, and that must
+# not pull in wandb, so every `--help` stays fast.
+_HOMES = {
+    "link_to_registry": "artifacts",
+    "log_dataset_artifact": "artifacts",
+    "log_model_artifact": "artifacts",
+    "ModelCard": "card",
+    "ModelCardError": "card",
+    "RecordedRun": "readback",
+    "find_run_dirs": "readback",
+    "read_run": "readback",
+    "create_report": "report",
+    "publish_report": "report",
+    "report_spec": "report",
+    "find_api_key": "run",
+    "resolve_mode": "run",
+    "start_run": "run",
+    "SweepResult": "sweep",
+    "Trial": "sweep",
+    "run_sweep": "sweep",
+    "TASKS": "tasks",
+    "Task": "tasks",
+    "project_name": "tasks",
+    "registry_path": "tasks",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"wb_common.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'wb_common' has no attribute {name!r}")

@@ -17,14 +17,15 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import wandb
+from typing import TYPE_CHECKING, Any
 
 from wb_common.card import CARD_FILE, ModelCard
 from wb_common.hints import sync_command
 from wb_common.pending import ActionKind, pending_actions, queue_action, register_action, replay
 from wb_common.tasks import registry_path
+
+if TYPE_CHECKING:  # wandb loads when an artifact is logged, not when a config is parsed
+    import wandb
 
 MODEL_NOTE = "wb_demo_model.json"  # a sweep trial's unlinked model: linked later if it wins
 
@@ -59,6 +60,8 @@ def log_dataset_artifact(
     Without `path` (a dataset that downloads from a public source) the artifact records where it
     comes from and its size in metadata; the run's lineage still shows which data trained it.
     """
+    import wandb
+
     artifact = wandb.Artifact(name, type="dataset", description=description, metadata=metadata)
     if path is not None:
         path = Path(path)
@@ -81,6 +84,8 @@ def log_model_artifact(
     description: str = "",
 ) -> wandb.Artifact:
     """Version a trained model: its weights, `model_card.json`, and the card as metadata."""
+    import wandb
+
     artifact = wandb.Artifact(name, type="model", description=description, metadata=card.to_dict())
     artifact.add_file(str(weights), name=card.weights_file)
     for extra in extra_files:
@@ -127,18 +132,23 @@ def link_to_registry(
         # Recorded on the run too, so `wb-demo report --sweep` finds the target on any machine.
         run.config.update({"registry_target": target}, allow_val_change=True)
         print(
-            f"[wb-demo] sweep trial: {link['artifact']} is not linked; after the sweep only the "
-            f"best trial's model is linked to {target} {aliases}."
+            f"[wb-demo] 스윕 시도: 모델은 스윕이 끝나면 최고 시도만 연결됩니다 — sweep trial: "
+            f"{link['artifact']} is not linked; after the sweep only the best trial's model is "
+            f"linked to {target} {aliases}."
         )
         return "deferred"
     if not run.offline:
         run.link_artifact(artifact, target, aliases=aliases)
-        print(f"[wb-demo] Registry: {link['artifact']} linked to {target} {aliases}.")
+        print(
+            f"[wb-demo] Registry에 연결됨 — Registry: {link['artifact']} linked to {target} "
+            f"{aliases}."
+        )
         return "linked"
     queue_action(run.sync_dir, link)
     print(
-        f"[wb-demo] Registry link to {target} {aliases} queued (offline); "
-        f"`{sync_command()}` makes it after the upload."
+        f"[wb-demo] Registry 연결은 업로드 때 `{sync_command()}`가 합니다 — "
+        f"Registry link to {target} {aliases} queued (offline); `{sync_command()}` makes it "
+        "after the upload."
     )
     return "queued"
 
@@ -156,19 +166,24 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
     """
     note = noted_model(run_dir)
     if note is None:
-        print(f"[wb-demo] {run_dir} noted no model; nothing to link.")
+        print(f"[wb-demo] 연결할 모델이 없습니다 — {run_dir} noted no model; nothing to link.")
         return "no model"
     link = {k: v for k, v in note.items() if k != "offline"}
     if link not in pending_actions(run_dir):  # a second call queues nothing twice
         queue_action(run_dir, link)  # offline: `wb-demo sync` links it; online: replayed below
     if note["offline"]:
         print(
-            f"[wb-demo] Registry link of the best trial ({link['artifact']}) to {link['target']} "
+            f"[wb-demo] 최고 시도의 Registry 연결은 업로드 때 `{sync_command()}`가 합니다 — "
+            f"Registry link of the best trial ({link['artifact']}) to {link['target']} "
             f"{link['aliases']} queued (offline); `{sync_command()}` makes it after the upload."
         )
         return "queued"
+    if api is None:
+        import wandb
+
+        api = wandb.Api()
     try:
-        lines = replay(run_dir, api or wandb.Api())
+        lines = replay(run_dir, api)
     except Exception as err:  # the sweep itself is done: report the link, do not lose the sweep
         print(
             f"[wb-demo] 최고 시도의 모델을 {link['target']}에 연결하지 못했습니다 "
@@ -179,8 +194,8 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
     if not lines:  # replayed before: the queue marks what it did, so nothing links twice
         return "already linked"
     print(
-        f"[wb-demo] Registry: the best trial's {link['artifact']} linked to {link['target']} "
-        f"{link['aliases']}."
+        f"[wb-demo] 최고 시도의 모델을 Registry에 연결함 — Registry: the best trial's "
+        f"{link['artifact']} linked to {link['target']} {link['aliases']}."
     )
     return "linked"
 

@@ -1,4 +1,5 @@
-"""`wb-demo`: look at what a run recorded, and upload offline runs with their queued work.
+"""`wb-demo`: 실행 기록 보기, 오프라인 실행과 대기 작업 업로드 / look at what a run recorded, and
+upload offline runs with their queued work.
 
 uv run wb-demo inspect wandb/offline-run-20261126_101010-abcd1234
 uv run wb-demo sync --dry-run          # what would be uploaded, linked and published
@@ -21,63 +22,86 @@ from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
 
+NO_KEY = (
+    "W&B API 키가 없습니다: `wandb login`을 실행하거나 WANDB_API_KEY를 설정하세요 — "
+    "no W&B API key: run `wandb login` or set WANDB_API_KEY."
+)
+
+
+def missing_path(prog: str, path: Path) -> int | None:
+    """A mistyped path is an error: one sentence (Korean, then English) and exit code 2."""
+    if path.exists():
+        return None
+    print(f"{prog}: 경로가 없습니다: {path} — no such file or folder: {path}.", file=sys.stderr)
+    return 2
+
+
+def short_list(items: list[Any], limit: int = 8) -> str:
+    """A list as written, or its count and first few when long (an own-data run has thousands)."""
+    if len(items) <= limit:
+        return repr(items)
+    first = ", ".join(map(repr, items[:5]))
+    return f"{len(items)}개 / {len(items)} items: [{first}, …]"
+
 
 @dataclass
 class Inspect:
-    """Summarise what one run recorded: config, metrics, media, tables, artifacts, queued work."""
+    """실행 기록 요약 / Summarise what a run recorded: config, metrics, media, artifacts, queue."""
 
-    run_dir: Annotated[Path, tyro.conf.Positional]
+    run_dir: Annotated[Path, tyro.conf.Positional]  # 실행 폴더 / the run's folder
 
 
 @dataclass
 class Sync:
-    """Upload offline runs (`wandb sync`), then make their queued registry links and reports."""
+    """오프라인 실행 업로드 / Upload offline runs (`wandb sync`), then their queued links."""
 
-    dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")
-    dry_run: bool = False  # print the calls it would make and change nothing
+    dir: Annotated[Path, tyro.conf.Positional] = Path("wandb")  # 실행 폴더 / runs' folder
+    dry_run: bool = False  # 미리 보기만 / print the calls it would make and change nothing
 
 
 @dataclass
 class Report:
-    """When every agent of a shared sweep is done: its comparison report, the best model's link."""
+    """공유 스윕 마무리 / When every agent of a shared sweep is done: report, best model's link."""
 
-    sweep: str  # ENTITY/PROJECT/ID from the sweep's page (the agents joined it with --sweep-id)
+    sweep: str
+    """스윕 경로 / ENTITY/PROJECT/ID from the sweep's page (the agents joined with --sweep-id)"""
 
 
 @dataclass
 class Registry:
-    """List the model registry: collections, versions, aliases and their card metrics."""
+    """Registry 목록 / List the model registry: collections, versions, aliases, card metrics."""
 
-    action: Annotated[Literal["list"], tyro.conf.Positional] = "list"
+    action: Annotated[Literal["list"], tyro.conf.Positional] = "list"  # 동작 / the action
 
 
 @dataclass
 class Promote:
-    """Give `production` to a version (the deploy webhook fires); keep the old one for rollback."""
+    """프로덕션 승격 / Give `production` to a version (the deploy webhook fires), keep the old."""
 
-    collection: Annotated[str, tyro.conf.Positional]
-    version: Annotated[str, tyro.conf.Positional]  # e.g. v3
+    collection: Annotated[str, tyro.conf.Positional]  # 컬렉션 / e.g. cifar10-classifier
+    version: Annotated[str, tyro.conf.Positional]  # 버전 / e.g. v3
 
 
 @dataclass
 class Rollback:
-    """Give `production` back to the version that held it before the last promotion."""
+    """롤백 / Give `production` back to the version that held it before the last promotion."""
 
-    collection: Annotated[str, tyro.conf.Positional]
+    collection: Annotated[str, tyro.conf.Positional]  # 컬렉션 / e.g. cifar10-classifier
 
 
 @dataclass
 class Automation:
-    """`create` the W&B Automation (`production` alias → webhook → GitHub Actions deploy), or
-    `test` the GitHub half: send the body the Automation sends, with $GITHUB_TOKEN (no W&B plan)."""
+    """W&B Automation 만들기·시험 / `create` the W&B Automation (`production` alias → webhook →
+    GitHub Actions deploy), or `test` the GitHub half: send the Automation's body with
+    $GITHUB_TOKEN (no W&B plan)."""
 
-    action: Annotated[Literal["create", "test"], tyro.conf.Positional]
-    entity: str  # the team that owns the webhook integration (test: the payload's entity)
-    collection: str  # e.g. cifar10-classifier
-    webhook: str = "github-dispatch"  # the webhook's name in Team settings → Webhooks
-    repo: str = ""  # test: OWNER/REPO whose deploy-on-promotion workflow receives the dispatch
-    version: str = "production"  # test: the version named in the payload (an alias or vN)
-    github_api: str = "https://api.github.com"  # test: GitHub's API (GitHub Enterprise: yours)
+    action: Annotated[Literal["create", "test"], tyro.conf.Positional]  # 동작 / create or test
+    entity: str  # 웹훅 소유 팀 / the team that owns the webhook integration (test: payload's)
+    collection: str  # 컬렉션 / e.g. cifar10-classifier
+    webhook: str = "github-dispatch"  # 웹훅 이름 / the webhook's name in Team settings → Webhooks
+    repo: str = ""  # 저장소 / test: OWNER/REPO whose deploy-on-promotion workflow gets the dispatch
+    version: str = "production"  # 버전 / test: the version named in the payload (an alias or vN)
+    github_api: str = "https://api.github.com"  # GitHub API 주소 / test: GitHub's API (Enterprise)
 
 
 def summarize(run: RecordedRun) -> str:
@@ -85,10 +109,10 @@ def summarize(run: RecordedRun) -> str:
     lines = [
         f"run {run.run_id}  project={run.project}  group={run.group or '-'}  "
         f"job_type={run.job_type or '-'}  tags={','.join(run.tags) or '-'}",
-        f"folder: {run.path}",
-        "config:",
+        f"폴더 / folder: {run.path}",
+        "설정 / config:",
         *(f"  {k} = {v!r}" for k, v in sorted(run.config.items())),
-        "metrics (last value, number of points):",
+        "지표 (마지막 값, 점 개수) / metrics (last value, number of points):",
     ]
     media: dict[str, str] = {}
     for key in sorted(k for k in run.history_keys if "." not in k):  # "a.b" keys are media parts
@@ -102,23 +126,26 @@ def summarize(run: RecordedRun) -> str:
             kind = f"table {last.get('nrows')}x{last.get('ncols')}"
         layers = [name for name in ("masks", "boxes") if name in last]
         media[key] = kind + (f" with {'+'.join(layers)}" if layers else "")
-    lines.append("media and tables:")
-    lines += [f"  {k}: {v}" for k, v in media.items()] or ["  (none)"]
-    lines.append("artifacts:")
+    lines.append("미디어·테이블 / media and tables:")
+    lines += [f"  {k}: {v}" for k, v in media.items()] or ["  (없음 / none)"]
+    lines.append("아티팩트 / artifacts:")
     for art in run.artifacts:
         if art.type.startswith("run_table"):
             continue
-        lines.append(f"  {art.name} ({art.type}) files={sorted(art.files)} aliases={art.aliases}")
+        files = short_list(sorted(art.files))
+        lines.append(f"  {art.name} ({art.type}) files={files} aliases={short_list(art.aliases)}")
         if art.metadata:
-            lines.append(f"    metadata keys: {sorted(art.metadata)}")
+            lines.append(f"    메타데이터 키 / metadata keys: {short_list(sorted(art.metadata))}")
     queued = pending_actions(run.path)
-    lines.append(f"queued for `wb-demo sync`: {len(queued)}")
+    lines.append(f"`wb-demo sync` 대기 / queued for `wb-demo sync`: {len(queued)}")
     lines += [f"  {a['action']}: {a.get('target') or a['spec']['title']}" for a in queued]
     lines += [f"  skipped: {problem}" for problem in queue_problems(run.path)]
     return "\n".join(lines)
 
 
 def inspect_command(args: Inspect) -> int:
+    if (code := missing_path("wb-demo inspect", args.run_dir)) is not None:
+        return code
     try:
         run = read_run(args.run_dir)
     except (FileNotFoundError, RuntimeError) as err:
@@ -129,9 +156,14 @@ def inspect_command(args: Inspect) -> int:
 
 
 def sync_command(args: Sync) -> int:
+    if (code := missing_path("wb-demo sync", args.dir)) is not None:
+        return code
     run_dirs = [d for d in find_run_dirs(args.dir) if d.name.startswith("offline-run-")]
     if not run_dirs:
-        print(f"wb-demo sync: no offline runs under {args.dir}.")
+        print(
+            f"wb-demo sync: {args.dir}에 오프라인 실행이 없습니다 — "
+            f"no offline runs under {args.dir}."
+        )
         return 0
     wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
     if args.dry_run:
@@ -141,14 +173,12 @@ def sync_command(args: Sync) -> int:
                 print(f"{run_dir.name}: {line}")
         return 0
     if not find_api_key():
-        print(
-            "wb-demo sync: no W&B API key — run `wandb login` or set WANDB_API_KEY, then retry.",
-            file=sys.stderr,
-        )
+        print(f"wb-demo sync: {NO_KEY}", file=sys.stderr)
         return 2
     if subprocess.run(wandb_sync, check=False).returncode != 0:
         print(
-            "wb-demo sync: `wandb sync` failed; queued links and reports were kept.",
+            "wb-demo sync: `wandb sync`가 실패했고 대기 중인 연결과 리포트는 그대로입니다 — "
+            "`wandb sync` failed; queued links and reports were kept.",
             file=sys.stderr,
         )
         return 1
@@ -166,8 +196,9 @@ def sync_command(args: Sync) -> int:
             print(f"{run_dir.name}: {line}")
     if failed:
         print(
-            f"wb-demo sync: {failed} queued action(s) failed (listed above); they stay queued — "
-            "fix the cause and run it again.",
+            f"wb-demo sync: 대기 작업 {failed}개가 실패해 대기열에 남았습니다(위 목록), "
+            f"원인을 고친 뒤 다시 실행하세요 — {failed} queued action(s) failed (listed above); "
+            "they stay queued: fix the cause and run it again.",
             file=sys.stderr,
         )
         return 1
@@ -195,8 +226,9 @@ def automation_test_command(args: Automation, token: str | None = None) -> int:
         print(f"wb-demo automation test: {err}", file=sys.stderr)
         return 1
     print(
-        f"GitHub accepted the dispatch ({status}): the deploy-on-promotion workflow of {args.repo} "
-        f"starts for {payload['artifact_version_string']} — see its Actions tab."
+        f"GitHub가 디스패치를 받았습니다({status}), Actions 탭을 보세요 — GitHub accepted the "
+        f"dispatch ({status}): the deploy-on-promotion workflow of {args.repo} starts for "
+        f"{payload['artifact_version_string']}; see its Actions tab."
     )
     return 0
 
@@ -205,9 +237,7 @@ def registry_command(args: Registry | Promote | Rollback | Automation, api: Any 
     """The commands that need the W&B server; `api` is a `wandb.Api` (tests pass a double)."""
     if api is None:
         if not find_api_key():
-            print(
-                "wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr
-            )
+            print(f"wb-demo: {NO_KEY}", file=sys.stderr)
             return 2
         import wandb
 
@@ -224,7 +254,10 @@ def registry_command(args: Registry | Promote | Rollback | Automation, api: Any 
             print(rollback(api, args.collection))
         else:
             automation = create_automation(api, args.entity, args.collection, args.webhook)
-            print(f"automation {automation.name!r} is in place for {args.collection}.")
+            print(
+                f"{args.collection}의 Automation {automation.name!r}이(가) 준비됐습니다 — "
+                f"automation {automation.name!r} is in place for {args.collection}."
+            )
     except RegistryError as err:
         print(f"wb-demo: {err}", file=sys.stderr)
         return 1
@@ -236,7 +269,7 @@ def report_command(args: Report, api: Any = None, wr: Any = None) -> int:
     from wb_common.sweep import SweepError, close_server_sweep
 
     if api is None and not find_api_key():
-        print("wb-demo: no W&B API key — run `wandb login` or set WANDB_API_KEY.", file=sys.stderr)
+        print(f"wb-demo: {NO_KEY}", file=sys.stderr)
         return 2
     try:
         close_server_sweep(args.sweep, api=api, wr=wr)

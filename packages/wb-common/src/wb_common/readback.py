@@ -115,7 +115,10 @@ def _records(run_path: Path) -> list[dict[str, Any]]:
         timeout=120,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"could not read W&B run {run_path}: {proc.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"W&B 실행을 읽지 못했습니다 — could not read W&B run {run_path}: "
+            f"{proc.stderr.strip()[-500:]}"
+        )
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
 
@@ -123,7 +126,9 @@ def read_run(run_path: str | Path) -> RecordedRun:
     """Decode one offline run folder (`.../wandb/offline-run-*`)."""
     run_path = Path(run_path)
     if not list(run_path.glob("*.wandb")):
-        raise FileNotFoundError(f"{run_path} is not a W&B run folder (no .wandb file in it)")
+        raise FileNotFoundError(
+            f"W&B 실행 폴더가 아닙니다 — {run_path} is not a W&B run folder (no .wandb file in it)."
+        )
     run = RecordedRun(run_path, "", "", "", "", [], {}, [], {})
     for record in _records(run_path):
         kind = record.get("type")

@@ -19,14 +19,15 @@ import netrc
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import wandb
 
 from wb_common.colab import ask_for_key, colab_secret, on_colab
 from wb_common.hints import sync_command
 from wb_common.tasks import project_name
+
+if TYPE_CHECKING:  # wandb loads when a run starts, not when a CLI parses --help
+    import wandb
 
 
 def find_api_key() -> str | None:
@@ -93,7 +94,13 @@ def start_run(
     (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
     nothing recorded, so the training loop never branches on "is logging on".
     """
+    import wandb
+
     smoke = bool(_config_dict(config).get("smoke"))
+    # wandb's ~20-line banner is off: one line below says where the run lives (--verbose: all).
+    silent = not verbose_requested(config)
+    if silent:  # and the process's info lines ("Adding directory to artifact ..."); warnings stay
+        wandb.termsetup(wandb.Settings(show_info=False), None)  # wandb.setup() may have run
     mode = "disabled" if disabled else resolve_mode(smoke=smoke)
     if dir is not None:
         Path(dir).mkdir(parents=True, exist_ok=True)
@@ -115,21 +122,36 @@ def start_run(
         reinit="finish_previous",
     )
     if mode != "online" or os.environ.get("WANDB_MODE"):
-        run = init(mode=mode)  # offline, disabled, or a mode the user chose: no fallback
+        # offline, disabled, or a mode the user chose: no fallback
+        run = init(mode=mode, settings=wandb.Settings(silent=silent))
     else:
         try:
             # wandb waits 90 s by default; on stage a dead network should cost less than that.
             timeout = float(os.environ.get("WANDB_INIT_TIMEOUT", 45))
-            run = init(mode="online", settings=wandb.Settings(init_timeout=timeout))
+            run = init(mode="online", settings=wandb.Settings(init_timeout=timeout, silent=silent))
         except (wandb.errors.CommError, wandb.errors.AuthenticationError) as err:
             print(
-                f"[wb-demo] W&B server not usable ({type(err).__name__}: {str(err)[:120]}); "
+                "[wb-demo] W&B 서버를 쓸 수 없어 오프라인으로 기록합니다 — "
+                f"W&B server not usable ({type(err).__name__}: {str(err)[:120]}); "
                 "recording offline instead."
             )
-            run = init(mode="offline")
-    if run.offline and not run.disabled:
+            run = init(mode="offline", settings=wandb.Settings(silent=silent))
+    if run.disabled:
+        return run
+    name = run.name or run.id  # an offline run has no name until it is uploaded
+    if run.offline:
+        upload = sync_command(Path(run.sync_dir).parent)
         print(
-            f"[wb-demo] W&B offline: this run is saved in {run.sync_dir} — "
-            f"upload it later with `{sync_command(Path(run.sync_dir).parent)}`."
+            f"[wb-demo] W&B 오프라인 실행 / W&B offline run {name}: {run.sync_dir} — "
+            f"업로드 / upload later: `{upload}`"
         )
+    else:
+        print(f"[wb-demo] W&B 실행 / W&B run {name}: {run.url}")
     return run
+
+
+def verbose_requested(config: Any = None) -> bool:
+    """`--verbose` (a config's `verbose` field) or WB_DEMO_VERBOSE=1: library banners stay on."""
+    if os.environ.get("WB_DEMO_VERBOSE", "") not in ("", "0"):
+        return True
+    return bool(_config_dict(config).get("verbose"))
