@@ -264,3 +264,28 @@ def test_sweep_trials_share_the_base_and_start_from_a_fresh_adapter(tmp_path, mo
     model_module.release_base_models()
     build_model(cfg, torch.float32)
     assert len(loads) == 2
+
+
+# Qwen3-4B's config.json (the published values the size table is computed from).
+QWEN3_4B = {
+    "hidden_size": 2560, "intermediate_size": 9728, "num_hidden_layers": 36,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+    "vocab_size": 151936, "tie_word_embeddings": True,
+}  # fmt: skip
+
+
+def test_notebook_states_the_real_adapter_size():
+    """Notebook 05's first cell gives the adapter PEFT builds on Qwen3-4B with the default
+    LoRA settings: its parameter count, and its file size in fp32 (T4) and bf16."""
+    import nbformat
+    from peft import get_peft_model
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    with torch.device("meta"):  # the architecture without 8 GB of weights
+        qwen3_4b = Qwen3ForCausalLM(Qwen3Config(**QWEN3_4B))
+    trainable, _ = get_peft_model(qwen3_4b, lora_config(Config())).get_nb_trainable_parameters()
+    first_cell = nbformat.read(NOTEBOOK_05, as_version=4).cells[0].source
+    assert f"**{trainable:,}개 파라미터**" in first_cell, trainable
+    assert f"**{round(trainable * 4 / 1e6)}MB**(fp16" in first_cell  # fp32 on a T4
+    assert f"**{round(trainable * 2 / 1e6)}MB**(bf16)" in first_cell
+    assert "어댑터 수십 MB" not in first_cell
