@@ -5,6 +5,7 @@ uv run --package llm-train pytest packages/llm-train/tests/test_model.py
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -205,3 +206,86 @@ def test_notebook_writes_the_sft_config_the_package_makes(tmp_path):
     exec(compile(source, str(NOTEBOOK_05), "exec"), namespace)
     assert namespace["args"].to_dict() == sft_config(cfg, torch.float32, resuming=False).to_dict()
     assert namespace["args"].report_to == ["wandb"]
+
+
+def _lora_weights(model, part: str) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if f"{part}." in n}
+
+
+def test_sweep_trials_share_the_base_and_start_from_a_fresh_adapter(tmp_path, monkeypatch):
+    """A second build_model (the next trial) loads no base again, and its adapter is new: lora_B
+    zero, nothing of the first trial's trained weights, the base as loaded (one LoRA per layer)."""
+    import llm_train.model as model_module
+
+    loads = []
+    real = model_module.AutoModelForCausalLM.from_pretrained
+
+    def counting(path, **kwargs):
+        loads.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(model_module.AutoModelForCausalLM, "from_pretrained", counting)
+    model_module.release_base_models()
+    cfg = smoke_config(Config(output_dir=tmp_path))
+    ids = torch.tensor([[1, 50, 60, 70, 2]])
+
+    first = build_model(cfg, torch.float32)
+    with first.disable_adapter(), torch.no_grad():
+        base_logits = first(input_ids=ids).logits
+    # Train the first trial's adapter a few steps, and change the base the way TRL does.
+    first.enable_input_require_grads()
+    optimizer = torch.optim.AdamW([p for p in first.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(3):
+        first(input_ids=ids, labels=ids).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    trained_b = _lora_weights(first, "lora_B")
+    assert any(w.abs().sum() > 0 for w in trained_b.values())
+    for param in first.parameters():
+        if param.requires_grad:
+            param.data = param.data.to(torch.bfloat16)  # TRL's QLoRA cast
+    norm = first.get_base_model().model.norm.weight
+    norm.data = norm.data.to(torch.float64)  # prepare_model_for_kbit_training casts norms up
+
+    second = build_model(dataclasses.replace(cfg, lora_r=4), torch.float32)
+    assert len(loads) == 1  # the base loaded once, for both trials
+    assert second.get_base_model() is first.get_base_model()
+    fresh_b = _lora_weights(second, "lora_B")
+    assert fresh_b.keys() == trained_b.keys()  # one LoRA per projection, none left over
+    assert all(w.abs().sum() == 0 for w in fresh_b.values())
+    assert all(w.shape[1] == 4 for w in fresh_b.values())  # the second trial's own rank
+    assert not hasattr(second.get_base_model(), "_require_grads_hook")
+    with torch.no_grad():  # lora_B = 0: the fresh model is exactly the base as loaded
+        assert torch.equal(second(input_ids=ids).logits, base_logits)
+    trainable = {n for n, p in second.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)
+
+    assert second.get_base_model().model.norm.weight.dtype == torch.float32
+    model_module.release_base_models()
+    build_model(cfg, torch.float32)
+    assert len(loads) == 2
+
+
+# Qwen3-4B's config.json (the published values the size table is computed from).
+QWEN3_4B = {
+    "hidden_size": 2560, "intermediate_size": 9728, "num_hidden_layers": 36,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+    "vocab_size": 151936, "tie_word_embeddings": True,
+}  # fmt: skip
+
+
+def test_notebook_states_the_real_adapter_size():
+    """Notebook 05's first cell gives the adapter PEFT builds on Qwen3-4B with the default
+    LoRA settings: its parameter count, and its file size in fp32 (T4) and bf16."""
+    import nbformat
+    from peft import get_peft_model
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    with torch.device("meta"):  # the architecture without 8 GB of weights
+        qwen3_4b = Qwen3ForCausalLM(Qwen3Config(**QWEN3_4B))
+    trainable, _ = get_peft_model(qwen3_4b, lora_config(Config())).get_nb_trainable_parameters()
+    first_cell = nbformat.read(NOTEBOOK_05, as_version=4).cells[0].source
+    assert f"**{trainable:,}개 파라미터**" in first_cell, trainable
+    assert f"**{round(trainable * 4 / 1e6)}MB**(fp16" in first_cell  # fp32 on a T4
+    assert f"**{round(trainable * 2 / 1e6)}MB**(bf16)" in first_cell
+    assert "어댑터 수십 MB" not in first_cell

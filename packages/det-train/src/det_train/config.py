@@ -138,13 +138,23 @@ def smoke_config(cfg: Config) -> Config:
 DEMO_SWEEP_TRIALS = 3  # live trials on stage; run the full sweep beforehand (det-sweep --count 10)
 
 
+# Warm-up in the demo: one epoch, not Ultralytics' three. Ultralytics ramps the lr from 0 to lr0
+# over the warm-up (capped at all epochs but the last), so a 3-epoch trial with warmup_epochs=3
+# would spend two of its three epochs ramping and the lr0 the sweep compares would shape one
+# epoch only. With one warm-up epoch, two of three epochs train at the lr the trial was given.
+DEMO_WARMUP_EPOCHS = 1.0
+
+
 def demo_config(cfg: Config) -> Config:
-    """The notebook's demo run: 10 epochs (Ultralytics' T4 tutorial: 6-8 s an epoch on COCO128)."""
-    return dataclasses.replace(cfg, epochs=10)
+    """The notebook's demo run: 10 epochs (Ultralytics' T4 tutorial: 6-8 s an epoch on COCO128),
+    one of them warm-up (`DEMO_WARMUP_EPOCHS`)."""
+    default = cfg.warmup_epochs == Config.warmup_epochs  # a value set by hand stays
+    warmup = DEMO_WARMUP_EPOCHS if default else cfg.warmup_epochs
+    return dataclasses.replace(cfg, epochs=10, warmup_epochs=warmup)
 
 
 def demo_trial_config(cfg: Config) -> Config:
-    """One live sweep trial: 3 epochs (smoke: one CPU epoch)."""
+    """One live sweep trial: 3 epochs, warm-up as in `cfg` (smoke: one CPU epoch)."""
     return dataclasses.replace(cfg, epochs=1 if cfg.smoke else 3)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -146,10 +147,67 @@ def training_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenize
     return trainer_tokenizer
 
 
+@dataclass
+class _LoadedBase:
+    """The base model a sweep's trials share, the adapter model on it now, and how it was loaded."""
+
+    base: PreTrainedModel
+    pristine: dict[str, tuple[torch.dtype, bool]]  # per parameter: dtype and requires_grad
+    peft: PeftModel | None = None
+
+
+# The last base model build_model loaded, by what makes it that model: a sweep trial differs from
+# the one before only in LoRA and training settings, and loading Qwen3-4B in 4 bit is 1-2 minutes
+# of a T4 slot. One entry only: another base frees this one (a T4 holds one 4B model).
+_BASES: dict[tuple, _LoadedBase] = {}
+
+
+def _base_key(cfg: Config, dtype: torch.dtype) -> tuple:
+    quantized = cfg.load_in_4bit and bitsandbytes_usable()
+    device = torch.cuda.current_device() if torch.cuda.is_available() else "cpu"
+    return (base_model_path(cfg), quantized, str(dtype), device)
+
+
+def _strip_adapter(loaded: _LoadedBase) -> PreTrainedModel:
+    """The shared base as it was loaded: the last trial's LoRA layers removed (not merged), and
+    what the trainer changed on the base put back (TRL's input-grad hook, dtype and frozen flags
+    of the unquantised parameters, which `prepare_model_for_kbit_training` may cast)."""
+    base = loaded.peft.unload() if loaded.peft is not None else loaded.base
+    loaded.peft = None
+    if getattr(base, "_require_grads_hooks", None) or hasattr(base, "_require_grads_hook"):
+        base.disable_input_require_grads()
+    for name, param in base.named_parameters():
+        dtype, requires_grad = loaded.pristine[name]
+        if param.dtype != dtype and param.is_floating_point():
+            param.data = param.data.to(dtype)
+        param.requires_grad_(requires_grad)
+    return base
+
+
+def release_base_models() -> None:
+    """Forget the shared base model (tests, or to free the GPU for another task)."""
+    _BASES.clear()
+
+
 def build_model(cfg: Config, dtype: torch.dtype | None = None) -> PeftModel:
-    """The base model (4-bit NF4 when possible) with fresh LoRA adapters; only they train."""
+    """The base model (4-bit NF4 when possible) with fresh LoRA adapters; only they train.
+
+    The base loads once per (model, quantization, dtype, device): the next call with the same
+    key - a sweep's next trial - gets the same base back with the last adapter unloaded and a
+    freshly initialised one on it (lora_B zero: the model starts as the base model).
+    """
     dtype = dtype or compute_dtype_for(device_capability())
-    return get_peft_model(load_base_model(cfg, dtype), lora_config(cfg))
+    key = _base_key(cfg, dtype)
+    loaded = _BASES.get(key)
+    if loaded is None:
+        _BASES.clear()  # before loading: never two base models in memory at once
+        base = load_base_model(cfg, dtype)
+        pristine = {n: (p.dtype, p.requires_grad) for n, p in base.named_parameters()}
+        loaded = _BASES[key] = _LoadedBase(base, pristine)
+    else:
+        base = _strip_adapter(loaded)
+    loaded.peft = get_peft_model(base, lora_config(cfg))
+    return loaded.peft
 
 
 def load_base_model(

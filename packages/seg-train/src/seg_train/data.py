@@ -1,5 +1,11 @@
 """Data for the segmentation demo: Oxford-IIIT Pet trimaps, or a generated twin for `--smoke`.
 
+Oxford-IIIT Pet comes in two pieces, so a demo fetches only the photos it uses: the photos from
+the Hugging Face Hub's parquet copy (`timm/oxford-iiit-pet`: `image` bytes and the original
+`image_id`, its `train`/`test` splits being Oxford's trainval/test), read by row group over HTTP
+range requests, and the trimaps from Oxford's own annotations.tar.gz (19 MB, every trimap).
+`download_train`/`download_val` photos cost about their share of the 378/413 MB parquet files.
+
 Colab gives two vCPUs, and per-sample PIL transforms of an image *and* its mask, every epoch, put
 all the input work on them. So each source is decoded and resized once into uint8 tensors
 (images `(N, 3, S, S)`, trimaps `(N, S, S)`), cached on disk, and batches are sliced out of
@@ -10,11 +16,15 @@ the training device (`prepare_batch`), the mask through the same geometric trans
 
 from __future__ import annotations
 
-import functools
+import io
 import math
 import os
+import random
+import tarfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -57,8 +67,11 @@ CLASS_MAPPINGS = {
     "binary": ClassMapping(["pet", "background"], {1: 0, 2: 1, 3: 0}),
 }
 
-OXFORD_FOLDER = "oxford-iiit-pet"  # what torchvision extracts into data_dir
+OXFORD_FOLDER = "oxford-iiit-pet"  # data_dir/<this>: the annotations archive; <this>-<n>px: tensors
 SPLITS = ("trainval", "test")  # Oxford's own split: 3680 training, 3669 test images
+# The fixed choice of row groups (photos) a subset is made of: the same for every run and trial,
+# so a sweep's trials reuse the demo run's decoded tensors (and its dataset artifact).
+SUBSET_SEED = 0
 # Small on purpose: one DeepLabV3 training step takes ~2-3 s of CPU even at 48 px.
 SYNTHETIC_SIZES = {"trainval": 128, "test": 32}
 
@@ -163,73 +176,209 @@ def synthetic_pets(n: int, size: int = 64, seed: int = 0) -> tuple[torch.Tensor,
     return images, trimaps
 
 
-def _decode_pair(image: Image.Image, trimap: Image.Image, size: int) -> tuple[torch.Tensor, ...]:
-    """One Oxford sample, decoded by torchvision's dataset, resized once to `size` x `size`."""
-    # Bilinear (antialiased by PIL when shrinking) for the photo, nearest for the labels.
-    image = image.resize((size, size), Image.Resampling.BILINEAR)
-    trimap = trimap.resize((size, size), Image.Resampling.NEAREST)
-    return (
-        torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1),
-        torch.from_numpy(np.asarray(trimap, dtype=np.uint8).copy()),
+@dataclass(frozen=True)
+class OxfordSource:
+    """Where Oxford-IIIT Pet is read from: photos as parquet (fsspec URLs, `{split}` filled in
+    with the file's split name), trimaps as Oxford's annotations archive (URL and MD5)."""
+
+    photos: str = "hf://datasets/timm/oxford-iiit-pet/data/{split}-00000-of-00001.parquet"
+    photo_splits: tuple[tuple[str, str], ...] = (("trainval", "train"), ("test", "test"))
+    # torchvision's OxfordIIITPet downloads this same file, with this MD5.
+    trimaps: str = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/annotations.tar.gz"
+    trimaps_md5: str | None = "95a8c909bbe2e81eed6a22bccdf3f68f"
+
+    @property
+    def on_the_hub(self) -> bool:
+        return self.photos.startswith("hf://")
+
+    def open_photos(self, split: str) -> BinaryIO:
+        """The split's parquet file, opened for random access (only the parts read download)."""
+        import fsspec
+
+        url = self.photos.format(split=dict(self.photo_splits)[split])
+        return fsspec.open(url, "rb").open()
+
+
+OXFORD = OxfordSource()
+
+
+def _offline_error(root: Path, err: Exception | str) -> DataError:
+    reason = err if isinstance(err, str) else type(err).__name__
+    return DataError(
+        "Oxford-IIIT Pet을 내려받지 못했습니다 — "
+        f"Oxford-IIIT Pet could not be downloaded to {root} ({reason}): use --smoke for the "
+        "built-in synthetic dataset, or check the network."
     )
 
 
-def load_oxford_pet(root: Path, split: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Oxford-IIIT Pet through torchvision (downloads ~800 MB once): images and raw trimaps.
+def _decode_pair(photo: bytes, trimap: bytes, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One Oxford photo and its trimap, decoded and resized once to `size` x `size`."""
+    image = Image.open(io.BytesIO(photo))
+    image.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale when that suffices
+    # Bilinear (antialiased by PIL when shrinking) for the photo, nearest for the labels.
+    image = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    labels = Image.open(io.BytesIO(trimap)).resize((size, size), Image.Resampling.NEAREST)
+    return (
+        torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1),
+        torch.from_numpy(np.asarray(labels, dtype=np.uint8).copy()),
+    )
 
-    The decoded tensors are cached in `root/oxford-iiit-pet-<size>px/<split>.pt`, so the JPEGs are
-    decoded once per image size, not once per epoch or per run.
+
+def read_photos(
+    source: OxfordSource, split: str, count: int | None
+) -> tuple[list[str], list[bytes], int]:
+    """(image ids, JPEG bytes, bytes fetched) of `count` photos of `split` (None: all).
+
+    Whole row groups are the unit a parquet file is read in: a fixed, seeded choice of them,
+    spread over the file, until `count` photos are in; then `count` of those, sorted by id.
     """
-    cache = root / f"{OXFORD_FOLDER}-{size}px" / f"{split}.pt"
+    import pyarrow.parquet as pq
+
+    with source.open_photos(split) as file:
+        parquet = pq.ParquetFile(file)
+        names = set(parquet.schema_arrow.names)
+        if not {"image", "image_id"} <= names:
+            raise DataError(
+                "사진 파일에 image, image_id 열이 없습니다 — "
+                f"the photo file of split {split} has columns {sorted(names)}, not image and "
+                "image_id: check OxfordSource.photos."
+            )
+        groups = list(range(parquet.num_row_groups))
+        random.Random(SUBSET_SEED).shuffle(groups)
+        picked, rows = [], 0
+        for group in groups:
+            if count is not None and rows >= count:
+                break
+            picked.append(group)
+            rows += parquet.metadata.row_group(group).num_rows
+        meta = parquet.metadata
+        fetched = sum(
+            meta.row_group(g).column(c).total_compressed_size
+            for g in picked
+            for c in range(meta.num_columns)
+            if meta.schema.column(c).path.split(".")[0] in ("image", "image_id")
+        )
+        table = parquet.read_row_groups(sorted(picked), columns=["image_id", "image"])
+    ids = table.column("image_id").to_pylist()
+    photos = table.column("image").to_pylist()  # {"bytes": ..., "path": ...} per row
+    order = list(range(len(ids)))
+    random.Random(SUBSET_SEED).shuffle(order)
+    keep = sorted(order[:count] if count is not None else order, key=lambda i: ids[i])
+    return [ids[i] for i in keep], [photos[i]["bytes"] for i in keep], fetched
+
+
+def annotations_archive(root: Path, source: OxfordSource) -> Path:
+    """Oxford's annotations.tar.gz (every trimap, 19 MB) in `root/oxford-iiit-pet`, once."""
+    from torchvision.datasets.utils import check_integrity, download_url
+
+    folder = root / OXFORD_FOLDER
+    archive = folder / "annotations.tar.gz"
+    if not check_integrity(str(archive), source.trimaps_md5):
+        try:
+            download_url(source.trimaps, str(folder), archive.name, source.trimaps_md5)
+        except Exception as err:  # URLError, socket timeouts, a wrong MD5
+            raise _offline_error(folder, err) from None
+    return archive
+
+
+def read_trimaps(archive: Path, ids: list[str]) -> dict[str, bytes]:
+    """The PNG bytes of the trimaps of `ids` (only those are kept from the archive)."""
+    wanted = {f"annotations/trimaps/{image_id}.png": image_id for image_id in ids}
+    found = {}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar:
+            image_id = wanted.get(member.name)
+            if image_id is not None and member.isfile():
+                found[image_id] = tar.extractfile(member).read()
+    missing = sorted(set(ids) - set(found))
+    if missing:
+        raise DataError(
+            "trimap이 없는 사진이 있습니다 — "
+            f"{len(missing)} photos have no trimap in {archive} (e.g. {missing[0]}): delete the "
+            "archive to download it again, or use --smoke."
+        )
+    return found
+
+
+def load_oxford_pet(
+    root: Path,
+    split: str,
+    size: int,
+    count: int | None = None,
+    *,
+    cache_dir: Path | None = None,
+    source: OxfordSource | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` photos of Oxford-IIIT Pet's `split` (None: all) and their raw trimaps.
+
+    Fetches only those photos (and the 19 MB trimap archive into `root`, once), decodes only
+    those, and caches the tensors in `cache_dir/<split>.pt` (default: `root/oxford-iiit-pet-
+    <size>px`; `raw_data_dir` names one per subset): decoded once per image size and subset,
+    not once per epoch, run or sweep trial.
+    """
+    cache = (cache_dir or root / f"{OXFORD_FOLDER}-{size}px") / f"{split}.pt"
     if cache.is_file():
         data = torch.load(cache, weights_only=True)
         return data["images"], data["trimaps"]
-    from torchvision.datasets import OxfordIIITPet
+    source = source or OXFORD
+    if source.on_the_hub:
+        from wb_common.hub import hub_reachable
 
+        if not hub_reachable():  # at once, not after huggingface_hub's retries
+            raise _offline_error(root, "the Hugging Face Hub is unreachable")
+    archive = annotations_archive(root, source)
     try:
-        ds = OxfordIIITPet(
-            root=str(root),
-            split=split,
-            target_types="segmentation",
-            transforms=functools.partial(_decode_pair, size=size),
-            download=True,
-        )
-    except Exception as err:  # URLError, socket timeouts, a half-written archive
-        raise DataError(
-            "Oxford-IIIT Pet을 내려받지 못했습니다 — "
-            f"Oxford-IIIT Pet could not be downloaded to {root / OXFORD_FOLDER} "
-            f"({type(err).__name__}): use --smoke for the built-in synthetic dataset, or extract "
-            "images.tar.gz and annotations.tar.gz there."
-        ) from None
-    # Decoding ~3.7k JPEGs is the slow part: spread it over the CPU cores, once.
-    workers = min(4, os.cpu_count() or 1)
-    loader = DataLoader(ds, batch_size=64, num_workers=workers if len(ds) > 256 else 0)
+        ids, photos, fetched = read_photos(source, split, count)
+    except DataError:
+        raise
+    except Exception as err:  # connection errors, a missing or broken parquet file
+        raise _offline_error(root, err) from None
+    trimaps = read_trimaps(archive, ids)
+    print(
+        f"[seg-train] Oxford-IIIT Pet {split}: 사진 {len(ids)}장, {fetched / 1e6:.0f}MB 받음 — "
+        f"{len(ids)} photos, {fetched / 1e6:.0f} MB fetched"
+    )
+    # Decoding is the slow part: threads, since PIL releases the GIL while it decodes.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        jobs = [pool.submit(_decode_pair, photos[i], trimaps[k], size) for i, k in enumerate(ids)]
     try:
-        images, trimaps = (torch.cat(parts) for parts in zip(*loader, strict=True))
-    except (OSError, ValueError) as err:  # a truncated JPEG, a missing trimap
+        pairs = [job.result() for job in jobs]
+    except (OSError, ValueError, Image.DecompressionBombError) as err:  # a truncated file
         raise DataError(
             "Oxford-IIIT Pet 파일이 불완전합니다 — "
-            f"Oxford-IIIT Pet in {root / OXFORD_FOLDER} is incomplete ({err}): delete the folder "
-            "to download it again, or use --smoke."
+            f"an Oxford-IIIT Pet photo or trimap could not be decoded ({err}): delete "
+            f"{root / OXFORD_FOLDER} to download again, or use --smoke."
         ) from None
+    images = torch.stack([image for image, _ in pairs])
+    labels = torch.stack([trimap for _, trimap in pairs])
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
-    torch.save({"images": images, "trimaps": trimaps}, tmp)
+    torch.save({"images": images, "trimaps": labels}, tmp)
     os.replace(tmp, cache)  # a run killed mid-write must not leave a broken cache behind
-    return images, trimaps
+    return images, labels
 
 
 def raw_data_dir(cfg: Config) -> Path:
-    """Where the decoded tensors of this source and size live: what the dataset artifact holds."""
+    """Where the decoded tensors of this source, size and subset live: what the dataset artifact
+    holds (the demo's 500 + 200 photos at 128 px: 46 MB; all 7,349: 480 MB)."""
     if cfg.dataset == "synthetic":
         return cfg.output_dir / f"synthetic-pets-{cfg.img_size}px"
-    return cfg.data_dir / f"{OXFORD_FOLDER}-{cfg.img_size}px"
+    folder = f"{OXFORD_FOLDER}-{cfg.img_size}px"
+    if cfg.download_train is not None or cfg.download_val is not None:
+        folder += f"-{cfg.download_train or 'all'}+{cfg.download_val or 'all'}"
+    return cfg.data_dir / folder
 
 
 def load_raw(cfg: Config) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{split: (images, trimaps)} at `cfg.img_size`, from Oxford or freshly generated and saved."""
     if cfg.dataset == "oxford-pet":
-        return {split: load_oxford_pet(cfg.data_dir, split, cfg.img_size) for split in SPLITS}
+        counts = {"trainval": cfg.download_train, "test": cfg.download_val}
+        return {
+            split: load_oxford_pet(
+                cfg.data_dir, split, cfg.img_size, counts[split], cache_dir=raw_data_dir(cfg)
+            )
+            for split in SPLITS
+        }
     folder = raw_data_dir(cfg)
     folder.mkdir(parents=True, exist_ok=True)
     raw = {}
