@@ -178,8 +178,14 @@ def automation_test_command(args: Automation, token: str | None = None) -> int:
     """`wb-demo automation test --repo OWNER/REPO`: the Automation's POST, sent from here."""
     import os
 
+    from wb_common.github_http import GitHubCallError, check_api_url
     from wb_common.payload import DispatchError, example_client_payload, send_test_dispatch
 
+    try:
+        check_api_url(args.github_api)  # before the token is read: http:// to a host is refused
+    except GitHubCallError as err:
+        print(f"wb-demo automation test: {err}", file=sys.stderr)
+        return 2
     token = token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not args.repo or not token:
         print(
