@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
-from wb_common.pending import ReplayError, pending_actions, queue_problems, replay
+from wb_common.pending import REFUSED, ReplayError, pending_actions, queue_problems, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
@@ -128,7 +128,21 @@ def inspect_command(args: Inspect) -> int:
     return 0
 
 
+def _refused_note(refused: int) -> int:
+    """Exit 2 with one sentence when a queue named what its run does not own (see pending)."""
+    print(
+        f"wb-demo sync: 큐의 {refused}개 항목이 자기 실행의 것이 아니거나(다른 실행, 설정에 없는 "
+        f"컬렉션, production 별칭) 읽을 수 없는 큐라 거부했습니다(위 목록) — {refused} queued "
+        "item(s) named what their run does not own, or their queue file was unreadable, and were "
+        "refused (listed above).",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def sync_command(args: Sync) -> int:
+    """Upload the offline runs, then replay each run's own queue (pending.replay: a line naming
+    another run, an unconfigured collection or a protected alias is refused, never replayed)."""
     run_dirs = [d for d in find_run_dirs(args.dir) if d.name.startswith("offline-run-")]
     if not run_dirs:
         print(f"wb-demo sync: no offline runs under {args.dir}.")
@@ -136,10 +150,12 @@ def sync_command(args: Sync) -> int:
     wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
     if args.dry_run:
         print("would run: wandb sync " + " ".join(map(str, run_dirs)))
+        refused = 0
         for run_dir in run_dirs:
             for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
+                refused += line.startswith(REFUSED)
                 print(f"{run_dir.name}: {line}")
-        return 0
+        return _refused_note(refused) if refused else 0
     if not find_api_key():
         print(
             "wb-demo sync: no W&B API key — run `wandb login` or set WANDB_API_KEY, then retry.",
@@ -156,12 +172,13 @@ def sync_command(args: Sync) -> int:
     import wandb
 
     api = wandb.Api()
-    failed = 0
+    failed = refused = 0
     for run_dir in run_dirs:  # every run, every action: one failure stops nothing else
         try:
             lines = replay(run_dir, api=api)
         except ReplayError as err:
             lines, failed = err.lines, failed + len(err.failures)
+        refused += sum(line.startswith(REFUSED) for line in lines)
         for line in lines:
             print(f"{run_dir.name}: {line}")
     if failed:
@@ -170,8 +187,9 @@ def sync_command(args: Sync) -> int:
             "fix the cause and run it again.",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    if refused:
+        return _refused_note(refused)
+    return 1 if failed else 0
 
 
 def automation_test_command(args: Automation, token: str | None = None) -> int:
