@@ -304,3 +304,18 @@ def test_the_dry_run_shows_the_refusal_and_exits_2(offline_run_with_link, capsys
     assert sync_command(Sync(dir=run_dir.parent, dry_run=True)) == 2
     out = capsys.readouterr().out
     assert "would call" not in out and "victim-team/p/abcd1234" in out
+
+
+def test_the_done_file_is_never_written_through_a_symlink(offline_run_with_link, tmp_path):
+    """A test double of `wandb.Api`. Before: a `wb_demo_done.jsonl` symlinked to a file outside
+    the run folder had each replayed action appended to that file."""
+    from wb_common.pending import DONE_FILE
+
+    run_dir, digest = offline_run_with_link
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    (run_dir / DONE_FILE).symlink_to(outside)
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    with pytest.raises(ReplayError, match="was not written"):
+        replay(run_dir, FakeApi([ours]))
+    assert outside.read_text() == "keep\n"

@@ -262,7 +262,9 @@ def queue_problems(run_dir: str | Path) -> list[str]:
 
 
 def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
-    with (Path(run_dir) / DONE_FILE).open("a", encoding="utf-8") as f:
+    """Append to DONE_FILE, never through a symlink planted in its place (O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(Path(run_dir) / DONE_FILE, flags, 0o644), "a", encoding="utf-8") as f:
         f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
 
 
@@ -292,7 +294,12 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
             failures.append(f"{line}: {type(err).__name__}: {err}")
             lines.append(f"failed: {line} ({type(err).__name__}: {err})")
             continue
-        mark_done(run_dir, action)
+        try:
+            mark_done(run_dir, action)
+        except OSError as err:  # e.g. a symlink planted as the done file (ELOOP)
+            failures.append(f"{line}: done, but {DONE_FILE} was not written ({err.strerror})")
+            lines.append(f"failed: {line} (done, but {DONE_FILE} was not written: {err.strerror})")
+            continue
         lines.append(f"done: {line}")
     if failures:
         raise ReplayError(lines, failures)
