@@ -35,6 +35,11 @@ noise: a photographic 40 MP PNG is 35-65 MB and the 20 MB byte limit refuses it;
 does not depend on the content), a 1080p 10 s H.264 clip (the largest resolution admitted), and
 a 4K (3840 x 2160) 2 s H.264 clip, which the viewer refuses from its header (MAX_VIDEO_PIXELS):
 its row shows what the refusal costs, and what the old decoder would have spent on it.
+Then issue 24's inputs, small on disk and costly to decode (decode-only rows, `ATTACKS`): a
+16-bit grey PNG 6320 x 6320 (40 MP), an 8-bit RGBA PNG with the same pixel count, a 1 x
+40,000,000 PNG (refused from its header: aspect ratio), and a 1080p 120 s H.264 clip with a
+single keyframe (refused after MAX_DECODED_PIXELS: reaching its middle decodes 1,440 frames).
+The `full` column is not measured for that clip: the old decoder kept every 3rd frame of it.
 
 Result (2026-11-30 03:30 UTC, `--repeats 1` on 2 vCPUs while the whole CI ran beside it, load
 average 4.3 -> 2.1; apps/viewer/README.md has the table): every row within the 300 MB budget
@@ -163,7 +168,7 @@ def rgba_png(path: Path, side: int) -> None:
 
     pixels = np.zeros((side, side, 4), dtype=np.uint8)
     pixels[::7, ::5] = 200
-    Image.fromarray(pixels, "RGBA").save(path, "PNG", compress_level=1)
+    Image.fromarray(pixels).save(path, "PNG", compress_level=1)  # (H, W, 4) uint8: RGBA
 
 
 def line_png(path: Path, width: int) -> None:

@@ -77,7 +77,7 @@ class Automation:
     webhook: str = "github-dispatch"  # the webhook's name in Team settings → Webhooks
     repo: str = ""  # test: OWNER/REPO whose deploy-on-promotion workflow receives the dispatch
     version: str = "production"  # test: the version named in the payload (an alias or vN)
-    github_api: str = "https://api.github.com"  # test: GitHub's API (GitHub Enterprise: yours)
+    github_api: str = "https://api.github.com"  # test: GitHub's API, https:// (Enterprise: yours)
 
 
 def summarize(run: RecordedRun) -> str:
