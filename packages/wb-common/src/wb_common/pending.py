@@ -119,8 +119,10 @@ def _recorded_run_path(wandb_file: str, _stamp: tuple[int, int]) -> str | None:
                     record = json.loads(line)
                 except (ValueError, RecursionError):
                     continue
-                run = record.get("run") if isinstance(record, dict) else None
-                if record.get("type") == "run" and isinstance(run, dict):
+                if not isinstance(record, dict) or record.get("type") != "run":
+                    continue
+                run = record.get("run")
+                if isinstance(run, dict):
                     parts = [run.get(k, "") for k in ("entity", "project", "run_id")]
                     if all(isinstance(p, str) for p in parts) and all(parts[1:]):
                         return "/".join(parts)
