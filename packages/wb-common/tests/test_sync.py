@@ -213,7 +213,8 @@ def _planted(good: str, **changes) -> str:
         {"aliases": ["production"]},
         {"aliases": ["staging", "production"]},
         {"target": "victim-team/wandb-registry-model/coco128-detector"},
-        {"target": "wandb-registry-model/anything-else"},
+        {"target": "wandb-registry-model/coco128-detector"},  # another task's collection
+        {"target": "wandb-registry-model/../x"},
     ],
 )
 def test_a_planted_line_naming_what_the_run_does_not_own_is_refused(
@@ -319,3 +320,17 @@ def test_the_done_file_is_never_written_through_a_symlink(offline_run_with_link,
     with pytest.raises(ReplayError, match="was not written"):
         replay(run_dir, FakeApi([ours]))
     assert outside.read_text() == "keep\n"
+
+
+def test_link_targets_follow_the_runs_task():
+    """A classification run links to its task's collection, its smoke twin, or a collection
+    named after the user's own data; never another task's, another team's registry, or a path."""
+    from wb_common.pending import target_problem
+
+    owner = "/wandb-e2e-demo-image-classification/abcd1234"
+    for ok in ("cifar10-classifier", "cifar10-classifier-smoke", "my-flowers-classifier"):
+        assert target_problem(f"wandb-registry-model/{ok}", owner) is None, ok
+    for bad in ("wandb-registry-model/coco128-detector", "wandb-registry-model/pet-segmenter-smoke",
+                "victim-team/wandb-registry-model/cifar10-classifier", "wandb-registry-model/a/b",
+                "wandb-registry-model/", "wandb-registry-dataset/cifar10-classifier"):  # fmt: skip
+        assert target_problem(bad, owner), bad

@@ -13,8 +13,9 @@ package, which imports both.
 
 The queue is untrusted (a run folder can come from anyone, and `wb-demo sync` replays it with
 the syncing user's key), so it names only what its run owns: a line's `run_path` must be the
-run the folder's own `.wandb` log records (entity/project/id), its `target` one of the
-configured Registry collections (wb_common.tasks), its `aliases` none of PROTECTED_ALIASES
+run the folder's own `.wandb` log records (entity/project/id), its `target` a collection of
+the syncing user's registry that the run's task may link to (target_problem), its `aliases`
+none of PROTECTED_ALIASES
 (`production` fires the deploy webhook: it is given by `wb-demo promote`, never by a queue).
 A symlinked or oversized queue file is refused whole; an over-long line is refused without
 being held in memory. Only PENDING_FILE is replayed; nothing else in the folder is.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Callable
@@ -88,13 +90,27 @@ def _problem(action: Any) -> str | None:
     return kind.problem(action)
 
 
-def registry_targets() -> frozenset[str]:
-    """Every Registry path a queued link may name: each task's collection and its smoke twin."""
-    return frozenset(
-        registry_path(collection_for(t.collection, smoke=smoke))
-        for t in TASKS.values()
-        for smoke in (False, True)
-    )
+_COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # W&B's collection names
+
+
+def target_problem(target: str, owner: str | None) -> str | None:
+    """Why a queued link's target is not one its run may link to, or None.
+
+    The target is `wandb-registry-model/<collection>` (registry_path without an entity: the
+    syncing user's own registry, never another team's), and a task's collection (or its smoke
+    twin, wb_common.tasks) only from a run of that task's project: a classification run never
+    links into `coco128-detector`. A collection named after the user's own data (cls-train's
+    `--dataset imagefolder`: `<folder>-classifier`, or `--registry-collection`) is no task's.
+    """
+    prefix = registry_path("")
+    name = target[len(prefix) :] if target.startswith(prefix) else ""
+    if not _COLLECTION.fullmatch(name):
+        return f"not {prefix}<collection>"
+    project = owner.split("/")[1] if owner and owner.count("/") == 2 else None
+    for task in TASKS.values():
+        if name in (task.collection, collection_for(task.collection, smoke=True)):
+            return None if task.project == project else f"the {task.name} task's collection"
+    return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -157,10 +173,11 @@ def _not_owned(action: dict[str, Any], owner: str | None) -> str | None:
             f"가리킵니다. names run {action['run_path']!r}, not this folder's own run "
             f"{owner or '(none recorded)'}"
         )
-    if "target" in action and action["target"] not in registry_targets():
+    why = target_problem(action["target"], owner) if "target" in action else None
+    if why:
         return (
-            f"설정된 레지스트리 컬렉션이 아닌 {action['target']!r}에 연결하려 합니다. "
-            f"targets {action['target']!r}, not one of the configured Registry collections"
+            f"이 실행이 연결할 수 없는 레지스트리 대상 {action['target']!r}을 가리킵니다. "
+            f"targets {action['target']!r} ({why}), not a collection this run links to"
         )
     aliases = action.get("aliases")
     protected = sorted(PROTECTED_ALIASES & set(aliases)) if isinstance(aliases, list) else []
