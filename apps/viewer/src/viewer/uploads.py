@@ -312,10 +312,15 @@ def read_video(
             for index, frame in enumerate(container.decode(stream)):
                 if frame.width * frame.height > MAX_VIDEO_PIXELS:
                     raise unreadable  # a stream that changes size mid-way
+                t = frame.time if frame.time is not None else index / fps
                 decoded_pixels += frame.width * frame.height
+                # After a seek the decoder starts at the keyframe before the window: from the
+                # first frame's time the frames still to decode are known (at the declared rate;
+                # a stream that lies about its rate meets the running count instead).
+                ahead = (times[-1] - t) * fps * frame.width * frame.height if index == 0 else 0
                 if (
                     index >= MAX_DECODED_FRAMES
-                    or decoded_pixels > MAX_DECODED_PIXELS
+                    or max(decoded_pixels, ahead) > MAX_DECODED_PIXELS
                     or time.monotonic() > deadline
                 ):
                     raise UploadError(
@@ -325,7 +330,6 @@ def read_video(
                         "decoded frames (too few keyframes); re-encode it with more keyframes "
                         "or trim it.",
                     )
-                t = frame.time if frame.time is not None else index / fps
                 while len(picked) < num_frames and t > times[len(picked)]:
                     picked.append(_scaled(frame if current is None else current, rgb, size))
                 if len(picked) == num_frames:
