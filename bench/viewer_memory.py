@@ -47,6 +47,13 @@ average 4.3 -> 2.1; apps/viewer/README.md has the table): every row within the 3
 217 MB, 40 MP PNG decode only 195 MB, 1080p clip + video classification 107 MB; the old `full`
 decoder took up to 2761 MB (40 MP + segmentation). Memory barely depends on the load; the
 times do. Not re-run for the bench-command change of 2026-11-30 05:40.
+
+Issue 24's rows (2026-12-07 05:50 UTC, `--types video-classification --inputs png16-40mp
+rgba-40mp png-1x40m video-1key --repeats 1`, load average 11.7 -> 13.0), `viewer` column: 16-bit
+PNG 130 MB, RGBA PNG 179 MB, 1 x 40,000,000 PNG refused at 1 MB, one-keyframe 1080p 120 s clip
+refused at 9 MB in 0.07 s: all PASS. The viewer before this change (its own read_image /
+read_video, measured the same way): 1297 MB, 306 MB, 192 MB, and 1,440 decoded frames (25 s
+under that load).
 """
 
 from __future__ import annotations
