@@ -35,6 +35,11 @@ noise: a photographic 40 MP PNG is 35-65 MB and the 20 MB byte limit refuses it;
 does not depend on the content), a 1080p 10 s H.264 clip (the largest resolution admitted), and
 a 4K (3840 x 2160) 2 s H.264 clip, which the viewer refuses from its header (MAX_VIDEO_PIXELS):
 its row shows what the refusal costs, and what the old decoder would have spent on it.
+Then issue 24's inputs, small on disk and costly to decode (decode-only rows, `ATTACKS`): a
+16-bit grey PNG 6320 x 6320 (40 MP), an 8-bit RGBA PNG with the same pixel count, a 1 x
+40,000,000 PNG (refused from its header: aspect ratio), and a 1080p 120 s H.264 clip with a
+single keyframe (refused after MAX_DECODED_PIXELS: reaching its middle decodes 1,440 frames).
+The `full` column is not measured for that clip: the old decoder kept every 3rd frame of it.
 
 Result (2026-11-30 03:30 UTC, `--repeats 1` on 2 vCPUs while the whole CI ran beside it, load
 average 4.3 -> 2.1; apps/viewer/README.md has the table): every row within the 300 MB budget
@@ -42,6 +47,13 @@ average 4.3 -> 2.1; apps/viewer/README.md has the table): every row within the 3
 217 MB, 40 MP PNG decode only 195 MB, 1080p clip + video classification 107 MB; the old `full`
 decoder took up to 2761 MB (40 MP + segmentation). Memory barely depends on the load; the
 times do. Not re-run for the bench-command change of 2026-11-30 05:40.
+
+Issue 24's rows (2026-12-07 05:50 UTC, `--types video-classification --inputs png16-40mp
+rgba-40mp png-1x40m video-1key --repeats 1`, load average 11.7 -> 13.0), `viewer` column: 16-bit
+PNG 130 MB, RGBA PNG 179 MB, 1 x 40,000,000 PNG refused at 1 MB, one-keyframe 1080p 120 s clip
+refused at 9 MB in 0.07 s: all PASS. The viewer before this change (its own read_image /
+read_video, measured the same way): 1297 MB, 306 MB, 192 MB, and 1,440 decoded frames (25 s
+under that load).
 """
 
 from __future__ import annotations
@@ -56,6 +68,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+ATTACKS = ("png16-40mp", "rgba-40mp", "png-1x40m", "video-1key")  # decode-only rows
 TYPES = ("classification", "segmentation", "detection", "video-classification")
 TESTS = Path(__file__).resolve().parents[1] / "apps" / "viewer" / "tests"
 BUDGET_MB = 300.0
@@ -117,6 +130,7 @@ class Input:
     kind: str  # "image" or "video"
     path: Path
     label: str  # what it is, for the table
+    full: bool = True  # measure the old decoder too (not where it would take gigabytes)
 
     @property
     def file_mb(self) -> float:
@@ -142,6 +156,63 @@ def _clip(path: Path, width: int, height: int, frames: int) -> None:
             pixels = np.full((height, width, 3), (i * 3) % 255, dtype=np.uint8)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
         container.mux(stream.encode())
+
+
+def grey16_png(path: Path, side: int) -> None:
+    """A 16-bit grey PNG, mostly flat (a few KB per megapixel on disk)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.zeros((side, side), dtype=np.uint16)
+    pixels[::7, ::5] = 40000
+    Image.fromarray(pixels).save(path, "PNG", compress_level=1)
+
+
+def rgba_png(path: Path, side: int) -> None:
+    """An 8-bit RGBA PNG, mostly flat (alpha: Pillow converts it through premultiplied RGBa)."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.zeros((side, side, 4), dtype=np.uint8)
+    pixels[::7, ::5] = 200
+    Image.fromarray(pixels).save(path, "PNG", compress_level=1)  # (H, W, 4) uint8: RGBA
+
+
+def line_png(path: Path, width: int) -> None:
+    """A 1 px high PNG `width` px wide: within the pixel count, not within the aspect ratio."""
+    from PIL import Image
+
+    Image.new("L", (width, 1)).save(path, "PNG")
+
+
+def one_keyframe_clip(path: Path, width: int, height: int, fps: int, frames: int) -> None:
+    """H.264 with a single keyframe: the first frame, then one unchanged P-frame's packet muxed
+    `frames - 1` times. Decoding costs what encoding every frame would (which takes ~10 s per
+    600 frames of 1080p here); writing it takes a fraction of a second, and a few hundred KB."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast",
+                          "x264-params": "keyint=infinite:scenecut=0:bframes=0"}  # fmt: skip
+        pixels = np.zeros((height, width, 3), dtype=np.uint8)
+        pixels[::16, ::16] = 255
+        frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+        encoded = []
+        for index in range(2):
+            frame.pts = index
+            encoded += stream.encode(frame)
+        encoded += stream.encode()
+        key, unchanged = encoded[0], encoded[1]
+        step = unchanged.pts - key.pts
+        for index in range(frames):
+            packet = av.Packet(bytes(key if index == 0 else unchanged))
+            packet.stream, packet.time_base = stream, key.time_base
+            packet.pts = packet.dts = key.pts + index * step
+            packet.is_keyframe = index == 0
+            container.mux(packet)
 
 
 def make_inputs(folder: Path, tiny: bool = False) -> list[Input]:
@@ -174,6 +245,17 @@ def make_inputs(folder: Path, tiny: bool = False) -> list[Input]:
         path = folder / f"{name}.mp4"
         _clip(path, width, height, frames)
         inputs.append(Input(name, "video", path, f"H.264 {width}x{height} {frames / 24:g} s"))
+    if not tiny:  # issue 24's uploads: cheap on disk, costly to decode
+        grey16_png(folder / "png16-40mp.png", 6320)
+        inputs.append(Input("png16-40mp", "image", folder / "png16-40mp.png",
+                            "PNG 16-bit grey 6320x6320"))  # fmt: skip
+        rgba_png(folder / "rgba-40mp.png", 6320)
+        inputs.append(Input("rgba-40mp", "image", folder / "rgba-40mp.png", "PNG RGBA 6320x6320"))
+        line_png(folder / "png-1x40m.png", 40_000_000)
+        inputs.append(Input("png-1x40m", "image", folder / "png-1x40m.png", "PNG 40000000x1"))
+        one_keyframe_clip(folder / "video-1key.mp4", 1920, 1080, 24, 24 * 120)
+        inputs.append(Input("video-1key", "video", folder / "video-1key.mp4",
+                            "H.264 1920x1080 120 s, one keyframe", full=False))  # fmt: skip
     return inputs
 
 
@@ -255,7 +337,8 @@ def cases(inputs: list[Input], types: list[str], decode_only: bool) -> list[tupl
             pairs.append((item, DECODE_ONLY))
         for model_type in types:
             fits = (model_type == "video-classification") == (item.kind == "video")
-            if fits and item.name != "jpeg-12mp":  # the 40 MP inputs bound the image pipelines
+            # the 40 MP inputs bound the image pipelines; issue 24's only cost decoding
+            if fits and item.name not in ("jpeg-12mp", *ATTACKS):
                 pairs.append((item, model_type))
     return pairs
 
@@ -288,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{'budget':<7} output")  # fmt: skip
         for item, model_type in cases(inputs, types, not args.no_decode_only):
             folder = None if model_type == DECODE_ONLY else folders[model_type]
-            got = {d: median_run(d, item, folder, args.repeats) for d in decoders}
+            got = {d: median_run(d, item, folder, args.repeats) for d in decoders
+                   if d == "viewer" or item.full}  # fmt: skip
             view = got["viewer"]
             row = {
                 "input": item.name,

@@ -184,3 +184,153 @@ def test_sync_reports_failures_and_exits_1(offline_run_with_link, monkeypatch, c
     captured = capsys.readouterr()
     assert "failed: api.run(" in captured.out
     assert "1 queued action(s) failed" in captured.err and "Traceback" not in captured.err
+
+
+def _sync_with_doubles(run_dir, monkeypatch, artifacts):
+    """`wb-demo sync` with `wandb sync` and wandb.Api replaced by test doubles; the api double."""
+    import subprocess
+
+    import wandb
+    import wb_common.cli
+
+    api = FakeApi(artifacts)
+    monkeypatch.setattr(wb_common.cli, "find_api_key", lambda: "k" * 40)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: SimpleNamespace(returncode=0))
+    monkeypatch.setattr(wandb, "Api", lambda: api)
+    return sync_command(Sync(dir=run_dir.parent)), api
+
+
+def _planted(good: str, **changes) -> str:
+    import json
+
+    return json.dumps({**json.loads(good), **changes})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"run_path": "victim-team/wandb-e2e-demo-image-detection/abcd1234"},
+        {"aliases": ["production"]},
+        {"aliases": ["staging", "production"]},
+        {"target": "victim-team/wandb-registry-model/coco128-detector"},
+        {"target": "wandb-registry-model/coco128-detector"},  # another task's collection
+        {"target": "wandb-registry-model/../x"},
+    ],
+)
+def test_a_planted_line_naming_what_the_run_does_not_own_is_refused(
+    offline_run_with_link, monkeypatch, capsys, changes
+):
+    """Issue 24: a line naming another team's run, or `production`, was replayed with the
+    syncing user's key (`production` fires the deploy webhook). Test doubles for the server."""
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    (good,) = queue.read_text().splitlines()
+    queue.write_text(_planted(good, **changes) + "\n")
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    code, api = _sync_with_doubles(run_dir, monkeypatch, [ours])
+    captured = capsys.readouterr()
+    assert code == 2 and ours.links == [] and api.run_paths == []  # nothing replayed
+    refusal = next(line for line in captured.out.splitlines() if "refused:" in line)
+    assert f"{PENDING_FILE} 1번째 줄" in refusal and ". " in refusal  # Korean, then English
+    assert "refused" in captured.err and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+
+
+def test_the_runs_own_line_next_to_a_planted_one_is_still_replayed(
+    offline_run_with_link, monkeypatch, capsys
+):
+    """A test double of `wandb.Api`: the folder's own link is made, the planted one is not."""
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    (good,) = queue.read_text().splitlines()
+    queue.write_text(_planted(good, aliases=["production"]) + "\n" + good + "\n")
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    code, api = _sync_with_doubles(run_dir, monkeypatch, [ours])
+    assert code == 2
+    assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
+    assert api.run_paths[0].endswith("/wandb-e2e-demo-image-classification/" + run_dir.name[-8:])
+
+
+def test_a_symlinked_queue_file_is_refused(offline_run_with_link, monkeypatch, capsys, tmp_path):
+    """Before: a queue symlinked to a file outside the run folder was read and replayed."""
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text(queue.read_text())  # even the run's own line: the link is the problem
+    queue.unlink()
+    queue.symlink_to(outside)
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    code, _ = _sync_with_doubles(run_dir, monkeypatch, [ours])
+    out = capsys.readouterr().out
+    assert code == 2 and ours.links == []
+    assert "not a regular file" in out and pending_actions(run_dir) == []
+
+
+def test_an_oversized_queue_file_is_refused_whole(offline_run_with_link, monkeypatch, capsys):
+    from wb_common.pending import MAX_QUEUE_BYTES
+
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    good = queue.read_text()
+    queue.write_text(good + ("\n" * (MAX_QUEUE_BYTES + 10)))
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    code, _ = _sync_with_doubles(run_dir, monkeypatch, [ours])
+    assert code == 2 and ours.links == []
+    assert f"is over {MAX_QUEUE_BYTES // 1024} KB" in capsys.readouterr().out
+
+
+def test_an_over_long_line_is_refused_and_the_others_still_run(
+    offline_run_with_link, monkeypatch, capsys
+):
+    """A test double of `wandb.Api`. Before: the whole file was read and each line parsed."""
+    from wb_common.pending import MAX_LINE_BYTES
+
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    (good,) = queue.read_text().splitlines()
+    long_line = _planted(good, padding="x" * MAX_LINE_BYTES)  # the run's own link, padded
+    queue.write_text(long_line + "\n" + good + "\n")
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    code, _ = _sync_with_doubles(run_dir, monkeypatch, [ours])
+    assert code == 2
+    assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]  # line 2 only
+    assert f"line 1 is over {MAX_LINE_BYTES // 1024} KB" in capsys.readouterr().out
+
+
+def test_the_dry_run_shows_the_refusal_and_exits_2(offline_run_with_link, capsys):
+    run_dir, _ = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    (good,) = queue.read_text().splitlines()
+    queue.write_text(_planted(good, run_path="victim-team/p/abcd1234") + "\n")
+    assert sync_command(Sync(dir=run_dir.parent, dry_run=True)) == 2
+    out = capsys.readouterr().out
+    assert "would call" not in out and "victim-team/p/abcd1234" in out
+
+
+def test_the_done_file_is_never_written_through_a_symlink(offline_run_with_link, tmp_path):
+    """A test double of `wandb.Api`. Before: a `wb_demo_done.jsonl` symlinked to a file outside
+    the run folder had each replayed action appended to that file."""
+    from wb_common.pending import DONE_FILE
+
+    run_dir, digest = offline_run_with_link
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    (run_dir / DONE_FILE).symlink_to(outside)
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    with pytest.raises(ReplayError, match="was not written"):
+        replay(run_dir, FakeApi([ours]))
+    assert outside.read_text() == "keep\n"
+
+
+def test_link_targets_follow_the_runs_task():
+    """A classification run links to its task's collection, its smoke twin, or a collection
+    named after the user's own data; never another task's, another team's registry, or a path."""
+    from wb_common.pending import target_problem
+
+    owner = "/wandb-e2e-demo-image-classification/abcd1234"
+    for ok in ("cifar10-classifier", "cifar10-classifier-smoke", "my-flowers-classifier"):
+        assert target_problem(f"wandb-registry-model/{ok}", owner) is None, ok
+    for bad in ("wandb-registry-model/coco128-detector", "wandb-registry-model/pet-segmenter-smoke",
+                "victim-team/wandb-registry-model/cifar10-classifier", "wandb-registry-model/a/b",
+                "wandb-registry-model/", "wandb-registry-dataset/cifar10-classifier"):  # fmt: skip
+        assert target_problem(bad, owner), bad

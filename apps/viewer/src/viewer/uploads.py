@@ -1,23 +1,28 @@
 """Turn an uploaded file into pixels, or into one clear sentence — never a traceback on stage.
 
-Limits are checked before anything is decoded: the byte size, then the pixel count the header
-declares (a 100 KB PNG can declare 50,000 x 50,000 pixels: a "decompression bomb"), then the
-full decode (a truncated file fails here). Videos are checked for size, resolution and length
-from their headers, then decoded only up to the few seconds the model looks at.
+Limits are checked before anything is decoded: the byte size, then the pixel count, each side
+and the aspect ratio the header declares (a 100 KB PNG can declare 50,000 x 50,000 pixels, a
+"decompression bomb", or 1 x 40,000,000), then the full decode (a truncated file fails here).
+Videos are checked for size, resolution and length from their headers, then decoded only up to
+the few seconds the model looks at, and refused when reaching them costs more decoded pixels
+(frames x resolution: a 1080p video with a single keyframe) or time than one upload may spend.
+What each costs in memory: bench/viewer_memory.py.
 
 Only the formats the viewer serves are opened, judged by their bytes, not their name: images
 JPEG, PNG, WebP, BMP, GIF (Pillow would open any of its ~40 formats: a float TIFF renamed .png);
 videos in MP4/MOV, WebM/Matroska or AVI containers (FFmpeg would also take an `ffconcat` playlist
 named x.mp4 and read the files it names on the server). Images are decoded at the size served:
 a JPEG's decoder downscales while decoding (`Image.draft`), anything larger is reduced to
-MAX_SERVED_SIDE; EXIF orientation is applied (a portrait phone photo stays upright), and 16-bit
-and float pixels are rescaled to 0-255 instead of saturating.
+MAX_SERVED_SIDE one band of rows at a time (no full-size converted copy); EXIF orientation is
+applied (a portrait phone photo stays upright), and 16-bit and float pixels are rescaled to
+0-255 instead of saturating.
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +33,18 @@ from wb_common.video import DEFAULT_CLIP_SECONDS, clip_times, sampling_rule
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 8K x 5K; a phone photo is ~12 MP
+MAX_IMAGE_SIDE = 16_384  # px: a 40 MP image can still be 1 x 40,000,000 (+430 MB to decode)
+MAX_ASPECT_RATIO = 20  # a phone panorama is ~4-8:1
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
 MAX_VIDEO_SECONDS = 120.0
 MAX_VIDEO_PIXELS = 1920 * 1080  # per frame
 MAX_DECODED_FRAMES = 4000  # frames decoded to reach the clip window (after a seek: a few dozen)
+# Decoding cost grows with resolution: 400 frames of 1080p is the most one upload may decode
+# (FFmpeg's default keyframe interval, 250 frames, plus a 2 s window at 60 fps is 370; ~1 s of
+# decoding on 2 vCPUs). A 1080p 120 s video with a single keyframe would otherwise decode
+# 1,440 frames to reach its middle (6 s per upload).
+MAX_DECODED_PIXELS = 400 * 1920 * 1080
+MAX_DECODE_SECONDS = 10.0  # wall clock, a backstop for whatever the frame budget misses
 
 MAX_SERVED_SIDE = 1280  # px: above every model input (<= 640) and enough to look at on screen
 
@@ -68,18 +81,60 @@ def _pillow_open(fp: io.BytesIO) -> Image.Image:
     return getattr(patches, "_image_open", Image.open)(fp, formats=IMAGE_FORMATS)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB; 16-bit and float pixels are rescaled, not clipped (`convert` saturates them)."""
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        pixels = np.asarray(image, dtype=np.float64)
-        low, high = 0.0, 65535.0  # 16-bit integer images use the full 16-bit range
-        if image.mode == "F" and pixels.size and pixels.min() >= 0.0 and pixels.max() <= 1.0:
-            high = 1.0  # float images in [0, 1]
-        elif image.mode in ("I", "F") and pixels.size and (pixels.min() < 0 or pixels.max() > high):
-            low, high = float(pixels.min()), float(pixels.max())  # anything else: its own range
-        scaled = (pixels - low) / max(high - low, 1e-12) * 255.0
+_WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # 16-bit and 32-bit pixels
+
+
+def _value_range(image: Image.Image) -> tuple[float, float]:
+    """The (low, high) a 16-bit or float image is rescaled from to 0-255.
+
+    16-bit integers use the full 16-bit range, float images in [0, 1] that range, anything
+    else its own (`getextrema` walks the pixels in C: no copy of the image).
+    """
+    low, high = 0.0, 65535.0
+    lowest, highest = (float(v) for v in image.getextrema())
+    if image.mode == "F" and lowest >= 0.0 and highest <= 1.0:
+        high = 1.0
+    elif image.mode in ("I", "F") and (lowest < 0 or highest > high):
+        low, high = lowest, highest
+    return low, high
+
+
+def to_rgb(image: Image.Image, value_range: tuple[float, float] | None = None) -> Image.Image:
+    """8-bit RGB; 16-bit and float pixels are rescaled, not clipped (`convert` saturates them).
+
+    `value_range` is the whole image's (see _value_range) when `image` is one band of it.
+    """
+    if image.mode in _WIDE_MODES:
+        low, high = value_range or _value_range(image)
+        pixels = np.asarray(image, dtype=np.float32)  # one band or a served-size image: small
+        scaled = (pixels - np.float32(low)) * np.float32(255.0 / max(high - low, 1e-12))
         image = Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), mode="L")
     return image if image.mode == "RGB" else image.convert("RGB")  # no copy when already RGB
+
+
+_BAND_BYTES = 8 * 1024 * 1024  # decoded bytes converted at a time when reducing a large image
+
+
+def _reduced_rgb(image: Image.Image, max_side: int) -> Image.Image:
+    """8-bit RGB, box-reduced by a whole factor to between `max_side` and 2 x `max_side`.
+
+    Converting a full-size image first (`convert("RGB")`, Pillow's premultiplied alpha for
+    RGBA, a float copy of 16-bit pixels) costs one or more copies of the whole image: a 6320 px
+    square 16-bit PNG took +1.26 GB through float64. Here the image is converted and reduced one
+    band of rows at a time, so only the decoded image and a band are ever held at full size.
+    """
+    width, height = image.size
+    factor = max(width, height) // max_side
+    if factor < 2:
+        return to_rgb(image)
+    value_range = _value_range(image) if image.mode in _WIDE_MODES else None
+    row_bytes = width * max(len(image.getbands()), 1) * (4 if image.mode in _WIDE_MODES else 1)
+    rows = max(1, _BAND_BYTES // row_bytes // factor) * factor  # a whole number of factors
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(top + rows, height)))
+        out.paste(to_rgb(band, value_range).reduce(factor), (0, top // factor))
+    return out
 
 
 def read_image(data: bytes, max_side: int = MAX_SERVED_SIDE) -> Image.Image:
@@ -98,15 +153,27 @@ def read_image(data: bytes, max_side: int = MAX_SERVED_SIDE) -> Image.Image:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise Image.DecompressionBombError(f"{width}x{height}")
+            if max(width, height) > MAX_IMAGE_SIDE or max(width, height) > MAX_ASPECT_RATIO * max(
+                min(width, height), 1
+            ):
+                raise UploadError(
+                    f"이미지 크기({width}x{height})가 허용 범위를 벗어납니다. 한 변이 "
+                    f"{MAX_IMAGE_SIDE}px 이하이고 가로세로 비율이 {MAX_ASPECT_RATIO}:1 이하인 "
+                    "이미지를 올려 주세요.",
+                    f"The image is {width}x{height}; upload one with no side over "
+                    f"{MAX_IMAGE_SIDE} px and an aspect ratio of at most {MAX_ASPECT_RATIO}:1.",
+                )
             if image.format == "JPEG":  # the decoder scales by 1/2, 1/4, 1/8 while decoding
                 image.draft("RGB", (max_side, max_side))
             image.load()  # decodes every byte: a truncated file fails here, not later
             # In place: without an EXIF orientation nothing is copied (a 40 MP PNG has no draft
             # mode, so every full-size copy costs ~120 MB of peak memory; bench/viewer_memory.py).
             ImageOps.exif_transpose(image, in_place=True)
-            image = to_rgb(image)
+            image = _reduced_rgb(image, max_side)
             image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
             return image
+    except UploadError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadError(
             "이미지 해상도가 너무 큽니다(압축 폭탄 방지). 4000만 화소 이하 이미지를 올려 주세요.",
@@ -241,10 +308,28 @@ def read_video(
                 container.seek(int(times[0] / stream.time_base), stream=stream)
             fps = float(stream.average_rate or 25)
             current = None
+            decoded_pixels, deadline = 0, time.monotonic() + MAX_DECODE_SECONDS
             for index, frame in enumerate(container.decode(stream)):
-                if frame.width * frame.height > MAX_VIDEO_PIXELS or index >= MAX_DECODED_FRAMES:
-                    raise unreadable  # a stream that changes size, or never reaches the window
+                if frame.width * frame.height > MAX_VIDEO_PIXELS:
+                    raise unreadable  # a stream that changes size mid-way
                 t = frame.time if frame.time is not None else index / fps
+                decoded_pixels += frame.width * frame.height
+                # After a seek the decoder starts at the keyframe before the window: from the
+                # first frame's time the frames still to decode are known (at the declared rate;
+                # a stream that lies about its rate meets the running count instead).
+                ahead = (times[-1] - t) * fps * frame.width * frame.height if index == 0 else 0
+                if (
+                    index >= MAX_DECODED_FRAMES
+                    or max(decoded_pixels, ahead) > MAX_DECODED_PIXELS
+                    or time.monotonic() > deadline
+                ):
+                    raise UploadError(
+                        "이 동영상은 분석할 구간까지 디코딩할 프레임이 너무 많습니다(키프레임이 "
+                        "드묾). 키프레임 간격을 줄여 다시 인코딩하거나 짧게 잘라서 올려 주세요.",
+                        "Reaching the part of this video the model looks at needs too many "
+                        "decoded frames (too few keyframes); re-encode it with more keyframes "
+                        "or trim it.",
+                    )
                 while len(picked) < num_frames and t > times[len(picked)]:
                     picked.append(_scaled(frame if current is None else current, rgb, size))
                 if len(picked) == num_frames:

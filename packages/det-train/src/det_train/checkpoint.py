@@ -63,12 +63,39 @@ def resume_point(output_dir: Path) -> tuple[str, Path]:
             f"nothing to resume: no {RUN_STATE_FILE} and {LAST_CHECKPOINT.as_posix()} in "
             f"{output_dir}; start without --resume."
         )
-    from ultralytics.utils.patches import torch_load
-
+    checkpoint = _safe_checkpoint(last)
     # Ultralytics marks a finished training by stripping last.pt to epoch -1.
-    if torch_load(last, map_location="cpu", weights_only=False).get("epoch", -1) < 0:
+    epoch = checkpoint.get("epoch", -1)
+    if not isinstance(epoch, int) or epoch < 0:
         raise ResumeError(
             "이 학습은 이미 끝났습니다 — "
             f"the training in {output_dir} already finished; start without --resume."
         )
     return run_id, last
+
+
+def _safe_checkpoint(last: Path) -> dict[str, Any]:
+    """last.pt read with `weights_only=True`, or ResumeError: nothing the file carries runs.
+
+    A checkpoint folder can come from elsewhere (a copied output folder, a shared drive), and
+    `torch.load(weights_only=False)` runs whatever a pickle names. Ultralytics' own restricted
+    loader (`torch_safe_load(..., safe_only=True)`) rebuilds only the classes a checkpoint of
+    its own holds (its model and torch layers, numpy scalars); anything else is refused before
+    Ultralytics' trainer, which loads last.pt without that restriction, ever sees it.
+    """
+    from ultralytics.nn.tasks import _SafeLoad, torch_safe_load
+
+    refused = (
+        f"{last.as_posix()}을 안전하게(weights_only) 읽을 수 없어 이어서 학습하지 않습니다 — "
+        f"{last.as_posix()} is not a checkpoint that loads with weights_only=True"
+    )
+    if not _SafeLoad.SUPPORTED:  # torch < 2.6: the restricted load would fall back to pickle
+        raise ResumeError(f"{refused} (needs torch 2.6 or newer); start without --resume.")
+    try:
+        checkpoint, _ = torch_safe_load(str(last), safe_only=True)
+    except Exception as err:  # an unpickling refusal, a damaged or foreign file
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise ResumeError(f"{refused} ({first}); start without --resume.") from None
+    if not isinstance(checkpoint, dict):
+        raise ResumeError(f"{refused} (not a checkpoint dict); start without --resume.")
+    return checkpoint

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
-from wb_common.pending import ReplayError, pending_actions, queue_problems, replay
+from wb_common.pending import REFUSED, ReplayError, pending_actions, queue_problems, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
 from wb_common.run import find_api_key
@@ -101,7 +101,7 @@ class Automation:
     webhook: str = "github-dispatch"  # 웹훅 이름 / the webhook's name in Team settings → Webhooks
     repo: str = ""  # 저장소 / test: OWNER/REPO whose deploy-on-promotion workflow gets the dispatch
     version: str = "production"  # 버전 / test: the version named in the payload (an alias or vN)
-    github_api: str = "https://api.github.com"  # GitHub API 주소 / test: GitHub's API (Enterprise)
+    github_api: str = "https://api.github.com"  # GitHub API(https) / test: https:// (Enterprise)
 
 
 def summarize(run: RecordedRun) -> str:
@@ -155,7 +155,22 @@ def inspect_command(args: Inspect) -> int:
     return 0
 
 
+def _refused_note(refused: int) -> int:
+    """Exit 2 with one sentence when a queue named what its run does not own (see pending)."""
+    print(
+        f"wb-demo sync: 대기열의 {refused}개 항목이 자기 실행의 것이 아니거나(다른 실행, "
+        "설정에 없는 컬렉션, production 별칭) 읽을 수 없는 대기열이라 거부했습니다(위 목록) — "
+        f"{refused} queued "
+        "item(s) named what their run does not own, or their queue file was unreadable, and were "
+        "refused (listed above).",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def sync_command(args: Sync) -> int:
+    """Upload the offline runs, then replay each run's own queue (pending.replay: a line naming
+    another run, an unconfigured collection or a protected alias is refused, never replayed)."""
     if (code := missing_path("wb-demo sync", args.dir)) is not None:
         return code
     run_dirs = [d for d in find_run_dirs(args.dir) if d.name.startswith("offline-run-")]
@@ -168,10 +183,12 @@ def sync_command(args: Sync) -> int:
     wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
     if args.dry_run:
         print("would run: wandb sync " + " ".join(map(str, run_dirs)))
+        refused = 0
         for run_dir in run_dirs:
             for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
+                refused += line.startswith(REFUSED)
                 print(f"{run_dir.name}: {line}")
-        return 0
+        return _refused_note(refused) if refused else 0
     if not find_api_key():
         print(f"wb-demo sync: {NO_KEY}", file=sys.stderr)
         return 2
@@ -186,12 +203,13 @@ def sync_command(args: Sync) -> int:
     import wandb
 
     api = wandb.Api()
-    failed = 0
+    failed = refused = 0
     for run_dir in run_dirs:  # every run, every action: one failure stops nothing else
         try:
             lines = replay(run_dir, api=api)
         except ReplayError as err:
             lines, failed = err.lines, failed + len(err.failures)
+        refused += sum(line.startswith(REFUSED) for line in lines)
         for line in lines:
             print(f"{run_dir.name}: {line}")
     if failed:
@@ -201,16 +219,23 @@ def sync_command(args: Sync) -> int:
             "they stay queued: fix the cause and run it again.",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    if refused:
+        return _refused_note(refused)
+    return 1 if failed else 0
 
 
 def automation_test_command(args: Automation, token: str | None = None) -> int:
     """`wb-demo automation test --repo OWNER/REPO`: the Automation's POST, sent from here."""
     import os
 
+    from wb_common.github_http import GitHubCallError, check_api_url
     from wb_common.payload import DispatchError, example_client_payload, send_test_dispatch
 
+    try:
+        check_api_url(args.github_api)  # before the token is read: http:// to a host is refused
+    except GitHubCallError as err:
+        print(f"wb-demo automation test: {err}", file=sys.stderr)
+        return 2
     token = token or os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
     if not args.repo or not token:
         print(

@@ -65,40 +65,35 @@ def send_test_dispatch(
 
     Checks the GitHub half of the chain without a W&B plan that has webhook automations: the
     deploy workflow starts exactly as it would for a real promotion. Returns GitHub's status
-    (204 on success); raises DispatchError with one sentence otherwise. The token is sent only
-    in the Authorization header, never printed.
+    (204, the only success); raises DispatchError with one sentence otherwise — a redirect is
+    refused, not followed, and `api_url` must be https:// (wb_common.github_http). The token is
+    sent only in the Authorization header of that one request, never printed.
     """
     import json
     import re
-    import urllib.error
-    import urllib.request
+
+    from wb_common.github_http import GitHubCallError, call
 
     if not re.fullmatch(_REPO, repo) or ".." in repo:
         raise DispatchError(f"--repo must be OWNER/REPO, got {repo!r}.")
     body = {"event_type": DISPATCH_EVENT_TYPE, "client_payload": client_payload}
-    request = urllib.request.Request(
-        f"{api_url.rstrip('/')}/repos/{repo}/dispatches",
-        data=json.dumps(body).encode("utf-8"),
-        method="POST",
-        headers={
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {token}",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "Content-Type": "application/json",
-            "User-Agent": "wb-demo",
-        },
-    )
+    url = f"{api_url.rstrip('/')}/repos/{repo}/dispatches"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as err:
+        call(url, token, expected=204, method="POST", body=json.dumps(body).encode("utf-8"),
+             timeout=timeout)  # fmt: skip
+    except GitHubCallError as err:
         hint = {
-            401: "the token is not valid",
-            403: "the token lacks Contents: read & write on this repository",
-            404: "no such repository, or the token cannot see it",
-            422: "GitHub rejected the body",
-        }.get(err.code, "GitHub refused it")
-        raise DispatchError(f"GitHub answered {err.code} for {repo}: {hint}.") from None
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise DispatchError(f"could not reach {api_url} ({reason}).") from None
+            401: ("토큰이 유효하지 않습니다", "the token is not valid"),
+            403: ("토큰에 이 저장소의 Contents 읽기·쓰기 권한이 없습니다",
+                  "the token lacks Contents: read & write on this repository"),
+            404: ("저장소가 없거나 토큰이 볼 수 없습니다",
+                  "no such repository, or the token cannot see it"),
+            422: ("GitHub가 본문을 거절했습니다", "GitHub rejected the body"),
+        }.get(err.status)  # fmt: skip
+        if hint is None or err.redirect is not None:
+            raise DispatchError(str(err)) from None
+        raise DispatchError(
+            f"GitHub가 {repo} 디스패치에 {err.status}로 답했습니다: {hint[0]}. "
+            f"GitHub answered {err.status} for {repo}: {hint[1]}."
+        ) from None
+    return 204

@@ -10,18 +10,39 @@ This module knows no kind of action: each owner registers its own (`register_act
 wb_common.artifacts the "link", wb_common.report the "report" — so the dependency runs one way,
 owners -> queue. Both register on import, and importing any `wb_common` module imports the
 package, which imports both.
+
+The queue is untrusted (a run folder can come from anyone, and `wb-demo sync` replays it with
+the syncing user's key), so it names only what its run owns: a line's `run_path` must be the
+run the folder's own `.wandb` log records (entity/project/id), its `target` a collection of
+the syncing user's registry that the run's task may link to (target_problem), its `aliases`
+none of PROTECTED_ALIASES
+(`production` fires the deploy webhook: it is given by `wb-demo promote`, never by a queue).
+A symlinked or oversized queue file is refused whole; an over-long line is refused without
+being held in memory. Only PENDING_FILE is replayed; nothing else in the folder is.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import re
+import stat
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wb_common.payload import PRODUCTION_ALIAS
+from wb_common.tasks import TASKS, collection_for, registry_path
+
 PENDING_FILE = "wb_demo_pending.jsonl"
 DONE_FILE = "wb_demo_done.jsonl"
+PROTECTED_ALIASES = frozenset({PRODUCTION_ALIAS})  # only `wb-demo promote` gives these
+MAX_QUEUE_BYTES = 1024 * 1024  # a queue holds a handful of ~1 KB lines
+MAX_LINE_BYTES = 64 * 1024
+REFUSED = "refused: "  # how replay's lines begin for a line or file the queue may not name
 
 
 @dataclass(frozen=True)
@@ -69,17 +90,157 @@ def _problem(action: Any) -> str | None:
     return kind.problem(action)
 
 
-def read_queue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+_COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # W&B's collection names
+
+
+def target_problem(target: str, owner: str | None) -> str | None:
+    """Why a queued link's target is not one its run may link to, or None.
+
+    The target is `wandb-registry-model/<collection>` (registry_path without an entity: the
+    syncing user's own registry, never another team's), and a task's collection (or its smoke
+    twin, wb_common.tasks) only from a run of that task's project: a classification run never
+    links into `coco128-detector`. A collection named after the user's own data (cls-train's
+    `--dataset imagefolder`: `<folder>-classifier`, or `--registry-collection`) is no task's.
+    """
+    prefix = registry_path("")
+    name = target[len(prefix) :] if target.startswith(prefix) else ""
+    if not _COLLECTION.fullmatch(name):
+        return f"not {prefix}<collection>"
+    project = owner.split("/")[1] if owner and owner.count("/") == 2 else None
+    for task in TASKS.values():
+        if name in (task.collection, collection_for(task.collection, smoke=True)):
+            return None if task.project == project else f"the {task.name} task's collection"
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _recorded_run_path(wandb_file: str, _stamp: tuple[int, int]) -> str | None:
+    """`entity/project/id` from the first `run` record of a .wandb log ("" entity: offline).
+
+    Read by wandb-core's own log reader (`wandb leet inspect --json`, called directly: the
+    Python CLI only adds ~2 s of imports), stopped at that record. `_stamp` (mtime, size)
+    keeps the cache honest when the file changes.
+    """
+    from wandb.util import get_core_path
+
+    command = [get_core_path(), "leet", "inspect", "--no-observability", "--json",
+               "--run-file", wandb_file]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        try:
+            for _ in range(16):  # the run record is the 2nd, after the header
+                line = proc.stdout.readline(MAX_QUEUE_BYTES)  # type: ignore[union-attr]
+                if not line:
+                    break
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError):
+                    continue
+                if not isinstance(record, dict) or record.get("type") != "run":
+                    continue
+                run = record.get("run")
+                if isinstance(run, dict):
+                    parts = [run.get(k, "") for k in ("entity", "project", "run_id")]
+                    if all(isinstance(p, str) for p in parts) and all(parts[1:]):
+                        return "/".join(parts)
+                    return None
+        finally:
+            proc.kill()
+    return None
+
+
+def run_owner(run_dir: str | Path) -> str | None:
+    """The run a folder records, as a queued `run_path` names it; None when none is readable."""
+    logs = [p for p in Path(run_dir).glob("*.wandb") if p.is_file() and not p.is_symlink()]
+    if len(logs) != 1:
+        return None
+    info = logs[0].stat()
+    try:
+        return _recorded_run_path(str(logs[0]), (info.st_mtime_ns, info.st_size))
+    except Exception:  # wandb-core missing or unreadable log: the queue is not replayed
+        return None
+
+
+def _owned_by(run_dir: str | Path) -> Callable[[dict[str, Any]], str | None]:
+    """The check of read_queue for a run folder's queue (see _not_owned)."""
+    return functools.partial(_not_owned, owner=run_owner(run_dir))
+
+
+def _not_owned(action: dict[str, Any], owner: str | None) -> str | None:
+    """Why an action names something its run does not own (one sentence), or None."""
+    if "run_path" in action and action["run_path"] != owner:
+        return (
+            f"이 폴더의 실행({owner or '알 수 없음'})이 아닌 실행({action['run_path']})을 "
+            f"가리킵니다. names run {action['run_path']!r}, not this folder's own run "
+            f"{owner or '(none recorded)'}"
+        )
+    why = target_problem(action["target"], owner) if "target" in action else None
+    if why:
+        return (
+            f"이 실행이 연결할 수 없는 레지스트리 대상 {action['target']!r}을 가리킵니다. "
+            f"targets {action['target']!r} ({why}), not a collection this run links to"
+        )
+    aliases = action.get("aliases")
+    protected = sorted(PROTECTED_ALIASES & set(aliases)) if isinstance(aliases, list) else []
+    if protected:
+        return (
+            f"보호된 별칭 {protected}은 대기열로 줄 수 없습니다(`wb-demo promote`로만). "
+            f"asks for the protected alias {protected}, which only `wb-demo promote` gives"
+        )
+    return None
+
+
+def _open_bounded(path: Path) -> bytes | str | None:
+    """The file's bytes, None when absent, or why it is refused (one sentence)."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except FileNotFoundError:
+        return None
+    except OSError:  # ELOOP: a symlink (O_NOFOLLOW), or unreadable
+        return (
+            f"{path.name}이 일반 파일이 아니라(심볼릭 링크 등) 읽지 않았습니다. {path.name} is "
+            "not a regular file (a symlink?), so none of it is replayed"
+        )
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return (
+                f"{path.name}이 일반 파일이 아니라 읽지 않았습니다. {path.name} is not a "
+                "regular file, so none of it is replayed"
+            )
+        data = f.read(MAX_QUEUE_BYTES + 1)
+    if len(data) > MAX_QUEUE_BYTES:
+        return (
+            f"{path.name}이 {MAX_QUEUE_BYTES // 1024} KB보다 커서 읽지 않았습니다. {path.name} "
+            f"is over {MAX_QUEUE_BYTES // 1024} KB, so none of it is replayed"
+        )
+    return data
+
+
+def read_queue(
+    path: Path, check: Callable[[dict[str, Any]], str | None] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """(actions, problems) of a JSONL queue: a bad line is skipped and named by its number.
 
     A line cut short by a crash, or valid JSON of the wrong shape, must not stop every other
-    action from running (or `wb-demo sync --dry-run` from answering).
+    action from running (or `wb-demo sync --dry-run` from answering). A line `check` names a
+    reason for (see _owned_by) is refused: its problem begins with REFUSED.
     """
-    if not path.is_file():
+    data = _open_bounded(path)
+    if data is None:
         return [], []
+    if isinstance(data, str):
+        return [], [REFUSED + data]
     actions, problems = [], []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if len(raw) > MAX_LINE_BYTES:
+            problems.append(
+                f"{REFUSED}{path.name} {number}번째 줄이 {MAX_LINE_BYTES // 1024} KB보다 깁니다. "
+                f"{path.name} line {number} is over {MAX_LINE_BYTES // 1024} KB"
+            )
+            continue
+        line = raw.decode("utf-8", errors="replace")
         if not line.strip():
             continue
         try:
@@ -89,6 +250,9 @@ def read_queue(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             continue
         if reason := _problem(action):
             problems.append(f"{path.name} line {number}: {reason}; skipped")
+            continue
+        if check is not None and (reason := check(action)):
+            problems.append(f"{REFUSED}{path.name} {number}번째 줄: {reason}.")
             continue
         actions.append(action)
     return actions, problems
@@ -104,7 +268,7 @@ def pending_actions(run_dir: str | Path) -> list[dict[str, Any]]:
     run_dir = Path(run_dir)
     seen = {_key(a) for a in read_queue(run_dir / DONE_FILE)[0]}
     actions = []
-    for action in read_queue(run_dir / PENDING_FILE)[0]:
+    for action in read_queue(run_dir / PENDING_FILE, _owned_by(run_dir))[0]:
         if _key(action) not in seen:
             seen.add(_key(action))
             actions.append(action)
@@ -112,12 +276,14 @@ def pending_actions(run_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def queue_problems(run_dir: str | Path) -> list[str]:
-    """The queue's lines that cannot be replayed, by line number."""
-    return read_queue(Path(run_dir) / PENDING_FILE)[1]
+    """The queue's lines that cannot be replayed, by line number (refused ones: REFUSED...)."""
+    return read_queue(Path(run_dir) / PENDING_FILE, _owned_by(run_dir))[1]
 
 
 def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
-    with (Path(run_dir) / DONE_FILE).open("a", encoding="utf-8") as f:
+    """Append to DONE_FILE, never through a symlink planted in its place (O_NOFOLLOW)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(Path(run_dir) / DONE_FILE, flags, 0o644), "a", encoding="utf-8") as f:
         f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
 
 
@@ -134,7 +300,7 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
     failed, raises ReplayError after the last one, with every line and each failure.
     With `dry_run`, only says what it would call.
     """
-    lines = [f"skipped: {problem}" for problem in queue_problems(run_dir)]
+    lines = [p if p.startswith(REFUSED) else f"skipped: {p}" for p in queue_problems(run_dir)]
     failures = []
     for action in pending_actions(run_dir):
         line = describe(action)
@@ -147,7 +313,12 @@ def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]
             failures.append(f"{line}: {type(err).__name__}: {err}")
             lines.append(f"failed: {line} ({type(err).__name__}: {err})")
             continue
-        mark_done(run_dir, action)
+        try:
+            mark_done(run_dir, action)
+        except OSError as err:  # e.g. a symlink planted as the done file (ELOOP)
+            failures.append(f"{line}: done, but {DONE_FILE} was not written ({err.strerror})")
+            lines.append(f"failed: {line} (done, but {DONE_FILE} was not written: {err.strerror})")
+            continue
         lines.append(f"done: {line}")
     if failures:
         raise ReplayError(lines, failures)

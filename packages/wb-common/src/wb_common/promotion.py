@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wb_common import github_http
 from wb_common.colab import secret_or_env
 from wb_common.payload import PRODUCTION_ALIAS
 from wb_common.tasks import SMOKE_SUFFIX, TASKS, collection_for
@@ -117,27 +116,28 @@ def deploy_settings() -> DeploySettings:
 
 
 def github_get(url: str, token: str) -> dict[str, Any]:
-    """GET a GitHub API URL as JSON with the token (urllib: no extra dependency)."""
-    request = urllib.request.Request(
-        url,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        },
-    )
+    """GET a GitHub API URL as JSON with the token: https:// only, no redirect followed, 200 only
+    (wb_common.github_http); anything else is PromotionError with one sentence."""
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as err:
+        data = github_http.call(url, token, expected=200)
+    except github_http.GitHubCallError as err:
+        if err.status is None or err.redirect is not None or err.status < 400:
+            raise PromotionError(str(err)) from None  # refused URL or redirect, no answer, 2xx
         raise PromotionError(
-            f"GitHub API가 {err.code}로 거절했습니다 ({url}): 토큰의 저장소와 Actions 읽기 권한을 "
-            f"확인하세요. GitHub answered {err.code}: check the token's repository and access."
+            f"GitHub API가 {err.status}로 거절했습니다 ({url}): 토큰의 저장소와 Actions 읽기 "
+            f"권한을 확인하세요. GitHub answered {err.status}: check the token's repository "
+            "and access."
         ) from None
-    except (urllib.error.URLError, OSError) as err:
+    try:
+        answer = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict):
         raise PromotionError(
-            f"GitHub API에 연결하지 못했습니다 ({err}). Cannot reach GitHub."
-        ) from None
+            f"GitHub API의 응답이 JSON 객체가 아닙니다 ({url}). GitHub's answer is not a JSON "
+            "object."
+        )
+    return answer
 
 
 def wait_for_workflow(
