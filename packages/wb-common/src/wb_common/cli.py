@@ -101,7 +101,7 @@ class Automation:
     webhook: str = "github-dispatch"  # 웹훅 이름 / the webhook's name in Team settings → Webhooks
     repo: str = ""  # 저장소 / test: OWNER/REPO whose deploy-on-promotion workflow gets the dispatch
     version: str = "production"  # 버전 / test: the version named in the payload (an alias or vN)
-    github_api: str = "https://api.github.com"  # GitHub API 주소(https) / test: https:// (Enterprise)
+    github_api: str = "https://api.github.com"  # GitHub 주소(https) / test: GitHub API
 
 
 def summarize(run: RecordedRun) -> str:
