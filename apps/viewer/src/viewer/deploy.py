@@ -12,16 +12,21 @@ into a shell line. In order, and stopping at the first failure:
    rollback (`--manual`, the workflow's workflow_dispatch) names a version and needs no alias;
 2. with W&B: a version given as an alias (`:production`) is resolved to `vN` through the API;
 3. the same version is already deployed -> nothing to do, exit 0, nothing written;
-4. the artifact is downloaded (or taken from --artifact-dir): it must be that version of the
-   allow-listed registry collection and, for a promotion, still hold the alias; its card is read;
-5. the model loads and answers the sample shipped with the app (a model that cannot serve is
-   never deployed; LoRA models, not served on a CPU host, are checked for their card and files).
-   Ultralytics checkpoints load with its safe loader (viewer.models): nothing the artifact
-   carries runs;
+4. the artifact is checked to be that version of the allow-listed registry collection and, for a
+   promotion, to still hold the alias; then only its `model_card.json` and weights file are
+   downloaded, each after its manifest size passed a bound (viewer.serving.download_served), or
+   taken from --artifact-dir; the card is read strictly (wb_common.card) and the weights must be
+   a format the model type loads, by suffix and by bytes (no TorchScript, no ONNX);
+5. the model loads and answers the sample shipped with the app with finite outputs (a model that
+   cannot serve is never deployed; LoRA models, not served on a CPU host, are checked for their
+   card and files). Ultralytics checkpoints load with its safe loader (viewer.models): nothing
+   the artifact carries runs;
 6. only then, under the manifest lock: the files are kept in models/, and deployment.json and
    deployments.jsonl are updated crash-consistently (viewer.deployment.record).
 
-Any failure exits 1 with one sentence on stderr, and deployment.json keeps every byte it had.
+Any failure prints one sentence on stderr and deployment.json keeps every byte it had: exit 2
+when the input is refused (payload, card, weights, sample check), exit 1 when the deploy could not
+finish (no W&B key, the server, a damaged manifest).
 `--entry-out FILE` also writes the new entry alone: the workflow's second job, which holds the
 write token but never runs the artifact, records it on the branch tip (`python -m viewer.record`).
 """
@@ -39,14 +44,22 @@ from pathlib import Path
 
 import tyro
 from wb_common import ModelCard, ModelCardError, lookup
+from wb_common.card import WeightsFormatError, check_weights
 
 from viewer import deployment as dp
 from viewer.models import require_safe_load
 from viewer.payload import PayloadError, Promotion, allowed_entities, parse_payload
+from viewer.serving import DownloadRefused, download_served
+
+REFUSED, FAILED = 2, 1  # exit codes: the input is refused / the deploy could not finish
 
 
 class DeployError(RuntimeError):
-    """A deploy that must not happen; the message is one sentence."""
+    """A deploy that must not happen; the message is one sentence, `code` the exit code."""
+
+    def __init__(self, message: str, code: int = REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -116,7 +129,8 @@ def server_api():
     if api is None:
         raise DeployError(
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
-            "use --artifact-dir or --offline-run for local files."
+            "use --artifact-dir or --offline-run for local files.",
+            FAILED,
         )
     return api
 
@@ -126,32 +140,48 @@ def resolve(api, promotion: Promotion) -> Promotion:
     try:
         version = lookup.resolve_version(api, promotion.artifact_path)
     except lookup.ServerError as err:
-        raise DeployError(str(err)) from None
+        raise DeployError(str(err), FAILED) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
-            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err})."
+            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
         ) from None
     return dataclasses.replace(promotion, version=version)
 
 
-def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
-    """Download the promoted version into `staging` through wandb.Api."""
+def _weights_name(folder: Path) -> str:
     try:
-        lookup.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
+        return ModelCard.read(folder).weights_file
+    except ModelCardError as err:
+        raise DeployError(_card_refused(err)) from None
+
+
+def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
+    """Download the promoted version's card and weights (nothing else) into `staging`."""
+    try:
+        artifact = lookup.checked_artifact(api, promotion.artifact_path, promotion.alias)
+        download_served(artifact, staging, _weights_name)
     except lookup.ServerError as err:
+        raise DeployError(str(err), FAILED) from None
+    except DownloadRefused as err:
         raise DeployError(str(err)) from None
+    except DeployError:
+        raise
     except Exception as err:  # CommError, HTTP errors, a missing version, a full disk
         raise DeployError(
-            f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err})."
+            f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
         ) from None
     return staging
+
+
+def _card_refused(err: ModelCardError) -> str:
+    return f"모델 카드를 받아들일 수 없습니다 — the artifact's model card is not usable: {err}."
 
 
 def read_card(folder: Path, promotion: Promotion) -> ModelCard:
     try:
         card = ModelCard.read(folder)
     except ModelCardError as err:
-        raise DeployError(f"the artifact's model card is not usable: {err}.") from None
+        raise DeployError(_card_refused(err)) from None
     if card.model_type != promotion.model_type:
         raise DeployError(
             f"{promotion.collection} must hold a {promotion.model_type} model, but its card "
@@ -162,6 +192,10 @@ def read_card(folder: Path, promotion: Promotion) -> ModelCard:
     weights = folder / card.weights_file
     if not weights.is_file() or weights.stat().st_size == 0:
         raise DeployError(f"the artifact has no weights file {card.weights_file}.")
+    try:  # by bytes, before anything loads it (the app's loader checks again)
+        check_weights(weights, card)
+    except WeightsFormatError as err:
+        raise DeployError(str(err)) from None
     return card
 
 
@@ -171,7 +205,7 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
 
     if card.model_type in NOT_SERVED:
         return {"served": False, "reason": NOT_SERVED[card.model_type]}
-    from viewer.inference import predict
+    from viewer.inference import NonFiniteOutput, predict
     from viewer.samples import load_sample
 
     try:
@@ -180,6 +214,8 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
         prediction = predict(served, sample)
     except ModelLoadError as err:
         raise DeployError(f"the model does not load: {err}") from None
+    except NonFiniteOutput as err:
+        raise DeployError(f"{str(err).rstrip('.')} on the bundled sample; not deployed.") from None
     except Exception as err:  # a forward pass that fails: wrong input size, broken module
         raise DeployError(
             f"the model loaded but failed on the sample ({type(err).__name__}: {err})."
@@ -219,7 +255,7 @@ def deploy(args: Args) -> str:
             dp.recover(home)
         current = dp.read_deployments(home)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
+        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
     staging = dp.scratch_dir(home / dp.MODELS_DIR, "staging")
     try:
         new = _validate(args, promotion, current.get(promotion.model_type), staging)
@@ -229,7 +265,7 @@ def deploy(args: Args) -> str:
             keep_files(staging / "validated", [*new.files], dp.model_folder(home, new))
         outcome = dp.record(home, new)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
+        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not outcome.startswith("deployed "):
@@ -297,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except DeployError as err:
         print(f"viewer-deploy: {err}", file=sys.stderr)
+        return err.code
     except Exception as err:  # a bug or an environment problem: still one sentence, still no change
         print(f"viewer-deploy: unexpected {type(err).__name__}: {err}", file=sys.stderr)
     return 1

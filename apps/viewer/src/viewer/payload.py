@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wb_common.card import escape_unsafe
 from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
 from wb_common.tasks import REGISTRY, TASKS, registry_path, registry_project
@@ -221,12 +222,15 @@ def step_summary(raw: str) -> str:
 
     The first real webhook shows what W&B sent (alias or `:vN`, which entity). The payload holds
     no secret (the webhook's token goes in a header). It is shown inside a code fence longer than
-    any run of backticks in it, so no value can end the fence and inject Markdown or HTML.
+    any run of backticks in it, so no value can end the fence and inject Markdown or HTML; bidi
+    overrides (U+202E), zero-width and control characters are written as `\\uXXXX`, so none can
+    reorder or hide what a reviewer reads.
     """
     try:
         shown = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
     except (json.JSONDecodeError, RecursionError):
         shown = raw if len(raw) <= 4000 else raw[:4000] + "..."
+    shown = escape_unsafe(shown)
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"### 받은 payload · Received payload\n\n{fence}json\n{shown}\n{fence}\n"
