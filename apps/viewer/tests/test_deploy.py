@@ -260,3 +260,77 @@ def test_console_script_runs_as_the_workflow_calls_it(viewer_home, make_payload,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("viewer-deploy: rejected payload: payload field 'entity_name'")
+
+
+def _digits_run(root: Path) -> Path:
+    """A `digits-classifier` offline run: cls-train on an own ImageFolder (`digits/`, three
+    class folders of tiny PNGs), as a user's own data would be, with random init."""
+    import dataclasses
+
+    import numpy as np
+    from cls_train.config import Config
+    from cls_train.train import train
+    from PIL import Image
+    from wb_common.testing import isolate_wandb
+
+    rng = np.random.default_rng(0)
+    for digit in ("0", "1", "2"):
+        (root / "digits" / digit).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 255, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / "digits" / digit / f"{i}.png")
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_wandb(mp, root / "wandb")
+        cfg = Config(dataset="imagefolder", data_dir=root / "digits", pretrained=False,
+                     img_size=32, epochs=1, batch_size=8, sample_table_size=4,
+                     val_table_size=4, output_dir=root / "out")  # fmt: skip
+        result = train(dataclasses.replace(cfg))
+    assert result.run_dir is not None
+    return result.run_dir
+
+
+def test_an_own_model_deploys_under_its_own_name_with_no_payload(
+    tmp_path, viewer_home, capsys, monkeypatch
+):
+    """`viewer-deploy --offline-run RUN` alone: entity `local`, the run's own collection
+    (`digits-classifier`, not one of the six demo names), v0; the app's loader serves it."""
+    from viewer.deploy import main
+    from viewer.inference import predict
+    from viewer.samples import load_sample
+    from viewer.serving import load_deployed
+
+    run_dir = _digits_run(tmp_path / "own")
+    capsys.readouterr()
+    monkeypatch.delenv("VIEWER_ALLOWED_ENTITIES")  # no payload: no allow-list needed
+    assert main(["--offline-run", str(run_dir), "--home", str(viewer_home)]) == 0
+    out = capsys.readouterr().out
+    assert "local/wandb-registry-model/digits-classifier:v0" in out
+    deployment = dp.read_deployments(viewer_home)["classification"]
+    assert deployment.model_name == "digits-classifier" and deployment.version == "v0"
+    assert deployment.deployed_by == "local" and deployment.source == "local"
+    served = load_deployed(viewer_home, deployment)
+    assert served.card.class_names == ["0", "1", "2"]
+    assert predict(served, load_sample(served.card)).top[0][0] in {"0", "1", "2"}
+    # the same run again changes nothing; a payload naming digits-classifier needs the list
+    assert main(["--offline-run", str(run_dir), "--home", str(viewer_home)]) == 0
+    assert "already deployed" in capsys.readouterr().out
+    assert len(dp.read_history(viewer_home)) == 1
+    monkeypatch.setenv("VIEWER_ALLOWED_ENTITIES", "demo-team")
+    payload = tmp_path / "p.json"
+    payload.write_text(json.dumps({
+        **payload_for_collection("digits-classifier"),
+    }))  # fmt: skip
+    flags = ["--payload-file", str(payload), "--offline-run", str(run_dir), "--home",
+             str(viewer_home)]  # fmt: skip
+    assert main(flags) == 2
+    assert "artifact_collection_name" in capsys.readouterr().err
+    assert main([*flags, "--collections", "digits-classifier=classification"]) == 0, (
+        capsys.readouterr().err
+    )
+    assert dp.read_deployments(viewer_home)["classification"].version == "v5"
+
+
+def payload_for_collection(collection: str) -> dict[str, str]:
+    from wb_common.payload import example_client_payload
+
+    return example_client_payload("demo-team", collection, "v5", author="jiyoon")

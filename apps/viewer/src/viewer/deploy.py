@@ -4,6 +4,13 @@
     viewer-deploy --payload-file promo.json --allowed-entity my-team --artifact-dir ./artifact
     viewer-deploy --payload-file promo.json --allowed-entity my-team \
         --offline-run wandb/offline-run-20261126_101010-abcd1234     # no W&B account needed
+    viewer-deploy --offline-run wandb/offline-run-20261126_101010-abcd1234   # your own run
+
+Which collections a payload may deploy is the deployer's configuration: `collections.toml`
+beside deployment.json (`[collections]` name = "model type"; the six demo collections without
+it) plus `--collections NAME=MODEL_TYPE`. A local deploy of an offline run needs no payload: it
+is recorded as entity `local`, under the collection the run linked its model to (its queued
+Registry link), as the next local version of that collection (v0, v1, ...).
 
 The payload is data: read from a file or an environment variable and parsed as JSON, never put
 into a shell line. In order, and stopping at the first failure:
@@ -48,7 +55,14 @@ from wb_common.card import WeightsFormatError, check_weights
 
 from viewer import deployment as dp
 from viewer.models import require_safe_load
-from viewer.payload import PayloadError, Promotion, allowed_entities, parse_payload
+from viewer.payload import (
+    PayloadError,
+    Promotion,
+    allowed_entities,
+    check_collection,
+    load_collections,
+    parse_payload,
+)
 from viewer.serving import DownloadRefused, download_served
 
 REFUSED, FAILED = 2, 1  # exit codes: the input is refused / the deploy could not finish
@@ -75,6 +89,7 @@ class Args:
     manual: bool = False  # a manual deploy or rollback: a MANUAL_DEPLOY payload, no alias needed
     sequence: int = 0  # the workflow's run id: a later-triggered run's deploy is never undone
     entry_out: Path | None = None  # also write the recorded entry (JSON) here when it changed
+    collections: tuple[str, ...] = ()  # also accept these: NAME=MODEL_TYPE (+ collections.toml)
 
 
 def read_payload(args: Args) -> str:
@@ -90,6 +105,76 @@ def read_payload(args: Args) -> str:
         return args.payload_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise DeployError(f"cannot read the payload file {args.payload_file} ({err}).") from None
+
+
+LOCAL_ENTITY = "local"  # a local deploy of an offline run with no payload
+_QUEUE_FILES = ("wb_demo_pending.jsonl", "wb_demo_done.jsonl")  # wb_common.pending's queue
+_QUEUE_BYTES = 1 << 20
+
+
+def _linked_collection(run_dir: Path, config: dict) -> str | None:
+    """The Registry collection the run linked (or queued, or deferred) its model to."""
+    targets = []
+    for name in _QUEUE_FILES:
+        path = run_dir / name
+        if not path.is_file() or path.is_symlink():
+            continue
+        with open(path, "rb") as f:
+            text = f.read(_QUEUE_BYTES).decode("utf-8", "replace")
+        for line in text.splitlines():
+            try:
+                action = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(action, dict) and action.get("action") == "link":
+                targets.append(str(action.get("target", "")))
+    deferred = config.get("registry_target")
+    targets += [deferred] if isinstance(deferred, str) else []
+    return targets[-1].rsplit("/", 1)[-1] if targets else None
+
+
+def local_promotion(run_dir: Path, home: Path, current: dict[str, dp.Deployment]) -> Promotion:
+    """What `viewer-deploy --offline-run RUN` with no payload deploys: the run's own model."""
+    from wb_common import read_run
+    from wb_common.tasks import REGISTRY, registry_path, task_of_model_type
+
+    try:
+        run = read_run(run_dir)
+    except (FileNotFoundError, RuntimeError, OSError) as err:
+        raise DeployError(f"--offline-run {run_dir}: {err}.") from None
+    models = [a for a in run.artifacts if a.type == "model"]
+    if not models or "model_card.json" not in models[-1].files:
+        raise DeployError(
+            f"오프라인 run에 모델 아티팩트가 없습니다 — the offline run {run_dir} logged no model "
+            "artifact with a model card."
+        )
+    files = models[-1].files
+    try:
+        card = ModelCard.read(files["model_card.json"])
+    except ModelCardError as err:
+        raise DeployError(_card_refused(err)) from None
+    collection = _linked_collection(run_dir, run.config)
+    collection = collection or task_of_model_type(card.model_type).collection
+    try:
+        check_collection(collection, card.model_type)
+    except PayloadError as err:
+        raise DeployError(str(err)) from None
+    prefix = registry_path(collection, entity=LOCAL_ENTITY) + ":v"
+    now = current.get(card.model_type)
+    hashes = {n: dp.sha256_file(files[n]) for n in (card.weights_file, "model_card.json")
+              if n in files}  # fmt: skip
+    if now is not None and now.artifact_path.startswith(prefix) and now.files == hashes:
+        version = now.version  # this very model is served: nothing to do
+    else:
+        numbers = [
+            int(path.removeprefix(prefix))
+            for entry in dp.read_history(home)
+            if isinstance(path := entry.get("artifact_path"), str)
+            and path.startswith(prefix)
+            and path.removeprefix(prefix).isdigit()
+        ]
+        version = f"v{max(numbers) + 1}" if numbers else "v0"
+    return Promotion(LOCAL_ENTITY, REGISTRY, collection, version, "", LOCAL_ENTITY, card.model_type)
 
 
 def offline_artifact(run_dir: Path, staging: Path) -> Path:
@@ -240,12 +325,16 @@ def keep_files(folder: Path, names: list[str], target: Path) -> None:
 def deploy(args: Args) -> str:
     """Run the whole deploy; return the success line, raise DeployError otherwise."""
     home = args.home or dp.default_home()
+    local = args.payload_file is None and args.payload_env is None and args.offline_run is not None
     try:
-        allowed = allowed_entities(args.allowed_entity, dict(os.environ))
-        promotion = parse_payload(read_payload(args), allowed)
+        collections = load_collections(home, args.collections)
+        promotion = None
+        if not local:
+            allowed = allowed_entities(args.allowed_entity, dict(os.environ))
+            promotion = parse_payload(read_payload(args), allowed, collections)
     except PayloadError as err:
         raise DeployError(f"rejected payload: {err}") from None
-    if promotion.manual != args.manual:
+    if promotion is not None and promotion.manual != args.manual:
         raise DeployError(
             "a manual deploy payload needs --manual (the workflow's manual run), and --manual "
             "needs a manual payload (python -m viewer.payload manual)."
@@ -256,6 +345,9 @@ def deploy(args: Args) -> str:
         current = dp.read_deployments(home)
     except dp.DeploymentError as err:
         raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
+    if promotion is None:
+        assert args.offline_run is not None
+        promotion = local_promotion(args.offline_run, home, current)
     staging = dp.scratch_dir(home / dp.MODELS_DIR, "staging")
     try:
         new = _validate(args, promotion, current.get(promotion.model_type), staging)
