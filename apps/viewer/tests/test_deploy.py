@@ -298,6 +298,7 @@ def test_an_own_model_deploys_under_its_own_name_with_no_payload(
     from viewer.inference import predict
     from viewer.samples import load_sample
     from viewer.serving import load_deployed
+    from wb_common.payload import example_client_payload
 
     run_dir = _digits_run(tmp_path / "own")
     capsys.readouterr()
@@ -317,9 +318,8 @@ def test_an_own_model_deploys_under_its_own_name_with_no_payload(
     assert len(dp.read_history(viewer_home)) == 1
     monkeypatch.setenv("VIEWER_ALLOWED_ENTITIES", "demo-team")
     payload = tmp_path / "p.json"
-    payload.write_text(json.dumps({
-        **payload_for_collection("digits-classifier"),
-    }))  # fmt: skip
+    own = example_client_payload("demo-team", "digits-classifier", "v5", author="jiyoon")
+    payload.write_text(json.dumps(own))
     flags = ["--payload-file", str(payload), "--offline-run", str(run_dir), "--home",
              str(viewer_home)]  # fmt: skip
     assert main(flags) == 2
@@ -328,9 +328,3 @@ def test_an_own_model_deploys_under_its_own_name_with_no_payload(
         capsys.readouterr().err
     )
     assert dp.read_deployments(viewer_home)["classification"].version == "v5"
-
-
-def payload_for_collection(collection: str) -> dict[str, str]:
-    from wb_common.payload import example_client_payload
-
-    return example_client_payload("demo-team", collection, "v5", author="jiyoon")
