@@ -94,7 +94,10 @@ class Args:
 
 def read_payload(args: Args) -> str:
     if (args.payload_file is None) == (args.payload_env is None):
-        raise DeployError("give exactly one of --payload-file PATH or --payload-env NAME.")
+        raise DeployError(
+            "give exactly one of --payload-file PATH or --payload-env NAME (or --offline-run "
+            "RUN_DIR alone for a local deploy of your own run)."
+        )
     if args.payload_env is not None:
         value = os.environ.get(args.payload_env)
         if value is None:
