@@ -176,6 +176,65 @@ def run_deploy(viewer_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
 # Signatures as in wandb/apis/public/api.py, runs.py, files.py and sdk/artifacts/artifact.py.
 
 
+@dataclasses.dataclass
+class EntryDouble:
+    """An ArtifactManifestEntry (wandb/sdk/artifacts/artifact_manifest_entry.py): `path`, `size`
+    (bytes, as the manifest states it), `ref` (None unless a reference) and
+    `download(root=None, skip_cache=None, executor=None)`, which writes `root/path`."""
+
+    path: str
+    size: int | None
+    data: bytes
+    downloads: list[str]
+    ref: str | None = None
+
+    def download(self, root: str | None = None, skip_cache: bool | None = None,
+                 executor: object = None) -> str:  # fmt: skip
+        assert root is not None
+        self.downloads.append(self.path)
+        target = Path(root) / self.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.data)
+        return str(target)
+
+
+@dataclasses.dataclass
+class ServedVersionDouble(VersionDouble):
+    """VersionDouble plus what a selective download uses (wandb 0.31's Artifact):
+    `manifest.entries[name]` and `get_entry(name)` (KeyError for a name it lacks, as the SDK).
+    `sizes` overrides the size the manifest states (an oversized file without writing GBs);
+    `downloads` records every file fetched, `"*"` for a whole-artifact download."""
+
+    sizes: dict[str, int] = dataclasses.field(default_factory=dict)
+    downloads: list[str] = dataclasses.field(default_factory=list)
+
+    def _files(self) -> dict[str, bytes]:
+        files = {}
+        if self.folder is not None:
+            files = {p.name: p.read_bytes() for p in self.folder.iterdir() if p.is_file()}
+        return {**files, **self.files}
+
+    @property
+    def manifest(self):
+        from types import SimpleNamespace
+
+        entries = {
+            name: EntryDouble(name, self.sizes.get(name, len(data)), data, self.downloads)
+            for name, data in self._files().items()
+        }
+        return SimpleNamespace(entries=entries)
+
+    def get_entry(self, name: str) -> EntryDouble:
+        entry = self.manifest.entries.get(name)
+        if entry is None:
+            raise KeyError(f"Path not contained in artifact: {name}")
+        return entry
+
+    def download(self, root: str | None = None, **kwargs) -> str:
+        self.downloads.append("*")
+        return super().download(root=root, **kwargs)
+
+
 @pytest.fixture
 def fake_api_for(artifacts: Artifacts):
     """fake_api_for(model_type, versions=("v2", "v3"), production="v3"): a test double of
@@ -194,7 +253,7 @@ def fake_api_for(artifacts: Artifacts):
         )
         return VersionApiDouble(
             [
-                VersionDouble(
+                ServedVersionDouble(
                     qualified_name=registry_path(collection, entity=ENTITY, version=version),
                     version=version,
                     aliases=["production"] if version == production else ["staging"],

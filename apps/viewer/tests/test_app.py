@@ -204,7 +204,10 @@ def test_lora_models_show_their_card_and_say_why(app, run_deploy, make_payload, 
     folder = tmp_path / "lora"
     folder.mkdir()
     card = model_card(Config())  # gen-train's own card for its LoRA
-    (folder / card.weights_file).write_bytes(b"\0" * 64)
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"lora_A.weight": torch.zeros(2, 2)}, folder / card.weights_file)
     card.write(folder)
     code, _, err = run_deploy(make_payload("diffusion-lora"), "--artifact-dir", str(folder))
     assert code == 0, err

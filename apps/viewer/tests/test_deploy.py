@@ -101,7 +101,7 @@ def _failing_cases(tmp_path: Path, artifacts, make_payload) -> dict[str, tuple]:
             cls,
             "artifact_version_string",
         ),
-        "truncated weights": (good, truncated, "does not load"),
+        "truncated weights": (good, truncated, "not a torch.save zip archive"),
         "weights for another head": (good, wrong_head, "does not fit resnet18 with 10 classes"),
         "pickled objects in weights": (good, pickled_code, "does not load"),
         "card of another model type": (good, wrong_type, "must hold a classification model"),
@@ -121,7 +121,7 @@ def test_every_failure_leaves_deployment_json_byte_for_byte(
         tmp_path, artifacts, make_payload
     ).items():
         code, out, err = run_deploy(payload, "--artifact-dir", str(folder))
-        assert code == 1, case
+        assert code == 2, case  # refused: the payload or the artifact, not the environment
         assert out == "", case
         assert message in err, f"{case}: {err}"
         assert err.count("\n") == 1 and err.startswith("viewer-deploy: "), f"{case}: {err}"
@@ -159,9 +159,9 @@ def test_payload_from_an_environment_variable(
     monkeypatch.setenv("CLIENT_PAYLOAD", json.dumps(make_payload("segmentation")))
     args = ["--payload-env", "CLIENT_PAYLOAD", "--artifact-dir", str(artifacts["segmentation"])]
     assert main([*args, "--home", str(viewer_home)]) == 0
-    assert main(["--payload-env", "NOT_SET", "--home", str(viewer_home)]) == 1
+    assert main(["--payload-env", "NOT_SET", "--home", str(viewer_home)]) == 2
     assert "NOT_SET is not set" in capsys.readouterr().err
-    assert main(["--home", str(viewer_home)]) == 1
+    assert main(["--home", str(viewer_home)]) == 2
     assert "exactly one of --payload-file" in capsys.readouterr().err
 
 
@@ -185,11 +185,11 @@ def test_deploy_straight_from_an_offline_training_run(
         "--offline-run", str(artifacts.cls_run),
         "--artifact-dir", str(artifacts["classification"]),
     )  # fmt: skip
-    assert code == 1 and "not both" in err
+    assert code == 2 and "not both" in err
     code, _, err = run_deploy(
         make_payload("classification", "v9"), "--offline-run", str(viewer_home)
     )
-    assert code == 1 and "is not a W&B run folder" in err
+    assert code == 2 and "is not a W&B run folder" in err
 
 
 def test_download_path_uses_the_registry_version(
@@ -208,6 +208,8 @@ def test_download_path_uses_the_registry_version(
         "model",
     ) in api.calls
     assert dp.read_deployments(viewer_home)["classification"].source == "wandb"
+    (version,) = [v for v in api.versions if v.version == "v3"]
+    assert version.downloads == ["model_card.json", "model.pth"]  # the served files, one by one
 
 
 def test_download_refuses_a_version_that_lost_the_alias(
@@ -235,7 +237,9 @@ def test_lora_models_are_checked_but_not_served(run_deploy, make_payload, viewer
     folder = tmp_path / "lora"
     folder.mkdir()
     card = model_card(Config())  # llm-train's own card for its adapter
-    (folder / card.weights_file).write_bytes(b"\0" * 64)
+    from safetensors.torch import save_file
+
+    save_file({"lora_A.weight": torch.zeros(2, 2)}, folder / card.weights_file)
     card.write(folder)
     code, out, err = run_deploy(make_payload("llm-lora"), "--artifact-dir", str(folder))
     assert code == 0, err
@@ -254,5 +258,73 @@ def test_console_script_runs_as_the_workflow_calls_it(viewer_home, make_payload,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("viewer-deploy: rejected payload: payload field 'entity_name'")
+
+
+def _digits_run(root: Path) -> Path:
+    """A `digits-classifier` offline run: cls-train on an own ImageFolder (`digits/`, three
+    class folders of tiny PNGs), as a user's own data would be, with random init."""
+    import dataclasses
+
+    import numpy as np
+    from cls_train.config import Config
+    from cls_train.train import train
+    from PIL import Image
+    from wb_common.testing import isolate_wandb
+
+    rng = np.random.default_rng(0)
+    for digit in ("0", "1", "2"):
+        (root / "digits" / digit).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 255, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / "digits" / digit / f"{i}.png")
+    with pytest.MonkeyPatch.context() as mp:
+        isolate_wandb(mp, root / "wandb")
+        cfg = Config(dataset="imagefolder", data_dir=root / "digits", pretrained=False,
+                     img_size=32, epochs=1, batch_size=8, sample_table_size=4,
+                     val_table_size=4, output_dir=root / "out")  # fmt: skip
+        result = train(dataclasses.replace(cfg))
+    assert result.run_dir is not None
+    return result.run_dir
+
+
+def test_an_own_model_deploys_under_its_own_name_with_no_payload(
+    tmp_path, viewer_home, capsys, monkeypatch
+):
+    """`viewer-deploy --offline-run RUN` alone: entity `local`, the run's own collection
+    (`digits-classifier`, not one of the six demo names), v0; the app's loader serves it."""
+    from viewer.deploy import main
+    from viewer.inference import predict
+    from viewer.samples import load_sample
+    from viewer.serving import load_deployed
+    from wb_common.payload import example_client_payload
+
+    run_dir = _digits_run(tmp_path / "own")
+    capsys.readouterr()
+    monkeypatch.delenv("VIEWER_ALLOWED_ENTITIES")  # no payload: no allow-list needed
+    assert main(["--offline-run", str(run_dir), "--home", str(viewer_home)]) == 0
+    out = capsys.readouterr().out
+    assert "local/wandb-registry-model/digits-classifier:v0" in out
+    deployment = dp.read_deployments(viewer_home)["classification"]
+    assert deployment.model_name == "digits-classifier" and deployment.version == "v0"
+    assert deployment.deployed_by == "local" and deployment.source == "local"
+    served = load_deployed(viewer_home, deployment)
+    assert served.card.class_names == ["0", "1", "2"]
+    assert predict(served, load_sample(served.card)).top[0][0] in {"0", "1", "2"}
+    # the same run again changes nothing; a payload naming digits-classifier needs the list
+    assert main(["--offline-run", str(run_dir), "--home", str(viewer_home)]) == 0
+    assert "already deployed" in capsys.readouterr().out
+    assert len(dp.read_history(viewer_home)) == 1
+    monkeypatch.setenv("VIEWER_ALLOWED_ENTITIES", "demo-team")
+    payload = tmp_path / "p.json"
+    own = example_client_payload("demo-team", "digits-classifier", "v5", author="jiyoon")
+    payload.write_text(json.dumps(own))
+    flags = ["--payload-file", str(payload), "--offline-run", str(run_dir), "--home",
+             str(viewer_home)]  # fmt: skip
+    assert main(flags) == 2
+    assert "artifact_collection_name" in capsys.readouterr().err
+    assert main([*flags, "--collections", "digits-classifier=classification"]) == 0, (
+        capsys.readouterr().err
+    )
+    assert dp.read_deployments(viewer_home)["classification"].version == "v5"

@@ -71,7 +71,7 @@ def test_viewer_deploy_refuses_it_before_ultralytics_is_imported(
          "--home", str(viewer_home), "--artifact-dir", str(folder)],
         capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
     assert "not a safely loadable" in result.stderr
     assert not marker.exists()
     assert not (viewer_home / dp.DEPLOYMENT_FILE).exists()
@@ -85,7 +85,7 @@ def test_unreadable_weights_say_so_not_does_not_fit(artifacts, tmp_path):
     (folder / "model.pth").write_bytes(b"this is not a zip archive")
     with pytest.raises(ModelLoadError) as caught:
         load_model(folder)
-    assert "is not a readable PyTorch state_dict" in str(caught.value)
+    assert "not a torch.save zip archive" in str(caught.value)
     assert "does not fit" not in str(caught.value)
 
 
@@ -97,7 +97,7 @@ def test_a_card_weights_file_must_be_a_file_name(
     card = json.loads((folder / "model_card.json").read_text())
     (folder / "model_card.json").write_text(json.dumps({**card, "weights_file": weights_file}))
     code, _, err = run_deploy(make_payload("classification"), "--artifact-dir", str(folder))
-    assert code == 1 and ("not a file name" in err or "model card" in err), err
+    assert code == 2 and ("not a file name" in err or "model card" in err), err
 
 
 # --- 9 and 10: uploads ----------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_manual_rollback_to_a_version_without_production(online, run_deploy, vie
     code, _, err = run_deploy(manual_payload({**env, "VERSION": "v7"}), "--manual")
     assert code == 1 and "v7" in err  # validated against the registry: no such version
     code, _, err = run_deploy(manual_payload(env))  # a manual payload needs the manual run
-    assert code == 1 and "--manual" in err
+    assert code == 2 and "--manual" in err
 
 
 def test_a_webhook_naming_the_alias_resolves_to_the_version(online, run_deploy, make_payload,
@@ -380,7 +380,7 @@ def test_the_org_entity_deploys_when_allow_listed(online, run_deploy, make_paylo
         "classification", entity_name="acme-org",
         artifact_version_string="acme-org/wandb-registry-model/cifar10-classifier:v3",
     )  # fmt: skip
-    assert run_deploy(payload)[0] == 1  # not allow-listed
+    assert run_deploy(payload)[0] == 2  # not allow-listed: refused
     monkeypatch.setenv("VIEWER_ALLOWED_ENTITIES", "demo-team,acme-org")
     code, _, err = run_deploy(payload)
     assert code == 0, err

@@ -160,7 +160,7 @@ def test_a_card_with_an_unknown_frame_sampling_is_refused(artifacts, tmp_path, r
     assert message.startswith("모델 카드의 frame_sampling 'random'") and "\n" not in message
     assert " — unknown frame_sampling 'random'" in message
     code, _, err = run_deploy(make_payload("video-classification"), "--artifact-dir", str(folder))
-    assert code == 1 and "unknown frame_sampling 'random'" in err and err.count("\n") == 1
+    assert code == 2 and "unknown frame_sampling 'random'" in err and err.count("\n") == 1
 
 
 def test_a_card_the_viewer_cannot_serve_says_why(artifacts, tmp_path):

@@ -6,6 +6,7 @@ uv run --all-packages pytest apps/viewer/tests/test_payload.py -q
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from viewer.payload import (
@@ -237,3 +238,37 @@ def test_step_summary_shows_the_payload_and_cannot_break_its_fence(make_payload)
     assert len(fence) > 3 and text.rstrip().endswith(fence)
     assert text.count(fence) == 2
     assert "jiyoon" not in text and "cifar10-classifier:v3" in text
+
+
+def test_the_deployers_collections_come_from_its_file_and_flags(tmp_path, make_payload):
+    """collections.toml beside deployment.json, else the six demo collections; --collections
+    adds NAME=MODEL_TYPE. A payload naming a collection outside the list is refused."""
+    from viewer.payload import COLLECTIONS, load_collections
+
+    assert load_collections(tmp_path) == COLLECTIONS  # no file: the demo collections
+    shipped = Path(__file__).resolve().parents[1] / "collections.toml"
+    assert load_collections(shipped.parent) == COLLECTIONS  # the committed file says the same
+    (tmp_path / "collections.toml").write_text(
+        '[collections]\n"digits-classifier" = "classification"\n'
+    )
+    own = load_collections(tmp_path, ["flowers-classifier=classification"])
+    assert own == {"digits-classifier": "classification", "flowers-classifier": "classification"}
+    path = "demo-team/wandb-registry-model/digits-classifier:v1"
+    raw = _raw(
+        make_payload(
+            "classification",
+            artifact_collection_name="digits-classifier",
+            artifact_version_string=path,
+        )
+    )
+    with pytest.raises(PayloadError, match="artifact_collection_name"):
+        parse_payload(raw, ALLOWED)
+    promotion = parse_payload(raw, ALLOWED, own)
+    assert (promotion.collection, promotion.model_type) == ("digits-classifier", "classification")
+    for bad, message in [('[collections]\n"x" = "regression"\n', "is not one of"),
+                         ('[collections]\n"../x" = "classification"\n', "not a W&B collection"),
+                         ("collections = 3\n", "no \\[collections\\] table"),
+                         ("[collections\n", "cannot read")]:  # fmt: skip
+        (tmp_path / "collections.toml").write_text(bad)
+        with pytest.raises(PayloadError, match=message):
+            load_collections(tmp_path)

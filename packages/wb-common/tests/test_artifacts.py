@@ -22,7 +22,7 @@ from wb_common.pending import pending_actions
 CARD = ModelCard(
     model_type="segmentation",
     architecture="tiny",
-    weights_file="weights.bin",
+    weights_file="weights.pth",
     class_names=["pet", "background", "border"],
     input_size=[8, 8],
 )
@@ -43,10 +43,10 @@ def test_model_artifact_carries_the_card_inside_and_as_metadata(offline_wandb, t
     assert status == "queued"
     recorded = read_run(find_run_dirs(offline_wandb)[0])
     model = recorded.artifact("tiny-toy", type="model")
-    assert set(model.files) == {"weights.bin", "model_card.json"}
+    assert set(model.files) == {"weights.pth", "model_card.json"}
     assert ModelCard.from_dict(model.read_json("model_card.json")) == CARD
     assert model.metadata == CARD.to_dict()
-    assert model.files["weights.bin"].read_bytes() == b"\x00" * 16
+    assert model.files["weights.pth"].read_bytes() == b"\x00" * 16
     dataset = recorded.artifact("toy-data", type="dataset")
     assert set(dataset.files) == {"a.txt"} and dataset.metadata == {"size": 1}
 

@@ -4,6 +4,13 @@
     viewer-deploy --payload-file promo.json --allowed-entity my-team --artifact-dir ./artifact
     viewer-deploy --payload-file promo.json --allowed-entity my-team \
         --offline-run wandb/offline-run-20261126_101010-abcd1234     # no W&B account needed
+    viewer-deploy --offline-run wandb/offline-run-20261126_101010-abcd1234   # your own run
+
+Which collections a payload may deploy is the deployer's configuration: `collections.toml`
+beside deployment.json (`[collections]` name = "model type"; the six demo collections without
+it) plus `--collections NAME=MODEL_TYPE`. A local deploy of an offline run needs no payload: it
+is recorded as entity `local`, under the collection the run linked its model to (its queued
+Registry link), as the next local version of that collection (v0, v1, ...).
 
 The payload is data: read from a file or an environment variable and parsed as JSON, never put
 into a shell line. In order, and stopping at the first failure:
@@ -12,16 +19,21 @@ into a shell line. In order, and stopping at the first failure:
    rollback (`--manual`, the workflow's workflow_dispatch) names a version and needs no alias;
 2. with W&B: a version given as an alias (`:production`) is resolved to `vN` through the API;
 3. the same version is already deployed -> nothing to do, exit 0, nothing written;
-4. the artifact is downloaded (or taken from --artifact-dir): it must be that version of the
-   allow-listed registry collection and, for a promotion, still hold the alias; its card is read;
-5. the model loads and answers the sample shipped with the app (a model that cannot serve is
-   never deployed; LoRA models, not served on a CPU host, are checked for their card and files).
-   Ultralytics checkpoints load with its safe loader (viewer.models): nothing the artifact
-   carries runs;
+4. the artifact is checked to be that version of the allow-listed registry collection and, for a
+   promotion, to still hold the alias; then only its `model_card.json` and weights file are
+   downloaded, each after its manifest size passed a bound (viewer.serving.download_served), or
+   taken from --artifact-dir; the card is read strictly (wb_common.card) and the weights must be
+   a format the model type loads, by suffix and by bytes (no TorchScript, no ONNX);
+5. the model loads and answers the sample shipped with the app with finite outputs (a model that
+   cannot serve is never deployed; LoRA models, not served on a CPU host, are checked for their
+   card and files). Ultralytics checkpoints load with its safe loader (viewer.models): nothing
+   the artifact carries runs;
 6. only then, under the manifest lock: the files are kept in models/, and deployment.json and
    deployments.jsonl are updated crash-consistently (viewer.deployment.record).
 
-Any failure exits 1 with one sentence on stderr, and deployment.json keeps every byte it had.
+Any failure prints one sentence on stderr and deployment.json keeps every byte it had: exit 2
+when the input is refused (payload, card, weights, sample check), exit 1 when the deploy could not
+finish (no W&B key, the server, a damaged manifest).
 `--entry-out FILE` also writes the new entry alone: the workflow's second job, which holds the
 write token but never runs the artifact, records it on the branch tip (`python -m viewer.record`).
 """
@@ -39,10 +51,21 @@ from pathlib import Path
 
 import tyro
 from wb_common import ModelCard, ModelCardError, lookup
+from wb_common.card import WeightsFormatError, check_weights
 
 from viewer import deployment as dp
 from viewer.models import require_safe_load
-from viewer.payload import PayloadError, Promotion, allowed_entities, parse_payload
+from viewer.payload import (
+    PayloadError,
+    Promotion,
+    allowed_entities,
+    check_collection,
+    load_collections,
+    parse_payload,
+)
+from viewer.serving import DownloadRefused, download_served
+
+REFUSED, FAILED = 2, 1  # exit codes: the input is refused / the deploy could not finish
 
 DESCRIPTION = (
     "`viewer-deploy`: 승격된 모델을 검증하고 뷰어가 서빙하는 모델로 기록합니다 / "
@@ -51,7 +74,11 @@ DESCRIPTION = (
 
 
 class DeployError(RuntimeError):
-    """A deploy that must not happen; the message is one sentence."""
+    """A deploy that must not happen; the message is one sentence, `code` the exit code."""
+
+    def __init__(self, message: str, code: int = REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -76,11 +103,16 @@ class Args:
     """워크플로 실행 번호 / the workflow's run id: a later-triggered run's deploy is never undone"""
     entry_out: Path | None = None
     """기록 항목 출력 파일 / also write the recorded entry (JSON) here when it changed"""
+    collections: tuple[str, ...] = ()
+    """더 받을 컬렉션 / also accept these: NAME=MODEL_TYPE (+ collections.toml)"""
 
 
 def read_payload(args: Args) -> str:
     if (args.payload_file is None) == (args.payload_env is None):
-        raise DeployError("give exactly one of --payload-file PATH or --payload-env NAME.")
+        raise DeployError(
+            "give exactly one of --payload-file PATH or --payload-env NAME (or --offline-run "
+            "RUN_DIR alone for a local deploy of your own run)."
+        )
     if args.payload_env is not None:
         value = os.environ.get(args.payload_env)
         if value is None:
@@ -91,6 +123,76 @@ def read_payload(args: Args) -> str:
         return args.payload_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise DeployError(f"cannot read the payload file {args.payload_file} ({err}).") from None
+
+
+LOCAL_ENTITY = "local"  # a local deploy of an offline run with no payload
+_QUEUE_FILES = ("wb_demo_pending.jsonl", "wb_demo_done.jsonl")  # wb_common.pending's queue
+_QUEUE_BYTES = 1 << 20
+
+
+def _linked_collection(run_dir: Path, config: dict) -> str | None:
+    """The Registry collection the run linked (or queued, or deferred) its model to."""
+    targets = []
+    for name in _QUEUE_FILES:
+        path = run_dir / name
+        if not path.is_file() or path.is_symlink():
+            continue
+        with open(path, "rb") as f:
+            text = f.read(_QUEUE_BYTES).decode("utf-8", "replace")
+        for line in text.splitlines():
+            try:
+                action = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(action, dict) and action.get("action") == "link":
+                targets.append(str(action.get("target", "")))
+    deferred = config.get("registry_target")
+    targets += [deferred] if isinstance(deferred, str) else []
+    return targets[-1].rsplit("/", 1)[-1] if targets else None
+
+
+def local_promotion(run_dir: Path, home: Path, current: dict[str, dp.Deployment]) -> Promotion:
+    """What `viewer-deploy --offline-run RUN` with no payload deploys: the run's own model."""
+    from wb_common import read_run
+    from wb_common.tasks import REGISTRY, registry_path, task_of_model_type
+
+    try:
+        run = read_run(run_dir)
+    except (FileNotFoundError, RuntimeError, OSError) as err:
+        raise DeployError(f"--offline-run {run_dir}: {err}.") from None
+    models = [a for a in run.artifacts if a.type == "model"]
+    if not models or "model_card.json" not in models[-1].files:
+        raise DeployError(
+            f"오프라인 run에 모델 아티팩트가 없습니다 — the offline run {run_dir} logged no model "
+            "artifact with a model card."
+        )
+    files = models[-1].files
+    try:
+        card = ModelCard.read(files["model_card.json"])
+    except ModelCardError as err:
+        raise DeployError(_card_refused(err)) from None
+    collection = _linked_collection(run_dir, run.config)
+    collection = collection or task_of_model_type(card.model_type).collection
+    try:
+        check_collection(collection, card.model_type)
+    except PayloadError as err:
+        raise DeployError(str(err)) from None
+    prefix = registry_path(collection, entity=LOCAL_ENTITY) + ":v"
+    now = current.get(card.model_type)
+    hashes = {n: dp.sha256_file(files[n]) for n in (card.weights_file, "model_card.json")
+              if n in files}  # fmt: skip
+    if now is not None and now.artifact_path.startswith(prefix) and now.files == hashes:
+        version = now.version  # this very model is served: nothing to do
+    else:
+        numbers = [
+            int(path.removeprefix(prefix))
+            for entry in dp.read_history(home)
+            if isinstance(path := entry.get("artifact_path"), str)
+            and path.startswith(prefix)
+            and path.removeprefix(prefix).isdigit()
+        ]
+        version = f"v{max(numbers) + 1}" if numbers else "v0"
+    return Promotion(LOCAL_ENTITY, REGISTRY, collection, version, "", LOCAL_ENTITY, card.model_type)
 
 
 def offline_artifact(run_dir: Path, staging: Path) -> Path:
@@ -130,7 +232,8 @@ def server_api():
     if api is None:
         raise DeployError(
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
-            "use --artifact-dir or --offline-run for local files."
+            "use --artifact-dir or --offline-run for local files.",
+            FAILED,
         )
     return api
 
@@ -140,32 +243,48 @@ def resolve(api, promotion: Promotion) -> Promotion:
     try:
         version = lookup.resolve_version(api, promotion.artifact_path)
     except lookup.ServerError as err:
-        raise DeployError(str(err)) from None
+        raise DeployError(str(err), FAILED) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
-            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err})."
+            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
         ) from None
     return dataclasses.replace(promotion, version=version)
 
 
-def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
-    """Download the promoted version into `staging` through wandb.Api."""
+def _weights_name(folder: Path) -> str:
     try:
-        lookup.download_artifact(api, promotion.artifact_path, promotion.alias, staging)
+        return ModelCard.read(folder).weights_file
+    except ModelCardError as err:
+        raise DeployError(_card_refused(err)) from None
+
+
+def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
+    """Download the promoted version's card and weights (nothing else) into `staging`."""
+    try:
+        artifact = lookup.checked_artifact(api, promotion.artifact_path, promotion.alias)
+        download_served(artifact, staging, _weights_name)
     except lookup.ServerError as err:
+        raise DeployError(str(err), FAILED) from None
+    except DownloadRefused as err:
         raise DeployError(str(err)) from None
+    except DeployError:
+        raise
     except Exception as err:  # CommError, HTTP errors, a missing version, a full disk
         raise DeployError(
-            f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err})."
+            f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
         ) from None
     return staging
+
+
+def _card_refused(err: ModelCardError) -> str:
+    return f"모델 카드를 받아들일 수 없습니다 — the artifact's model card is not usable: {err}."
 
 
 def read_card(folder: Path, promotion: Promotion) -> ModelCard:
     try:
         card = ModelCard.read(folder)
     except ModelCardError as err:
-        raise DeployError(f"the artifact's model card is not usable: {err}.") from None
+        raise DeployError(_card_refused(err)) from None
     if card.model_type != promotion.model_type:
         raise DeployError(
             f"{promotion.collection} must hold a {promotion.model_type} model, but its card "
@@ -176,6 +295,10 @@ def read_card(folder: Path, promotion: Promotion) -> ModelCard:
     weights = folder / card.weights_file
     if not weights.is_file() or weights.stat().st_size == 0:
         raise DeployError(f"the artifact has no weights file {card.weights_file}.")
+    try:  # by bytes, before anything loads it (the app's loader checks again)
+        check_weights(weights, card)
+    except WeightsFormatError as err:
+        raise DeployError(str(err)) from None
     return card
 
 
@@ -185,7 +308,7 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
 
     if card.model_type in NOT_SERVED:
         return {"served": False, "reason": NOT_SERVED[card.model_type]}
-    from viewer.inference import predict
+    from viewer.inference import NonFiniteOutput, predict
     from viewer.samples import load_sample
 
     try:
@@ -194,6 +317,8 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
         prediction = predict(served, sample)
     except ModelLoadError as err:
         raise DeployError(f"the model does not load: {err}") from None
+    except NonFiniteOutput as err:
+        raise DeployError(f"{str(err).rstrip('.')} on the bundled sample; not deployed.") from None
     except Exception as err:  # a forward pass that fails: wrong input size, broken module
         raise DeployError(
             f"the model loaded but failed on the sample ({type(err).__name__}: {err})."
@@ -218,12 +343,16 @@ def keep_files(folder: Path, names: list[str], target: Path) -> None:
 def deploy(args: Args) -> str:
     """Run the whole deploy; return the success line, raise DeployError otherwise."""
     home = args.home or dp.default_home()
+    local = args.payload_file is None and args.payload_env is None and args.offline_run is not None
     try:
-        allowed = allowed_entities(args.allowed_entity, dict(os.environ))
-        promotion = parse_payload(read_payload(args), allowed)
+        collections = load_collections(home, args.collections)
+        promotion = None
+        if not local:
+            allowed = allowed_entities(args.allowed_entity, dict(os.environ))
+            promotion = parse_payload(read_payload(args), allowed, collections)
     except PayloadError as err:
         raise DeployError(f"rejected payload: {err}") from None
-    if promotion.manual != args.manual:
+    if promotion is not None and promotion.manual != args.manual:
         raise DeployError(
             "a manual deploy payload needs --manual (the workflow's manual run), and --manual "
             "needs a manual payload (python -m viewer.payload manual)."
@@ -233,7 +362,10 @@ def deploy(args: Args) -> str:
             dp.recover(home)
         current = dp.read_deployments(home)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
+        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
+    if promotion is None:
+        assert args.offline_run is not None
+        promotion = local_promotion(args.offline_run, home, current)
     staging = dp.scratch_dir(home / dp.MODELS_DIR, "staging")
     try:
         new = _validate(args, promotion, current.get(promotion.model_type), staging)
@@ -243,7 +375,7 @@ def deploy(args: Args) -> str:
             keep_files(staging / "validated", [*new.files], dp.model_folder(home, new))
         outcome = dp.record(home, new)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.") from None
+        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not outcome.startswith("deployed "):
@@ -311,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except DeployError as err:
         print(f"viewer-deploy: {err}", file=sys.stderr)
+        return err.code
     except Exception as err:  # a bug or an environment problem: still one sentence, still no change
         print(f"viewer-deploy: unexpected {type(err).__name__}: {err}", file=sys.stderr)
     return 1

@@ -28,6 +28,18 @@ MAX_BOXES = 50  # a readable picture; a smoke detector at conf 0.001 proposes hu
 MASK_ALPHA = 0.5
 
 
+class NonFiniteOutput(ValueError):
+    """The model answered NaN or infinity: nothing to show, and never deployed."""
+
+
+def _finite(output: torch.Tensor) -> torch.Tensor:
+    if not bool(torch.isfinite(output).all()):
+        raise NonFiniteOutput(
+            "모델 출력에 NaN 또는 무한대가 있습니다 — the model's output holds NaN or infinity."
+        )
+    return output
+
+
 @dataclass
 class Prediction:
     model_type: str
@@ -89,14 +101,14 @@ def _summary(top: list[tuple[str, float]]) -> str:
 
 @torch.inference_mode()
 def classify(served: ServedModel, image: Image.Image) -> Prediction:
-    top = _top(served.card, served.module(image_tensor(image, served.card)))
+    top = _top(served.card, _finite(served.module(image_tensor(image, served.card))))
     return Prediction("classification", _summary(top), top=top, image=image)
 
 
 @torch.inference_mode()
 def segment(served: ServedModel, image: Image.Image) -> Prediction:
     card = served.card
-    logits = served.module(image_tensor(image, card))["out"]  # (1, classes, H, W)
+    logits = _finite(served.module(image_tensor(image, card))["out"])  # (1, classes, H, W)
     # Upsample the logits, not the mask: class borders follow the image, not the input grid.
     logits = F.interpolate(logits, size=image.size[::-1], mode="bilinear", align_corners=False)
     mask = logits.argmax(1)[0].numpy()
@@ -131,6 +143,7 @@ def detect(served: ServedModel, image: Image.Image) -> Prediction:
     result = served.module.predict(
         image, imgsz=card.input_size[0], conf=conf, max_det=MAX_BOXES, device="cpu", verbose=False
     )[0]
+    _finite(result.boxes.data)
     colours = class_colours(len(card.class_names))
     drawn = image.copy()
     draw = ImageDraw.Draw(drawn)
@@ -155,7 +168,7 @@ def detect(served: ServedModel, image: Image.Image) -> Prediction:
 
 @torch.inference_mode()
 def classify_video(served: ServedModel, clip: Clip) -> Prediction:
-    top = _top(served.card, served.module(clip_tensor(clip, served.card)))
+    top = _top(served.card, _finite(served.module(clip_tensor(clip, served.card))))
     return Prediction("video-classification", _summary(top), top=top)
 
 

@@ -2,10 +2,13 @@
 
 The card names the architecture, the weights file and the classes; nothing here knows which
 training package produced the files, so a new version of any task can be served the moment it is
-promoted. Weights are plain `state_dict`s read with `weights_only=True` (no pickled code runs).
-Ultralytics checkpoints pickle the module itself, and Ultralytics unpickles them whole by default:
-a hostile `best.pt` would run code during the deploy's smoke test (read WANDB_API_KEY, plant a
-git hook). They load only through Ultralytics' safe loader (`ULTRALYTICS_SAFE_LOAD=1`: a
+promoted. Each model type loads only the weights formats it names (wb_common.card.WEIGHTS_FORMATS),
+checked by suffix and by bytes right before loading (`check_weights`): a TorchScript archive or
+an ONNX file, even renamed `.pt`, is refused, since torch.jit.load and Ultralytics would run the
+code it carries. Weights are plain `state_dict`s read with `weights_only=True` (no pickled code
+runs). Ultralytics checkpoints pickle the module itself, and Ultralytics unpickles them whole by
+default: a hostile `best.pt` would run code during the deploy's smoke test (read WANDB_API_KEY,
+plant a git hook). They load only through Ultralytics' safe loader (`ULTRALYTICS_SAFE_LOAD=1`: a
 `weights_only` load against its allow-list of model classes), which refuses such a file and
 still loads real YOLOv8 checkpoints.
 """
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wb_common import ModelCard
+from wb_common.card import WeightsFormatError, check_weights
 from wb_common.video import sampling_rule
 
 SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"  # read once, when ultralytics is first imported
@@ -172,6 +176,12 @@ def load_model(folder: str | Path, card: ModelCard | None = None) -> ServedModel
     if Path(card.weights_file).name != card.weights_file or card.weights_file in ("", ".", ".."):
         raise ModelLoadError(f"the card's weights_file {card.weights_file!r} is not a file name.")
     weights = folder / card.weights_file
+    if not weights.exists():
+        raise ModelLoadError(f"the weights file {weights.name} is missing.")
+    try:  # again here, not only at deploy: the app loads whatever files the host holds
+        check_weights(weights, card)
+    except WeightsFormatError as err:
+        raise ModelLoadError(str(err)) from None
     if card.model_type == "detection":
         return ServedModel(card, _load_yolo(weights, card), folder)
     module = _build_torchvision(card)

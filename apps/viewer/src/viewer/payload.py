@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import tomllib
+from wb_common.card import escape_unsafe
 from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
-from wb_common.tasks import REGISTRY, TASKS, registry_path, registry_project
+from wb_common.tasks import MODEL_TYPES, REGISTRY, TASKS, registry_path, registry_project
 
 # Re-exported for the viewer: the field names, the template W&B fills and the dispatch event type
 # live in wb_common.payload (shared with `wb-demo automation create` and the deploy workflow), the
@@ -35,8 +38,12 @@ MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"
 EVENT_TYPES = ("ADD_ARTIFACT_ALIAS", MANUAL_EVENT_TYPE)
 ALLOWED_ALIASES = ("production",)
 ALLOWED_REGISTRIES = (REGISTRY,)  # the new Registry's model registry: `wandb-registry-model`
-# Registry collection -> the model_type its model card must declare (wb_common.tasks).
+# Registry collection -> the model_type its model card must declare: the six demo collections
+# (wb_common.tasks), the default when the viewer folder has no collections.toml.
 COLLECTIONS: dict[str, str] = {task.collection: task.model_type for task in TASKS.values()}
+# The deployer's own list (`[collections]` name = model type), beside deployment.json.
+COLLECTIONS_FILE = "collections.toml"
+_COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", re.ASCII)  # W&B collection names
 ENTITIES_ENV = "VIEWER_ALLOWED_ENTITIES"  # comma-separated; or --allowed-entity on the CLI
 
 MAX_PAYLOAD_DEPTH = 8  # the real payload is one flat object of strings (depth 1)
@@ -60,6 +67,11 @@ class Promotion:
     version: str  # "v3"; or an alias ("production") until `resolved` names the version
     alias: str  # the alias the version must still hold; "" for a manual deploy or rollback
     author: str
+    model_type: str = ""  # what the collection holds (the deployer's list); "" = the demo table
+
+    def __post_init__(self) -> None:
+        if not self.model_type:
+            object.__setattr__(self, "model_type", COLLECTIONS.get(self.collection, ""))
 
     @property
     def artifact_path(self) -> str:
@@ -78,9 +90,50 @@ class Promotion:
         """The payload named a concrete version (`:v3`), not an alias to resolve."""
         return bool(VERSION.fullmatch(self.version))
 
-    @property
-    def model_type(self) -> str:
-        return COLLECTIONS[self.collection]
+
+def collection_entry(text: str) -> tuple[str, str]:
+    """`NAME=MODEL_TYPE` (a --collections value) -> (name, model type); PayloadError if not."""
+    name, _, model_type = text.partition("=")
+    check_collection(name.strip(), model_type.strip())
+    return name.strip(), model_type.strip()
+
+
+def check_collection(name: str, model_type: object) -> None:
+    if not _COLLECTION.fullmatch(name):
+        raise PayloadError(
+            f"컬렉션 이름 {name!r}이(가) 올바르지 않습니다 — {name!r} is not a W&B collection name."
+        )
+    if model_type not in MODEL_TYPES:
+        raise PayloadError(
+            f"컬렉션 {name}의 모델 유형 {model_type!r}을(를) 알 수 없습니다 — collection {name}: "
+            f"model type {model_type!r} is not one of {', '.join(MODEL_TYPES)}."
+        )
+
+
+def load_collections(home: Path, extra: Iterable[str] = ()) -> dict[str, str]:
+    """The collections this deployer accepts -> the model type each holds.
+
+    `<home>/collections.toml` (`[collections]` name = "model type"), or the six demo collections
+    when there is none, plus `--collections NAME=MODEL_TYPE` values. Raises PayloadError.
+    """
+    path = home / COLLECTIONS_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        table: Mapping[str, Any] = COLLECTIONS
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise PayloadError(f"{path}을(를) 읽을 수 없습니다 — cannot read {path} ({err}).") from None
+    else:
+        table = data.get("collections")
+        if not isinstance(table, dict) or not table:
+            raise PayloadError(
+                f"{path}에 [collections] 표가 없습니다 — {path} has no [collections] table."
+            )
+    collections = dict(table)
+    for name, model_type in collections.items():
+        check_collection(name, model_type)
+    collections.update(collection_entry(text) for text in extra)
+    return collections
 
 
 def allowed_entities(cli_values: Iterable[str] = (), env: dict[str, str] | None = None) -> set[str]:
@@ -116,8 +169,14 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
-    """Validate a `client_payload` JSON document; raise PayloadError with one sentence."""
+def parse_payload(
+    raw: str | bytes, allowed: set[str], collections: Mapping[str, str] | None = None
+) -> Promotion:
+    """Validate a `client_payload` JSON document; raise PayloadError with one sentence.
+
+    `collections`: the deployer's list (load_collections); the six demo collections by default.
+    """
+    collections = COLLECTIONS if collections is None else collections
     if not allowed:
         raise PayloadError(
             f"no allowed W&B entity configured: pass --allowed-entity or set {ENTITIES_ENV}."
@@ -167,8 +226,8 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
     registry = projects[project]
     collection = check(
         "artifact_collection_name",
-        data["artifact_collection_name"] in COLLECTIONS,
-        f"one of {', '.join(COLLECTIONS)}",
+        data["artifact_collection_name"] in collections,
+        f"one of {', '.join(collections)}",
     )
     # `[entity/][project/]collection:vN`: every part it names must agree with the fields above.
     # The entity may differ from entity_name when it is the registry's org entity; it must then
@@ -189,7 +248,7 @@ def parse_payload(raw: str | bytes, allowed: set[str]) -> Promotion:
         and (bool(VERSION.fullmatch(version)) or by_alias),
         f"'{entity}/{project}/{collection}:v<N>' (v0, v1, ... in ASCII digits)",
     )
-    return Promotion(entity, registry, collection, version, alias, author)
+    return Promotion(entity, registry, collection, version, alias, author, collections[collection])
 
 
 def manual_payload(env: dict[str, str]) -> dict[str, str]:
@@ -221,12 +280,15 @@ def step_summary(raw: str) -> str:
 
     The first real webhook shows what W&B sent (alias or `:vN`, which entity). The payload holds
     no secret (the webhook's token goes in a header). It is shown inside a code fence longer than
-    any run of backticks in it, so no value can end the fence and inject Markdown or HTML.
+    any run of backticks in it, so no value can end the fence and inject Markdown or HTML; bidi
+    overrides (U+202E), zero-width and control characters are written as `\\uXXXX`, so none can
+    reorder or hide what a reviewer reads.
     """
     try:
         shown = json.dumps(json.loads(raw), ensure_ascii=False, indent=2)
     except (json.JSONDecodeError, RecursionError):
         shown = raw if len(raw) <= 4000 else raw[:4000] + "..."
+    shown = escape_unsafe(shown)
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"### 받은 payload · Received payload\n\n{fence}json\n{shown}\n{fence}\n"

@@ -23,7 +23,7 @@ import tyro
 from wb_common.tasks import registry_path
 
 from viewer import deployment as dp
-from viewer.payload import COLLECTIONS, VERSION
+from viewer.payload import VERSION, PayloadError, load_collections
 
 
 class RecordError(RuntimeError):
@@ -38,7 +38,7 @@ class Args:
     home: Path | None = None  # the viewer folder holding deployment.json (default: apps/viewer)
 
 
-def read_entry(path: Path) -> dp.Deployment:
+def read_entry(path: Path, home: Path | None = None) -> dp.Deployment:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
@@ -49,7 +49,11 @@ def read_entry(path: Path) -> dp.Deployment:
         entry = dp._parse_entry(data["model_type"], data)
     except dp.DeploymentError as err:
         raise RecordError(str(err)) from None
-    if COLLECTIONS.get(entry.model_name) != entry.model_type:
+    try:  # the repository's own list on the branch tip (collections.toml), as the deploy used
+        collections = load_collections(home or dp.default_home())
+    except PayloadError as err:
+        raise RecordError(str(err)) from None
+    if collections.get(entry.model_name) != entry.model_type:
         raise RecordError(f"{entry.model_name!r} is not the collection of {entry.model_type}.")
     expected = "/" + registry_path(entry.model_name, version=entry.version)
     if not VERSION.fullmatch(entry.version) or not entry.artifact_path.endswith(expected):
@@ -62,7 +66,8 @@ def read_entry(path: Path) -> dp.Deployment:
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Args, args=argv, description=__doc__.split("\n\n")[0])
     try:
-        outcome = dp.record(args.home or dp.default_home(), read_entry(args.entry))
+        home = args.home or dp.default_home()
+        outcome = dp.record(home, read_entry(args.entry, home))
     except (RecordError, dp.DeploymentError) as err:
         print(f"viewer.record: {err}", file=sys.stderr)
         return 1

@@ -51,14 +51,15 @@ def resolve_version(api: Any, artifact_path: str) -> str:
     return version
 
 
-def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
-    """Download a registry version into `dest`, after checking it is the one asked for.
+def checked_artifact(api: Any, artifact_path: str, alias: str) -> Any:
+    """The registry version `artifact_path` names, after checking it is the one asked for.
 
     `artifact_path` ends in `:vN`; the server must answer with that version of that registry
     collection (a manual deploy or rollback is validated this way: it exists in the allow-listed
     collection). For a promotion, `alias` is `production` and the version must still carry it:
     if someone moved `production` on while the workflow was queued, the newer event deploys the
     newer version and this one must not overwrite it. A manual deploy passes `alias=""`.
+    Nothing is downloaded: the caller fetches only the files it serves.
     """
     artifact = api.artifact(artifact_path, type="model")
     asked = artifact_path.rsplit(":", 1)[1]
@@ -73,6 +74,12 @@ def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> d
             f"{artifact_path} no longer has the alias {alias!r} (it has "
             f"{', '.join(artifact.aliases) or 'none'}); the newer promotion deploys instead."
         )
+    return artifact
+
+
+def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
+    """Download a whole registry version into `dest`, after `checked_artifact`'s checks."""
+    artifact = checked_artifact(api, artifact_path, alias)
     artifact.download(root=str(dest))
     return {"digest": artifact.digest, "version": artifact.version}
 

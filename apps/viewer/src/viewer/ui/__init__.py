@@ -19,10 +19,14 @@ def md(text: object, *, in_html: bool = False) -> str:
     Class names, metric keys and run names come from the artifact (the model card) or the
     server: `![x](https://host/beacon.png)` as a class name would load that image for every
     visitor, and `html.escape` alone leaves Markdown alone. With `in_html`, the text goes into
-    `unsafe_allow_html` markup: HTML-escape it first, then escape the Markdown around it.
+    `unsafe_allow_html` markup: HTML-escape it first, then escape the Markdown around it. Bidi
+    overrides (U+202E), zero-width and control characters are shown as `\\uXXXX`.
     """
     import html
 
-    text = html.escape(str(text), quote=False) if in_html else str(text)
+    from wb_common.card import escape_unsafe
+
+    text = escape_unsafe(str(text).replace("\n", " "), allow="")
+    text = html.escape(text, quote=False) if in_html else text
     specials = _IN_HTML if in_html else _MARKDOWN
     return "".join(f"\\{c}" if c in specials else c for c in text.replace("\n", " "))
