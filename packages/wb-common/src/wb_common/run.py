@@ -93,6 +93,14 @@ def start_run(
     (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
     nothing recorded, so the training loop never branches on "is logging on".
     """
+    active = wandb.run
+    if active is not None and os.environ.get("WANDB_SWEEP_PARAM_PATH") and not disabled:
+        # A sweep trial that started its run itself (`run = wandb.init()`, as W&B's docs teach,
+        # reading its parameters from run.config): train in that run, with the whole config.
+        active.config.update(_config_dict(config), allow_val_change=True)
+        if tags:
+            active.tags = (*active.tags, *tags)
+        return active
     smoke = bool(_config_dict(config).get("smoke"))
     mode = "disabled" if disabled else resolve_mode(smoke=smoke)
     if dir is not None:
