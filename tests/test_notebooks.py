@@ -74,10 +74,32 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
     isolate_wandb(monkeypatch, tmp_path)
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.chdir(tmp_path)
-    failure = execute(nbformat.read(path, as_version=4), tmp_path)
+    notebook = nbformat.read(path, as_version=4)
+    failure = execute(notebook, tmp_path)
     assert failure is None, f"{path.name}: {failure}"
     problems = check_recorded(path.stem, tmp_path)
     assert not problems, "\n".join(problems)
+    if path.stem in QUIET_SWEEP:
+        lines = sweep_cell_lines(notebook)
+        trials = sum(line.startswith("시도 ") for line in lines)
+        assert trials >= 1 and len(lines) <= trials + 5, "\n".join(lines)
+        assert not [line for line in lines if "Warning" in line], "\n".join(lines)
+        assert not [line for line in lines if "Ignoring project" in line], "\n".join(lines)
+
+
+# Notebooks whose sweep cell prints one line per trial and a few closing lines, nothing else.
+QUIET_SWEEP = {"01_image_classification"}
+
+
+def sweep_cell_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    """The non-empty text lines the executed sweep cell (the one calling wandb.agent) showed."""
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "wandb.agent(" in c.source]
+    text = []
+    for output in cell.get("outputs", []):
+        text.append(output.get("text", ""))
+        text.append(output.get("data", {}).get("text/plain", ""))
+        text += output.get("traceback", [])
+    return [line for line in "\n".join(text).splitlines() if line.strip()]
 
 
 def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
@@ -272,6 +294,12 @@ def test_notebook_writes_the_taught_calls_and_the_package_sweep(path: Path):
     ):
         assert call in code, f"{path.name} does not write {call!r} in a cell"
     assert "start_run(" not in code and "run_sweep(" not in code  # no hidden init or sweep
+    # The trial as W&B's docs write it: its own wandb.init(), parameters read from run.config.
+    trial = code.split("def trial():", 1)[-1].split("\n\n\n", 1)[0]
+    assert "def trial():" in code and "wandb.init(" in trial, f"{path.name}: no canonical trial"
+    assert "run.config[" in trial and "train(" in trial, f"{path.name}: trial ignores run.config"
+    assert "wandb.agent(sweep_id, function=trial, count=count)" in code
+    assert "agent_trial(" not in code and "project=" not in trial  # no "Ignoring project"
     sweep = importlib.import_module(f"{PACKAGES[path.stem[:2]]}.sweep")
     assert _sweep_literal(code) == sweep.SWEEP_CONFIG, f"{path.name}'s sweep dict drifted"
     # After the agent ran, the training run is torn down: finish it before, never after.
