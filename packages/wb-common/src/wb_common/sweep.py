@@ -347,13 +347,17 @@ def run_sweep(
                 "--sweep-id needs the W&B server: log in (WANDB_API_KEY) and retry."
             )
         group = group or f"sweep-{sid}"
-        print(f"[wb-demo] joining sweep {entity}/{project}/{sid} as one more agent ({count}).")
+        print(
+            f"[wb-demo] 스윕 {entity}/{project}/{sid}에 에이전트 하나로 합류합니다"
+            f"(시도 {count}개). Joining the sweep as one more agent."
+        )
         trial = agent_trial(trial_fn, group, trials, parameters=names)
         wandb.agent(sid, function=trial, entity=entity, project=project, count=count)
         result = finish_sweep(sweep_config, trials, group=group, sweep_id=sid, link_best=False)
         print(
-            f"[wb-demo] when every agent is done: `wb-demo report --sweep {entity}/{project}/{sid}`"
-            " makes the comparison report and links the best model."
+            f"[wb-demo] 모든 에이전트가 끝나면 `wb-demo report --sweep {entity}/{project}/{sid}`가 "
+            "비교 리포트를 만들고 최고 모델을 연결합니다. When every agent is done, that command "
+            "makes the report and links the best model."
         )
         return result
     if online:
@@ -365,7 +369,10 @@ def run_sweep(
         wandb.agent(sid, function=trial, entity=entity, project=project, count=count)
         return finish_sweep(sweep_config, trials, group=group, sweep_id=sid)
     group = group or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-    print(f"[wb-demo] no W&B server: running the sweep locally on the `sweeps` engine ({group}).")
+    print(
+        f"[wb-demo] W&B 서버 없이 `sweeps` 엔진으로 스윕을 이 컴퓨터에서 실행합니다({group}). "
+        "No W&B server: the sweep runs locally."
+    )
     trial = agent_trial(trial_fn, group, trials, parameters=names, mode="offline")
     local_agent(sweep_config, trial, count, project=project_name(task))
     return finish_sweep(sweep_config, trials, group=group)
@@ -420,12 +427,14 @@ def close_server_sweep(path: str, *, api: Any = None, wr: Any = None) -> SweepRe
             f"No run of {path} recorded {metric}: nothing to compare or link."
         )
     best_run = next(run for trial, run in pairs if trial is best)
-    print(f"[wb-demo] sweep {path}: best {metric}={best.metrics[metric]:.4f} ({best_run.path})")
+    print(
+        f"[wb-demo] 스윕 {path}의 최고 run: {metric} {best.metrics[metric]:.4f} ({best_run.path})"
+    )
     result = replace(result, link=_link_best_run(best_run, api, metric, goal))
     spec = sweep_report_spec(task, group=result.group, params=list(config["parameters"]),
                              n_trials=len(runs), metric=metric)  # fmt: skip
     spec["entity"] = spec["entity"] or entity
-    print(f"[wb-demo] report: {publish_report(spec, api=api, wr=wr)}")
+    print(f"[wb-demo] 리포트를 게시했습니다 (report): {publish_report(spec, api=api, wr=wr)}")
     return result
 
 
