@@ -179,7 +179,7 @@ def _stage_env(monkeypatch, tmp_path: Path, base_url: str, path: Path) -> None:
     isolate_wandb(monkeypatch, tmp_path)
     if path in TASK_NOTEBOOKS:  # small data; a key still makes it online (07: smoke = no server)
         monkeypatch.setenv("WB_DEMO_SMOKE", "1")
-    monkeypatch.setenv("WANDB_API_KEY", "0123456789abcdef" * 2 + "01234567")  # 40 chars
+    monkeypatch.setenv("WANDB_API_KEY", "wrong-key-" + "x" * 30)  # 40 characters, not a key
     monkeypatch.setenv("WANDB_BASE_URL", base_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     monkeypatch.setenv("no_proxy", "127.0.0.1")
