@@ -192,3 +192,29 @@ def test_offline_the_queued_link_compares_with_the_model_this_session_linked(
     result = finish_sweep(SWEEP, [trial], group="g", staging=staging)
     (link,) = [a for a in pending_actions(trial.run_dir) if a["action"] == "link"]
     assert link["aliases"] == aliases and result.link == "queued"
+
+
+def test_quiet_output_keeps_a_trials_chatter_out_of_the_cell(capfd):
+    import logging
+    import sys
+
+    from wb_common.sweep import quiet_output
+
+    chatty = logging.getLogger("ultralytics")
+    handler = logging.StreamHandler(sys.__stderr__)  # bound at import, as Ultralytics does
+    chatty.addHandler(handler)
+    before = chatty.level
+    chatty.setLevel(logging.INFO)  # as Ultralytics sets its logger up
+    try:
+        with quiet_output() as log:
+            print("epoch 1/1 ...")
+            print("tqdm bar", file=sys.stderr)
+            chatty.info("YOLOv8n summary: 129 layers")
+            assert chatty.level == logging.WARNING
+        assert chatty.level == logging.INFO
+        assert "epoch 1/1" in log.getvalue() and "tqdm bar" in log.getvalue()
+        out = capfd.readouterr()
+        assert out.out == "" and out.err == ""
+    finally:
+        chatty.removeHandler(handler)
+        chatty.setLevel(before)

@@ -14,8 +14,11 @@ closed by `close_server_sweep` (`wb-demo report --sweep …`) once every agent i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
+import logging
 import math
 import os
 import tempfile
@@ -164,6 +167,27 @@ def agent_trial(
         return trial
 
     return one_trial
+
+
+# Loggers whose INFO lines (model summaries, dataset scans, per-epoch tables) fill a sweep cell.
+TRAINING_LOGGERS = ("ultralytics", "transformers", "diffusers", "accelerate", "peft", "trl")
+
+
+@contextlib.contextmanager
+def quiet_output(loggers: Iterable[str] = TRAINING_LOGGERS) -> Any:
+    """Inside a sweep trial: the training's prints and the libraries' INFO logs go to a buffer
+    (yielded), not the cell; the trial's W&B run keeps the curves. Warnings and errors still
+    show, and an exception still propagates with its traceback."""
+    buffer = io.StringIO()
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield buffer
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def local_agent(
