@@ -90,7 +90,8 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
 # Notebooks whose sweep cell prints one line per trial and a few closing lines, nothing else
 # (05 adds the HF Trainer's progress display once per trial).
 QUIET_SWEEP = {
-    "01_image_classification", "02_image_segmentation", "03_image_detection", "06_image_generation",
+    "01_image_classification", "02_image_segmentation", "03_image_detection",
+    "04_video_classification", "06_image_generation",
 }  # fmt: skip
 
 
