@@ -7,7 +7,8 @@ offline-run-*`). Used by tests/test_notebooks.py (uv environment) and by the Col
 both check the same things: the history keys, media (masks, boxes, video), tables and artifacts
 the notebook teaches, the one Registry link its training run queues (into `<collection>-smoke`:
 a smoke model never enters the real collection), and, for the sweep, exactly one link — the best
-trial's, made after the sweep — plus the comparison report queued with the task's x-axis.
+trial's, made after the sweep, as `sweep-best`, and as `staging` only when it beats the training
+run's model — plus the comparison report queued with the task's x-axis.
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ def check_recorded(notebook_stem: str, workdir: Path) -> list[str]:
     else:
         problems += _check_training_run(notebook_runs[0], expected)
     trials = [r for r in runs if r.group.startswith("sweep-")]
-    problems += _check_sweep(trials, expected)
+    training = notebook_runs[0] if len(notebook_runs) == 1 else None
+    problems += _check_sweep(trials, expected, training)
     return [f"{notebook_stem}: {p}" for p in problems]
 
 
@@ -293,7 +295,9 @@ def _check_artifacts(run: RecordedRun, expected: Expected) -> list[str]:
     return problems
 
 
-def _check_sweep(trials: list[RecordedRun], expected: Expected) -> list[str]:
+def _check_sweep(
+    trials: list[RecordedRun], expected: Expected, training: RecordedRun | None = None
+) -> list[str]:
     if not trials:
         return ["no sweep trial runs (group sweep-...) were recorded"]
     problems = []
@@ -316,8 +320,19 @@ def _check_sweep(trials: list[RecordedRun], expected: Expected) -> list[str]:
         best = pick(scored, key=lambda t: t.summary[expected.sweep_metric])
         if linked_run.summary.get(expected.sweep_metric) != best.summary[expected.sweep_metric]:
             problems.append("the sweep linked a trial that is not the best one")
-        if link["target"] != target or link["aliases"] != ["staging"]:
-            problems.append(f"the sweep links to {link['target']} {link['aliases']}, not {target}")
+        # sweep-best always; staging only when the best trial beats the model staging holds
+        # (the notebook's training run, linked with staging before the sweep).
+        staged = training.summary.get(expected.sweep_metric) if training else None
+        value = best.summary[expected.sweep_metric]
+        better = not isinstance(staged, (int, float)) or (
+            value > staged if expected.sweep_goal == "maximize" else value < staged
+        )
+        aliases = ["sweep-best", "staging"] if better else ["sweep-best"]
+        if link["target"] != target or link["aliases"] != aliases:
+            problems.append(
+                f"the sweep links to {link['target']} {link['aliases']}, expected {target} "
+                f"{aliases} (best {value} vs staging's {staged})"
+            )
     queued = [spec["spec"] for t in trials for spec in reports(t.path)]
     if len(queued) != 1:
         problems.append(f"the sweep queued {len(queued)} reports, expected 1")

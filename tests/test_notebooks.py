@@ -11,9 +11,13 @@ artifacts the notebook teaches, and the Registry links it queued.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
+import http.server
 import importlib
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import nbformat
@@ -70,10 +74,36 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
     isolate_wandb(monkeypatch, tmp_path)
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.chdir(tmp_path)
-    failure = execute(nbformat.read(path, as_version=4), tmp_path)
+    notebook = nbformat.read(path, as_version=4)
+    failure = execute(notebook, tmp_path)
     assert failure is None, f"{path.name}: {failure}"
     problems = check_recorded(path.stem, tmp_path)
     assert not problems, "\n".join(problems)
+    if path.stem in QUIET_SWEEP:
+        lines = sweep_cell_lines(notebook)
+        trials = sum(line.startswith("시도 ") for line in lines)
+        assert trials >= 1 and len(lines) <= trials + 5, "\n".join(lines)
+        assert not [line for line in lines if "Warning" in line], "\n".join(lines)
+        assert not [line for line in lines if "Ignoring project" in line], "\n".join(lines)
+
+
+# Notebooks whose sweep cell prints one line per trial and a few closing lines, nothing else
+# (05 adds the HF Trainer's progress display once per trial).
+QUIET_SWEEP = {
+    "01_image_classification", "02_image_segmentation", "03_image_detection",
+    "04_video_classification", "06_image_generation",
+}  # fmt: skip
+
+
+def sweep_cell_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    """The non-empty text lines the executed sweep cell (the one calling wandb.agent) showed."""
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "wandb.agent(" in c.source]
+    text = []
+    for output in cell.get("outputs", []):
+        text.append(output.get("text", ""))
+        text.append(output.get("data", {}).get("text/plain", ""))
+        text += output.get("traceback", [])
+    return [line for line in "\n".join(text).splitlines() if line.strip()]
 
 
 def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
@@ -88,6 +118,145 @@ def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
     assert "# the broken cell" in failure
     assert not (tmp_path / "ran-after").exists()
     assert execute(nbformat.v4.new_notebook(cells=[notebook.cells[0]]), tmp_path) is None
+
+
+@contextlib.contextmanager
+def key_rejecting_server():
+    """A test double of the W&B server for a wrong key: every request gets HTTP 401, as W&B
+    answers a key it does not know (wandb.login(verify=True) then raises AuthenticationError)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"errors":[{"message":"user is not logged in"}]}')
+
+        do_GET = do_HEAD = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def closed_port_url():
+    """A W&B_BASE_URL on 127.0.0.1 where nothing listens: a dead network, refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+
+
+def cells_through(path: Path, marker: str) -> nbformat.NotebookNode:
+    """The notebook's code cells up to and including the first one that contains `marker`."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    last = next(i for i, c in enumerate(code) if marker in c.source)
+    notebook.cells = code[: last + 1]
+    return notebook
+
+
+def run_cells(notebook: nbformat.NotebookNode, workdir: Path) -> str:
+    """Execute every cell (errors kept as outputs), each within 120 s; all outputs as text."""
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(workdir)}})  # fmt: skip
+    client.execute()
+    text = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text.append(output.get("text", ""))
+            text.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
+            text += output.get("traceback", [])
+            text += [str(v) for v in output.get("data", {}).values()]
+    return "\n".join(text)
+
+
+def _stage_env(monkeypatch, tmp_path: Path, base_url: str, path: Path) -> None:
+    isolate_wandb(monkeypatch, tmp_path)
+    if path in TASK_NOTEBOOKS:  # small data; a key still makes it online (07: smoke = no server)
+        monkeypatch.setenv("WB_DEMO_SMOKE", "1")
+    monkeypatch.setenv("WANDB_API_KEY", "wrong-key-" + "x" * 30)  # 40 characters, not a key
+    monkeypatch.setenv("WANDB_BASE_URL", base_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.chdir(tmp_path)
+
+
+LOGIN_MARKER = "wandb.login("
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_wrong_key_stops_at_the_login_cell_with_one_korean_sentence(path, tmp_path, monkeypatch):
+    """Test double (401 server): the login cell names the fix in Korean and stops, no traceback."""
+    with key_rejecting_server() as url:
+        _stage_env(monkeypatch, tmp_path, url, path)
+        notebook = cells_through(path, LOGIN_MARKER)
+        text = run_cells(notebook, tmp_path)
+    assert "Traceback" not in text, text[-3000:]
+    assert "W&B 서버가 이 API 키를 거부해 여기서 멈춥니다" in text, text[-3000:]
+    assert "https://wandb.ai/authorize" in text
+    # Stopped cleanly: "Run all" stops at the login cell, which shows the sentence and nothing else.
+    error = notebook.cells[-1].outputs[-1]
+    assert error.get("ename") == "NotebookStop" and error["traceback"] == [error["evalue"]], text
+    assert not [o for o in notebook.cells[-1].outputs if o.get("name") == "stderr"], text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_dead_server_goes_on_offline_with_one_korean_sentence(path, tmp_path, monkeypatch):
+    """WANDB_BASE_URL on a closed port: one Korean sentence, then the run records offline."""
+    with closed_port_url() as url:
+        _stage_env(monkeypatch, tmp_path, url, path)
+        marker = "wandb.init(" if path in TASK_NOTEBOOKS else LOGIN_MARKER
+        notebook = cells_through(path, marker)
+        text = run_cells(notebook, tmp_path)
+    assert "Traceback" not in text, text[-3000:]
+    assert "에 닿지 않아" in text and "오프라인으로 계속 기록합니다" in text, text[-3000:]
+    errors = [o for c in notebook.cells for o in c.outputs if o.get("output_type") == "error"]
+    assert not errors, text[-3000:]
+    if path in TASK_NOTEBOOKS:
+        assert list((tmp_path / "runs" / "wandb").glob("offline-run-*")), "no offline run"
+
+
+def test_a_network_lost_after_login_makes_the_init_cell_go_offline(tmp_path, monkeypatch):
+    """The server answered at login, then died: `wandb.init` fails into one sentence, offline."""
+    path = TASK_NOTEBOOKS[0]
+    with closed_port_url() as url:
+        _stage_env(monkeypatch, tmp_path, url, path)
+        notebook = cells_through(path, "wandb.init(")
+        # As if the login cell had found the server: the mode is online when the init cell runs.
+        notebook.cells.insert(-1, nbformat.v4.new_code_cell(
+            'MODE, ONLINE = "online", True\nos.environ.pop("WANDB_MODE", None)'
+        ))  # fmt: skip
+        text = run_cells(notebook, tmp_path)
+    assert "Traceback" not in text, text[-3000:]
+    assert "오프라인으로 계속 기록합니다" in text, text[-3000:]
+    assert list((tmp_path / "runs" / "wandb").glob("offline-run-*")), text[-3000:]
+
+
+def test_the_login_and_init_cells_are_the_same_in_every_notebook():
+    """One login cell and one init block to read and fix: only the comments differ."""
+
+    def logic(source: str) -> str:
+        return "\n".join(line.split("  #")[0].rstrip() for line in source.splitlines())
+
+    fallback = "run = wandb.init(**run_args, mode=MODE)"
+    logins, inits = set(), set()
+    for path in TASK_NOTEBOOKS:
+        code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        logins.add(logic(next(s for s in code if LOGIN_MARKER in s)))
+        init = next(s for s in code if "wandb.init(" in s)
+        assert fallback in init, f"{path.name}: the init cell lost its offline fallback"
+        inits.add(logic(init[init.index("\ntry:") : init.index(fallback) + len(fallback)]))
+    assert len(logins) == 1, logins
+    assert len(inits) == 1, inits
 
 
 def _code(path: Path) -> str:
@@ -129,6 +298,12 @@ def test_notebook_writes_the_taught_calls_and_the_package_sweep(path: Path):
     ):
         assert call in code, f"{path.name} does not write {call!r} in a cell"
     assert "start_run(" not in code and "run_sweep(" not in code  # no hidden init or sweep
+    # The trial as W&B's docs write it: its own wandb.init(), parameters read from run.config.
+    trial = code.split("def trial():", 1)[-1].split("\n\n\n", 1)[0]
+    assert "def trial():" in code and "wandb.init(" in trial, f"{path.name}: no canonical trial"
+    assert "run.config[" in trial and "train(" in trial, f"{path.name}: trial ignores run.config"
+    assert "wandb.agent(sweep_id, function=trial, count=count)" in code
+    assert "agent_trial(" not in code and "project=" not in trial  # no "Ignoring project"
     sweep = importlib.import_module(f"{PACKAGES[path.stem[:2]]}.sweep")
     assert _sweep_literal(code) == sweep.SWEEP_CONFIG, f"{path.name}'s sweep dict drifted"
     # After the agent ran, the training run is torn down: finish it before, never after.

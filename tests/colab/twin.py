@@ -61,8 +61,9 @@ ALLOWED_CHANGES = {
 # Colab's packages that use wandb's dependencies (opentelemetry, protobuf, pydantic).
 COLAB_DEPENDENTS = ("google-adk",)
 
-# pip's conflict report for such a dependent, accepted with the reason. The install cell tells
-# the user in Korean that this one message is expected.
+# pip's conflict report for such a dependent, accepted with the reason. The install cell shows
+# one Korean line in place of pip's block when it lists these alone (its KNOWN_CONFLICT; the
+# rules test checks that both name the same pairs); any other conflict stays verbatim and fails.
 ALLOWED_CONFLICTS = {
     # google-adk 2.7.1 (Google's agent SDK, preinstalled) caps opentelemetry at 1.42.1; every
     # wandb release from 0.28.2 on requires >= 1.43, and wandb-workspaces (the Reports API)
@@ -212,6 +213,12 @@ def resolver_conflicts(pip_output: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def error_lines(output: str) -> list[str]:
+    """pip's `ERROR:` lines in a cell's rendered output (colours and \\r stripped)."""
+    clean = re.sub(r"\x1b\[[0-9;]*m", "", output).replace("\r", "")
+    return [line[:200] for line in clean.splitlines() if line.lstrip().startswith("ERROR:")]
+
+
 def install_problems(changes: dict[str, tuple], pip_output: str) -> list[str]:
     """Why this install would not be clean on Colab (empty: it is)."""
     problems = []
@@ -225,6 +232,9 @@ def install_problems(changes: dict[str, tuple], pip_output: str) -> list[str]:
             problems.append(f"pip reported a dependency conflict: {line}")
     if RESOLVER_CONFLICT in pip_output and not resolver_conflicts(pip_output):
         problems.append("pip printed its resolver-conflict banner")
+    # What the audience sees: the install cell turns the one known conflict into a Korean line,
+    # so any `ERROR:` left in its output is a real one (another conflict, a failed build).
+    problems += [f"the install cell shows pip's {line!r}" for line in error_lines(pip_output)]
     for built in sorted(set(BUILT_FROM_SOURCE.findall(pip_output))):
         if normalize(built) not in OUR_PACKAGES:
             problems.append(f"pip built {built} from source")

@@ -51,7 +51,7 @@ def test_smoke_sweep_queues_one_link_for_the_best_trial_only(offline_wandb, tmp_
     assert sum(len(v) for v in links.values()) == 1
     (link,) = links[str(result.best.run_dir)]
     assert link["target"] == "wandb-registry-model/cifar10-classifier-smoke"
-    assert link["aliases"] == ["staging"]
+    assert link["aliases"] == ["sweep-best", "staging"]  # offline CLI: no staging model to beat
     assert link["run_path"].endswith(read_run(result.best.run_dir).run_id)
     assert result.link == "queued"
     for trial in result.trials:  # every trial noted its model, and its run says where it would go

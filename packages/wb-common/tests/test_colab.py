@@ -8,7 +8,11 @@ uv run --package wb-common pytest packages/wb-common/tests/test_colab.py
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import socket
 import sys
+import threading
 import types
 
 import pytest
@@ -132,3 +136,61 @@ def test_show_port_serves_into_the_output_cell_on_colab_only(fake_colab, monkeyp
     assert fake_colab.served == [(8501, "/", 720)]
     monkeypatch.delitem(sys.modules, "google.colab")
     assert colab.show_port(8501) is False
+
+
+@contextlib.contextmanager
+def refusing_server(status: int = 401):
+    """A test double of a W&B server that rejects every request's key (HTTP `status`)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b'{"errors":[{"message":"user is not logged in"}]}')
+
+        do_GET = do_HEAD = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe is closed
+
+
+def test_a_server_that_answers_is_reachable_even_with_an_error_status(monkeypatch):
+    """Test double: a W&B server answering 401 is reachable; the wrong key is login's business."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with refusing_server() as url:
+        assert colab.server_unreachable(url) is None
+
+
+def test_a_closed_port_is_unreachable_with_the_reason(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    why = colab.server_unreachable(f"http://127.0.0.1:{closed_port()}", timeout=2)
+    assert why and "refused" in why.lower()
+    assert colab.server_unreachable("not a url") is not None
+
+
+def test_the_offline_notice_is_korean_first_and_says_how_to_upload(monkeypatch):
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    notice = colab.offline_notice("Connection refused")
+    assert notice.startswith("W&B 서버(http://127.0.0.1:9)에 닿지 않아")
+    assert "wandb sync" in notice and "오프라인" in notice
+    assert colab.WRONG_KEY.startswith("W&B 서버가 이 API 키를 거부해")
+    assert "https://wandb.ai/authorize" in colab.WRONG_KEY
+
+
+def test_notebook_stop_renders_its_sentence_in_place_of_a_traceback():
+    assert colab.NotebookStop(colab.WRONG_KEY)._render_traceback_() == [colab.WRONG_KEY]

@@ -5,15 +5,20 @@ uv run --package wb-common pytest packages/wb-common/tests/test_sweep.py
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import wandb
 import yaml
 from wb_common import find_run_dirs, read_run, run_sweep, start_run
-from wb_common.sweep import check_sweep_config
+from wb_common.artifacts import MODEL_NOTE
+from wb_common.doubles import ApiDouble, ArtifactDouble, RunDouble
+from wb_common.pending import pending_actions
+from wb_common.sweep import Trial, check_sweep_config, finish_sweep
 
 SWEEP = {
     "method": "bayes",
@@ -86,6 +91,7 @@ def test_online_sweep_uses_wandb_sweep_and_agent(offline_wandb, monkeypatch, tmp
             path.write_text(yaml.safe_dump({"lr": {"value": 10 ** -(i + 2)}}))
             monkeypatch.setenv("WANDB_SWEEP_PARAM_PATH", str(path))
             monkeypatch.setenv("WANDB_MODE", "offline")  # the trial's own run stays local
+            wandb.teardown()  # as pyagent does before each trial: settings read afresh
             function()
 
     monkeypatch.setattr(wandb, "sweep", fake_sweep)
@@ -103,3 +109,112 @@ def test_params_slug_names_a_trial_folder():
     from wb_common.sweep import params_slug
 
     assert params_slug({"lr": 0.0003, "batch_size": 64}) == "lr=3.00e-04-batch_size=64"
+
+
+class RegistryWithStaging(ApiDouble):
+    """Test double of `wandb.Api` for the staging rule: the runs the link is replayed through,
+    and `artifact("<collection>:staging")` holding the model card's metrics as the server keeps
+    them in the version's metadata; no version holds the alias -> CommError, as on the server."""
+
+    def __init__(self, runs, staging_metrics):
+        super().__init__(runs=runs)
+        self.staging_metrics = staging_metrics
+        self.asked: list[str] = []
+
+    def artifact(self, path):
+        self.asked.append(path)
+        if self.staging_metrics is None or not path.endswith(":staging"):
+            raise wandb.errors.CommError(f"artifact {path} not found")
+        return SimpleNamespace(metadata={"model_type": "classification",
+                                         "metrics": self.staging_metrics})  # fmt: skip
+
+
+TARGET = "wandb-registry-model/cifar10-classifier"
+
+
+def _noted_trial(tmp_path: Path, score: float, *, offline: bool) -> tuple[Trial, Any]:
+    """A finished trial whose run folder noted its model (as `link_to_registry(defer=True)`)."""
+    run_dir = tmp_path / "trial"
+    run_dir.mkdir()
+    note = {"action": "link", "run_path": "team/wandb-e2e-demo-image-classification/t1",
+            "artifact": "resnet18-cifar10", "digest": "d" * 32, "target": TARGET,
+            "aliases": ["staging"], "offline": offline}  # fmt: skip
+    (run_dir / MODEL_NOTE).write_text(json.dumps(note))
+    model = ArtifactDouble("resnet18-cifar10:v3", digest="d" * 32)
+    runs = {note["run_path"]: RunDouble(note["run_path"], artifacts=[model])}
+    return Trial({"lr": 1e-3}, {"val/acc": score}, run_dir), (runs, model)
+
+
+def test_a_weaker_best_trial_does_not_move_staging(tmp_path, capsys):
+    """Online: staging holds a model card with val/acc 0.90; the sweep's best has 0.55 (a demo
+    trial trains less). It is linked as sweep-best only; staging stays on the better model."""
+    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False)
+    api = RegistryWithStaging(runs, {"val/acc": 0.90})
+    result = finish_sweep(SWEEP, [trial], group="sweep-x", sweep_id="x", api=api)
+    assert api.asked == [f"{TARGET}:staging"]
+    assert model.links == [(TARGET, ["sweep-best"])]
+    assert result.staging_moved is False and result.link == "linked"
+    out = capsys.readouterr().out
+    assert "staging은 그대로 두고 sweep-best로만 연결합니다" in out and "0.9000" in out
+
+
+def test_a_stronger_best_trial_moves_staging(tmp_path, capsys):
+    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False)
+    api = RegistryWithStaging(runs, {"val/acc": 0.90})
+    result = finish_sweep(SWEEP, [trial], group="sweep-x", sweep_id="x", api=api)
+    assert model.links == [(TARGET, ["sweep-best", "staging"])]
+    assert result.staging_moved is True
+    assert "좋아 staging을 옮깁니다" in capsys.readouterr().out
+
+
+def test_minimize_compares_the_other_way(tmp_path):
+    sweep = {**SWEEP, "metric": {"name": "val/acc", "goal": "minimize"}}
+    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False)
+    finish_sweep(sweep, [trial], group="g", api=RegistryWithStaging(runs, {"val/acc": 0.90}))
+    assert model.links == [(TARGET, ["sweep-best"])]
+
+
+def test_with_no_staging_version_the_best_trial_becomes_staging(tmp_path):
+    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False)
+    finish_sweep(SWEEP, [trial], group="g", api=RegistryWithStaging(runs, None))
+    assert model.links == [(TARGET, ["sweep-best", "staging"])]
+
+
+@pytest.mark.parametrize(("staging", "aliases"), [
+    ({"val/acc": 0.90}, ["sweep-best"]),
+    ({"val/acc": 0.10}, ["sweep-best", "staging"]),
+])  # fmt: skip
+def test_offline_the_queued_link_compares_with_the_model_this_session_linked(
+    tmp_path, staging, aliases
+):
+    """No Registry to read offline: the notebook passes its training run's card metrics."""
+    trial, _ = _noted_trial(tmp_path, 0.55, offline=True)
+    result = finish_sweep(SWEEP, [trial], group="g", staging=staging)
+    (link,) = [a for a in pending_actions(trial.run_dir) if a["action"] == "link"]
+    assert link["aliases"] == aliases and result.link == "queued"
+
+
+def test_quiet_output_keeps_a_trials_chatter_out_of_the_cell(capfd):
+    import logging
+    import sys
+
+    from wb_common.sweep import quiet_output
+
+    chatty = logging.getLogger("ultralytics")
+    handler = logging.StreamHandler(sys.__stderr__)  # bound at import, as Ultralytics does
+    chatty.addHandler(handler)
+    before = chatty.level
+    chatty.setLevel(logging.INFO)  # as Ultralytics sets its logger up
+    try:
+        with quiet_output() as log:
+            print("epoch 1/1 ...")
+            print("tqdm bar", file=sys.stderr)
+            chatty.info("YOLOv8n summary: 129 layers")
+            assert chatty.level == logging.WARNING
+        assert chatty.level == logging.INFO
+        assert "epoch 1/1" in log.getvalue() and "tqdm bar" in log.getvalue()
+        out = capfd.readouterr()
+        assert out.out == "" and out.err == ""
+    finally:
+        chatty.removeHandler(handler)
+        chatty.setLevel(before)

@@ -17,7 +17,7 @@ import wandb
 import wandb_workspaces.reports.v2 as wr
 import wb_common.sweep as sweep_module
 from wandb.sdk.lib.asyncio_manager import AlreadyJoinedError
-from wb_common import start_run
+from wb_common import find_run_dirs, read_run, start_run
 from wb_common.artifacts import MODEL_NOTE, link_noted_model
 from wb_common.cli import Report, report_command
 from wb_common.doubles import (
@@ -77,7 +77,8 @@ def test_the_local_agent_tears_down_like_pyagent(offline_wandb):
     """Offline (smoke notebooks, CI) the same mistake fails too, not only online."""
     notebook_run = start_run(TASK, {"lr": 1e-3})
     trials = []
-    local_agent(SWEEP, agent_trial(toy_trial, "g", trials), count=1)
+    trial = agent_trial(toy_trial, "g", trials, parameters=["lr"], mode="offline")
+    local_agent(SWEEP, trial, count=1)
     assert len(trials) == 1
     with pytest.raises(AlreadyJoinedError):
         notebook_run.finish()
@@ -147,7 +148,19 @@ def test_the_best_trials_noted_model_is_linked_once_online(tmp_path):
     assert len(model.links) == 1
 
 
-def _server_sweep(states=("finished", "finished", "finished")):
+class SweepApiDouble(ApiDouble):
+    """ApiDouble plus `artifact(path)`: the version `staging` points to, with its model card's
+    metrics in its metadata, or CommError when no version holds it (as the server answers)."""
+
+    staging_metrics: dict[str, float] | None = None
+
+    def artifact(self, path):
+        if self.staging_metrics is None or not path.endswith(":staging"):
+            raise wandb.errors.CommError(f"artifact {path} not found")
+        return SimpleNamespace(metadata={"metrics": self.staging_metrics})
+
+
+def _server_sweep(states=("finished", "finished", "finished"), staging=None):
     target = "wandb-registry-model/cifar10-classifier"
     runs = [
         RunDouble(f"team/wandb-e2e-demo-image-classification/r{i}",
@@ -159,7 +172,9 @@ def _server_sweep(states=("finished", "finished", "finished")):
         )
     ]  # fmt: skip
     path = "team/wandb-e2e-demo-image-classification/abc123"
-    return ApiDouble(sweeps={path: sweep_double(SWEEP, runs)}), runs, path
+    api = SweepApiDouble(sweeps={path: sweep_double(SWEEP, runs)})
+    api.staging_metrics = staging
+    return api, runs, path
 
 
 def recording_wr(saved):
@@ -178,6 +193,16 @@ def recording_wr(saved):
     return SimpleNamespace(**{**names, "Report": RecordingReport})
 
 
+def test_report_sweep_keeps_staging_on_a_better_model(offline_wandb, capsys):
+    """Test double: staging's card says val/acc 0.95; the best run (0.9) gets sweep-best only."""
+    api, runs, path = _server_sweep(staging={"val/acc": 0.95})
+    close_server_sweep(path, api=api, wr=recording_wr([]))
+    assert runs[1].artifacts[0].links == [
+        ("wandb-registry-model/cifar10-classifier", ["sweep-best"])
+    ]
+    assert "staging은 그대로 두고" in capsys.readouterr().out
+
+
 def test_report_sweep_waits_for_every_agent(offline_wandb):
     api, runs, path = _server_sweep(states=("finished", "running", "finished"))
     with pytest.raises(SweepError, match="still running"):
@@ -190,7 +215,9 @@ def test_report_sweep_links_the_best_run_once_and_publishes_the_tasks_report(off
     saved = []
     result = close_server_sweep(path, api=api, wr=recording_wr(saved))
     assert result.link == "linked"
-    assert runs[1].artifacts[0].links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
+    assert runs[1].artifacts[0].links == [
+        ("wandb-registry-model/cifar10-classifier", ["sweep-best", "staging"])
+    ]  # the collection had no staging version: nothing better to keep
     assert runs[0].artifacts[0].links == [] and runs[2].artifacts[0].links == []
     assert runs[1].summary["registry_linked"] == "wandb-registry-model/cifar10-classifier"
     (report,) = saved
@@ -232,3 +259,29 @@ def test_a_link_that_fails_after_the_sweep_is_reported_not_raised(tmp_path, caps
     api = ApiDouble(runs={"demo-team/p/r1": RunDouble("demo-team/p/r1", artifacts=[])})
     assert link_noted_model(tmp_path, api=api) == "failed"
     assert "연결하지 못했습니다" in capsys.readouterr().out
+
+
+def test_a_trial_reads_its_parameters_from_run_config_offline(offline_wandb):
+    """The trial as W&B's docs write it — `run = wandb.init()`, then `run.config[...]` — on the
+    local engine: the suggestion is in run.config, the run is in the sweep's project, and the
+    training inside (`start_run`) continues that run: one run per trial, holding its metric."""
+    seen = []
+
+    def trial():
+        run = wandb.init(group="sweep-local", mode="offline")
+        params = {name: run.config[name] for name in SWEEP["parameters"]}
+        seen.append(params)
+        with start_run(TASK, {**params, "epochs": 1}, group="sweep-local") as training:
+            assert training is run  # joined, not a second run
+            training.log({"val/acc": 0.5})
+        return SimpleNamespace(metrics={"val/acc": 0.5})
+
+    local_agent(SWEEP, trial, count=2, project="wandb-e2e-demo-image-classification")
+    assert len(seen) == 2 and all(1e-5 <= p["lr"] <= 1e-2 for p in seen)
+    runs = [read_run(d) for d in find_run_dirs(offline_wandb)]
+    assert len(runs) == 2
+    assert sorted(r.config["lr"] for r in runs) == sorted(p["lr"] for p in seen)
+    assert all(r.config["epochs"] == 1 and r.summary["val/acc"] == 0.5 for r in runs)
+    assert {(r.project, r.group) for r in runs} == {
+        ("wandb-e2e-demo-image-classification", "sweep-local")
+    }

@@ -29,5 +29,6 @@ SWEEP = TaskSweep(TASK, SWEEP_CONFIG, train, check_config)
 # The names the notebook, the CLI and the tests use.
 sweep_config_for = SWEEP.config_for
 trial_fn = SWEEP.trial_fn
+trial_config_for = SWEEP.trial_config_for
 report_spec_for = SWEEP.report_spec
 sweep = SWEEP.sweep

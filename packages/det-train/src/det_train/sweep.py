@@ -98,5 +98,6 @@ SWEEP = TaskSweep(
 # The names the notebook, the CLI and the tests use:
 sweep_config_for = SWEEP.config_for  # SWEEP_CONFIG, or smoke_sweep_config when cfg.smoke
 trial_fn = SWEEP.trial_fn
+trial_config_for = SWEEP.trial_config_for
 report_spec_for = SWEEP.report_spec
 sweep = SWEEP.sweep

@@ -159,9 +159,12 @@ def noted_model(run_dir: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
+def link_noted_model(
+    run_dir: str | Path, *, api: Any = None, aliases: Iterable[str] | None = None
+) -> str:
     """Link the model a sweep trial noted: online now (through `api`), offline into the queue.
 
+    `aliases` replaces the noted ones (the sweep decides whether `staging` moves).
     Returns "linked", "queued", "already linked" or "no model" and prints where it went.
     """
     note = noted_model(run_dir)
@@ -169,6 +172,8 @@ def link_noted_model(run_dir: str | Path, *, api: Any = None) -> str:
         print(f"[wb-demo] 연결할 모델이 없습니다 — {run_dir} noted no model; nothing to link.")
         return "no model"
     link = {k: v for k, v in note.items() if k != "offline"}
+    if aliases is not None:
+        link["aliases"] = list(aliases)
     if link not in pending_actions(run_dir):  # a second call queues nothing twice
         queue_action(run_dir, link)  # offline: `wb-demo sync` links it; online: replayed below
     if note["offline"]:

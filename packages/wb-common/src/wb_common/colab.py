@@ -10,6 +10,8 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 
 
@@ -70,6 +72,52 @@ def ask_for_key(prompt: Callable[[str], str] | None = None) -> str:
         raise LoginRequired(NO_KEY)
     os.environ["WANDB_API_KEY"] = key
     return key
+
+
+class NotebookStop(Exception):
+    """Stops "Run all" at this cell with its sentence only: IPython shows `_render_traceback_`
+    in place of the stack (a SystemExit would add IPython's "To exit: use 'exit'" warning)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+WRONG_KEY = (
+    "W&B 서버가 이 API 키를 거부해 여기서 멈춥니다: "
+    "https://wandb.ai/authorize 에서 키를 다시 복사해 Colab 보안 비밀(또는 환경 변수) "
+    "WANDB_API_KEY에 넣고 이 셀을 다시 실행하세요 "
+    "(사내 W&B 서버라면 WANDB_BASE_URL의 서버에서 받은 키). "
+    "W&B rejected the API key: copy it again from https://wandb.ai/authorize into WANDB_API_KEY "
+    "and rerun this cell."
+)
+
+
+def offline_notice(why: str, server: str | None = None) -> str:
+    """One sentence for a W&B server that did not answer: the notebook goes on offline."""
+    server = server or os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai"
+    return (
+        f"W&B 서버({server})에 닿지 않아({why}) 오프라인으로 계속 기록합니다: 네트워크(Wi-Fi)와 "
+        "WANDB_BASE_URL을 확인하고, 연결되면 `wandb sync`로 올리세요. "
+        f"W&B server unreachable ({why}): recording offline; upload later with `wandb sync`."
+    )
+
+
+def server_unreachable(url: str | None = None, timeout: float = 5.0) -> str | None:
+    """Why the W&B server cannot be reached within `timeout` seconds; None when it answers.
+
+    Any HTTP answer, even an error status, counts as reachable: a wrong key is another problem,
+    which `wandb.login(verify=True)` reports. urllib honours HTTP(S)_PROXY as wandb does.
+    """
+    url = url or os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai"
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return None
+    except urllib.error.URLError as err:  # refused, DNS, TLS
+        return str(err.reason)
+    except (OSError, ValueError) as err:  # a timeout, a malformed URL
+        return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return None
 
 
 def show_port(port: int, *, height: int = 720, path: str = "/") -> bool:

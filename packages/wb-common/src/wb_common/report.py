@@ -34,11 +34,11 @@ class ReportFacts:
 
 REPORT_FACTS: dict[str, ReportFacts] = {
     "image-classification": ReportFacts(
-        "CIFAR-10 분류: 하이퍼파라미터 스윕 비교", "val/acc",
+        "CIFAR-10 이미지 분류: 하이퍼파라미터 스윕 비교", "val/acc",
         ("val/acc", "val/loss", "train/loss"), "epoch",
     ),
     "image-segmentation": ReportFacts(
-        "Oxford-IIIT Pet 세그멘테이션: 하이퍼파라미터 스윕 비교", "val/mean_iou",
+        "Oxford-IIIT Pet 이미지 분할: 하이퍼파라미터 스윕 비교", "val/mean_iou",
         ("val/mean_iou", "val/dice", "val/pixel_acc", "val/loss", "train/loss"), "epoch",
     ),
     "image-detection": ReportFacts(
@@ -46,7 +46,7 @@ REPORT_FACTS: dict[str, ReportFacts] = {
         ("val/mAP50", "val/mAP50-95", "train/box_loss"), "epoch",
     ),
     "video-classification": ReportFacts(
-        "UCF-101 비디오 분류: 하이퍼파라미터 스윕 비교", "val/acc",
+        "UCF-101 동영상 분류: 하이퍼파라미터 스윕 비교", "val/acc",
         ("val/acc", "val/top5_acc", "val/loss", "train/loss"), "epoch",
     ),
     "llm-finetuning": ReportFacts(  # TRL logs by optimizer step
@@ -174,12 +174,15 @@ def create_report(spec: dict[str, Any], *, run_dir: str | Path | None) -> str:
     """
     if resolve_mode() == "online":
         url = publish_report(spec)
-        print(f"[wb-demo] report: {url}")
+        print(f"[wb-demo] 리포트를 게시했습니다 (report): {url}")
         return url
     if run_dir is None:
         raise ValueError("an offline report needs a run directory to be queued beside")
     path = queue_action(run_dir, {"action": "report", "spec": spec})
-    print(f"[wb-demo] report queued (offline) in {path}; `{sync_command()}` publishes it.")
+    print(
+        f"[wb-demo] 오프라인이라 리포트 명세를 {path}에 저장했습니다: `{sync_command()}`가 "
+        "게시합니다. Report queued (offline)."
+    )
     return str(path)
 
 

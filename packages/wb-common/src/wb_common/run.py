@@ -96,6 +96,14 @@ def start_run(
     """
     import wandb
 
+    active = wandb.run
+    if active is not None and os.environ.get("WANDB_SWEEP_PARAM_PATH") and not disabled:
+        # A sweep trial that started its run itself (`run = wandb.init()`, as W&B's docs teach,
+        # reading its parameters from run.config): train in that run, with the whole config.
+        active.config.update(_config_dict(config), allow_val_change=True)
+        if tags:
+            active.tags = (*active.tags, *tags)
+        return active
     smoke = bool(_config_dict(config).get("smoke"))
     # wandb's ~20-line banner is off: one line below says where the run lives (--verbose: all).
     silent = not verbose_requested(config)

@@ -14,12 +14,16 @@ closed by `close_server_sweep` (`wb-demo report --sweep …`) once every agent i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
+import logging
 import math
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +32,7 @@ from typing import Any, Protocol
 import wandb
 import yaml
 
-from wb_common.artifacts import link_noted_model
+from wb_common.artifacts import link_noted_model, noted_model
 from wb_common.report import create_report, publish_report, sweep_report_spec
 from wb_common.run import resolve_mode
 from wb_common.tasks import PROJECT_PREFIX, TASKS, project_name
@@ -64,6 +68,7 @@ class SweepResult:
     goal: str
     trials: list[Trial]
     link: str | None = None  # what became of the best model: linked, queued, … (None: not tried)
+    staging_moved: bool | None = None  # did `staging` move to the best trial (None: not tried)
 
     @property
     def best(self) -> Trial | None:
@@ -86,6 +91,13 @@ def best_trial(trials: Iterable[Trial], metric: str, goal: str) -> Trial | None:
 def _plain(value: Any) -> Any:
     """numpy scalars (what the bayes engine suggests) -> plain Python numbers."""
     return value.item() if hasattr(value, "item") else value
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """A trial's parameters for one printed line: `lr=3.0e-04, batch_size=64`."""
+    return ", ".join(
+        f"{k}={v:.1e}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
 
 
 def params_slug(params: dict[str, Any]) -> str:
@@ -126,30 +138,28 @@ def check_sweep_config(sweep_config: dict[str, Any], fields: Iterable[str] | Non
             )
 
 
-def agent_params() -> dict[str, Any]:
-    """The parameters the agent suggested for the trial running now.
-
-    `wandb.agent` (and `local_agent`) write them to the file named by WANDB_SWEEP_PARAM_PATH
-    before calling the trial function (wandb/agents/pyagent.py, `_run_job`): {name: {"value": v}}.
-    """
-    with open(os.environ["WANDB_SWEEP_PARAM_PATH"], encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
-    return {k: _plain(v["value"]) for k, v in raw.items() if isinstance(v, dict) and "value" in v}
-
-
 def agent_trial(
-    trial_fn: TrialFn, group: str, trials: list[Trial] | None = None
+    trial_fn: TrialFn,
+    group: str,
+    trials: list[Trial] | None = None,
+    *,
+    parameters: Iterable[str],
+    mode: str | None = None,
 ) -> Callable[[], Trial]:
     """The function to pass to `wandb.agent(sweep_id, function=...)` or `local_agent`.
 
-    Each call reads the suggested parameters, trains once with `trial_fn(params, group)`, appends
-    the trial to `trials` and returns it. The trial's run is its own: the agent tears W&B down
-    before each trial (pyagent calls `wandb.teardown()`), so no run started before the sweep may
-    be used after it.
+    Each call is a trial as W&B's docs write one: `run = wandb.init()` (the agent put its
+    suggestion into the run's config), the `parameters` read back from `run.config`, then
+    `trial_fn(params, group)` trains in that run (`start_run` joins a trial's own run). The trial
+    is appended to `trials` and returned. The agent tears W&B down before each trial (pyagent
+    calls `wandb.teardown()`), so no run started before the sweep may be used after it.
     """
+    names = list(parameters)
 
     def one_trial() -> Trial:
-        params = agent_params()
+        # mode None: what the agent's environment says (WANDB_MODE), online by default.
+        run = wandb.init(group=group, mode=mode, settings=wandb.Settings(silent=True))
+        params = {name: _plain(run.config[name]) for name in names}
         outcome = trial_fn(params, group)
         trial = Trial(params, dict(outcome.metrics), outcome.run_dir)
         if trials is not None:
@@ -159,33 +169,77 @@ def agent_trial(
     return one_trial
 
 
-def local_agent(sweep_config: dict[str, Any], function: Callable[[], Any], count: int) -> list[Any]:
+# Loggers whose INFO lines (model summaries, dataset scans, per-epoch tables) fill a sweep cell.
+TRAINING_LOGGERS = ("ultralytics", "transformers", "diffusers", "accelerate", "peft", "trl")
+
+
+@contextlib.contextmanager
+def quiet_output(loggers: Iterable[str] = TRAINING_LOGGERS) -> Any:
+    """Inside a sweep trial: the training's prints and the libraries' INFO logs go to a buffer
+    (yielded), not the cell; the trial's W&B run keeps the curves. Warnings and errors still
+    show, and an exception still propagates with its traceback."""
+    buffer = io.StringIO()
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    for name in levels:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield buffer
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def local_agent(
+    sweep_config: dict[str, Any],
+    function: Callable[[], Any],
+    count: int,
+    *,
+    project: str | None = None,
+) -> list[Any]:
     """`wandb.agent` without a server: W&B's own `sweeps` engine suggests, `function` trains.
 
-    Same contract as `wandb.agent(function=...)`: the suggestion is in WANDB_SWEEP_PARAM_PATH and
+    Same contract as `wandb.agent(function=...)`: the suggestion is in WANDB_SWEEP_PARAM_PATH,
+    which `wandb.init()` inside `function` reads into `run.config` (as under the real agent), and
     W&B is torn down before each trial, as pyagent does — so a notebook that touches a run from
-    before the sweep fails here too, not only on stage. `function` returns the trial's outcome
-    (anything with `.metrics`), which tells the bayes engine how the trial scored.
-    Returns what each call returned. Errors propagate (pyagent would only log them).
+    before the sweep fails here too, not only on stage. `project` is the sweep's project, which
+    the server's agent gives each trial's run (WANDB_PROJECT while the trial runs). `function`
+    returns the trial's outcome (anything with `.metrics`), which tells the bayes engine how the
+    trial scored. Returns what each call returned. Errors propagate (pyagent would only log them).
     """
-    import sweeps  # W&B's engine; imported here because it pulls in scikit-learn
+    with warnings.catch_warnings():  # pydantic's V2 notice about the engine's models
+        warnings.simplefilter("ignore", UserWarning)
+        import sweeps  # W&B's engine; imported here because it pulls in scikit-learn
+        from sklearn.exceptions import ConvergenceWarning
 
     history: list[Any] = []  # sweeps.SweepRun
     outcomes: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="wb-demo-sweep-") as tmp:
         for i in range(count):
-            suggestion = sweeps.next_run(sweep_config, history)
+            with warnings.catch_warnings():
+                # The bayes engine's Gaussian-process fit warns (ConvergenceWarning, UserWarning)
+                # on the few, noisy trials of a demo; its suggestion is still the one to try.
+                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                suggestion = sweeps.next_run(sweep_config, history)
             if suggestion is None:  # a grid that is exhausted
                 break
             config = {k: {"value": _plain(v["value"])} for k, v in suggestion.config.items()}
             param_path = Path(tmp) / f"config-trial-{i}.yaml"
             param_path.write_text(yaml.safe_dump(config), encoding="utf-8")
             os.environ["WANDB_SWEEP_PARAM_PATH"] = str(param_path)
+            project_before = os.environ.get("WANDB_PROJECT")
+            if project:
+                os.environ["WANDB_PROJECT"] = project
             try:
                 wandb.teardown()  # what pyagent does before each trial
                 outcome = function()
             finally:
                 os.environ.pop("WANDB_SWEEP_PARAM_PATH", None)
+                if project_before is None:
+                    os.environ.pop("WANDB_PROJECT", None)
+                else:
+                    os.environ["WANDB_PROJECT"] = project_before
             outcomes.append(outcome)
             history.append(
                 sweeps.SweepRun(
@@ -198,6 +252,45 @@ def local_agent(sweep_config: dict[str, Any], function: Callable[[], Any], count
     return outcomes
 
 
+SWEEP_BEST = "sweep-best"  # the alias of the best trial's model: always moves, never promoted
+
+
+def staging_score(api: Any, target: str, metric: str) -> float | None:
+    """`metric` in the model card of the version `staging` points to in `target` (a registry
+    path); None when no version holds `staging` or its card lacks the metric."""
+    try:
+        version = api.artifact(f"{target}:staging")
+    except (wandb.errors.CommError, ValueError):  # no such alias (yet) in this collection
+        return None
+    value = ((version.metadata or {}).get("metrics") or {}).get(metric)
+    return float(value) if _finite(value) else None
+
+
+def beats(value: float, current: float | None, goal: str) -> bool:
+    """True when `value` is strictly better than `current` (no current model: anything is)."""
+    if current is None:
+        return True
+    return value > current if goal == "maximize" else value < current
+
+
+def _staging_line(metric: str, value: float, current: float | None, moved: bool) -> str:
+    if current is None:
+        return (
+            f"[wb-demo] staging 모델의 {metric}을 알 수 없어 최고 시도({value:.4f})로 staging을 "
+            f"옮깁니다. No staging model to compare with: staging moves to the best trial."
+        )
+    if moved:
+        return (
+            f"[wb-demo] 최고 시도({metric} {value:.4f})가 지금 staging 모델({current:.4f})보다 "
+            f"좋아 staging을 옮깁니다. The best trial beats staging: staging moves to it."
+        )
+    return (
+        f"[wb-demo] 최고 시도({metric} {value:.4f})가 지금 staging 모델({current:.4f})보다 좋지 "
+        f"않아 staging은 그대로 두고 {SWEEP_BEST}로만 연결합니다. The best trial does not beat "
+        f"staging: staging stays, the trial is linked as {SWEEP_BEST}."
+    )
+
+
 def finish_sweep(
     sweep_config: dict[str, Any],
     trials: list[Trial],
@@ -206,21 +299,44 @@ def finish_sweep(
     sweep_id: str | None = None,
     link_best: bool = True,
     api: Any = None,
+    staging: dict[str, float] | None = None,
 ) -> SweepResult:
-    """After the last trial: say which trial won and link only its model, once, with `staging`."""
+    """After the last trial: say which trial won and link only its model, once.
+
+    The best model always gets `sweep-best`; `staging` moves to it only when it beats the model
+    `staging` points to on the sweep's metric — read from that version's model card in the
+    Registry, or, offline (no Registry to read), from `staging`: the metrics of the model this
+    session linked as staging (the notebook's training run). With neither, staging moves.
+    """
     metric = sweep_config["metric"]
     result = SweepResult(sweep_id, group, metric["name"], metric["goal"], list(trials))
     best = result.best
     if best is None:
-        print(f"[wb-demo] sweep {sweep_id or group}: no trial reported {result.metric}.")
+        print(
+            f"[wb-demo] 스윕 {sweep_id or group}: {result.metric}을 기록한 시도가 없습니다. "
+            f"No trial reported {result.metric}."
+        )
         return result
+    value = best.metrics[result.metric]
     print(
-        f"[wb-demo] sweep {sweep_id or group}: best {result.metric}="
-        f"{best.metrics[result.metric]:.4f} with {best.params}"
+        f"[wb-demo] 스윕 {sweep_id or group}의 최고 시도: {result.metric} {value:.4f}, "
+        f"{params_text(best.params)} (best trial)"
     )
-    if link_best and best.run_dir is not None:
-        result = replace(result, link=link_noted_model(best.run_dir, api=api))
-    return result
+    if not link_best or best.run_dir is None:
+        return result
+    note = noted_model(best.run_dir)
+    if note is None:  # says so and returns "no model"
+        return replace(result, link=link_noted_model(best.run_dir, api=api))
+    current = None
+    if not note["offline"]:
+        current = staging_score(api or wandb.Api(), note["target"], result.metric)
+    if current is None and staging is not None and _finite(staging.get(result.metric)):
+        current = float(staging[result.metric])
+    moved = beats(value, current, result.goal)
+    print(_staging_line(result.metric, value, current, moved))
+    aliases = [SWEEP_BEST, "staging"] if moved else [SWEEP_BEST]
+    link = link_noted_model(best.run_dir, api=api, aliases=aliases)
+    return replace(result, link=link, staging_moved=moved)
 
 
 def run_sweep(
@@ -245,6 +361,7 @@ def run_sweep(
     if count < 1:
         raise ValueError(f"a sweep needs at least one trial, got count={count}")
     trials: list[Trial] = []
+    names = list(sweep_config["parameters"])
     online = resolve_mode(smoke=smoke) == "online"
     if sweep_id is not None:
         entity, project, sid = parse_sweep_path(sweep_id)
@@ -254,13 +371,17 @@ def run_sweep(
                 "--sweep-id needs the W&B server: log in (WANDB_API_KEY) and retry."
             )
         group = group or f"sweep-{sid}"
-        print(f"[wb-demo] joining sweep {entity}/{project}/{sid} as one more agent ({count}).")
-        wandb.agent(sid, function=agent_trial(trial_fn, group, trials), entity=entity,
-                    project=project, count=count)  # fmt: skip
+        print(
+            f"[wb-demo] 스윕 {entity}/{project}/{sid}에 에이전트 하나로 합류합니다"
+            f"(시도 {count}개). Joining the sweep as one more agent."
+        )
+        trial = agent_trial(trial_fn, group, trials, parameters=names)
+        wandb.agent(sid, function=trial, entity=entity, project=project, count=count)
         result = finish_sweep(sweep_config, trials, group=group, sweep_id=sid, link_best=False)
         print(
-            f"[wb-demo] when every agent is done: `wb-demo report --sweep {entity}/{project}/{sid}`"
-            " makes the comparison report and links the best model."
+            f"[wb-demo] 모든 에이전트가 끝나면 `wb-demo report --sweep {entity}/{project}/{sid}`가 "
+            "비교 리포트를 만들고 최고 모델을 연결합니다. When every agent is done, that command "
+            "makes the report and links the best model."
         )
         return result
     if online:
@@ -268,12 +389,16 @@ def run_sweep(
         entity = os.environ.get("WANDB_ENTITY")
         sid = wandb.sweep(sweep_config, project=project, entity=entity)
         group = group or f"sweep-{sid}"
-        wandb.agent(sid, function=agent_trial(trial_fn, group, trials), entity=entity,
-                    project=project, count=count)  # fmt: skip
+        trial = agent_trial(trial_fn, group, trials, parameters=names)
+        wandb.agent(sid, function=trial, entity=entity, project=project, count=count)
         return finish_sweep(sweep_config, trials, group=group, sweep_id=sid)
     group = group or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
-    print(f"[wb-demo] no W&B server: running the sweep locally on the `sweeps` engine ({group}).")
-    local_agent(sweep_config, agent_trial(trial_fn, group, trials), count)
+    print(
+        f"[wb-demo] W&B 서버 없이 `sweeps` 엔진으로 스윕을 이 컴퓨터에서 실행합니다({group}). "
+        "No W&B server: the sweep runs locally."
+    )
+    trial = agent_trial(trial_fn, group, trials, parameters=names, mode="offline")
+    local_agent(sweep_config, trial, count, project=project_name(task))
     return finish_sweep(sweep_config, trials, group=group)
 
 
@@ -326,17 +451,20 @@ def close_server_sweep(path: str, *, api: Any = None, wr: Any = None) -> SweepRe
             f"No run of {path} recorded {metric}: nothing to compare or link."
         )
     best_run = next(run for trial, run in pairs if trial is best)
-    print(f"[wb-demo] sweep {path}: best {metric}={best.metrics[metric]:.4f} ({best_run.path})")
-    result = replace(result, link=_link_best_run(best_run))
+    print(
+        f"[wb-demo] 스윕 {path}의 최고 run: {metric} {best.metrics[metric]:.4f} ({best_run.path})"
+    )
+    result = replace(result, link=_link_best_run(best_run, api, metric, goal))
     spec = sweep_report_spec(task, group=result.group, params=list(config["parameters"]),
                              n_trials=len(runs), metric=metric)  # fmt: skip
     spec["entity"] = spec["entity"] or entity
-    print(f"[wb-demo] report: {publish_report(spec, api=api, wr=wr)}")
+    print(f"[wb-demo] 리포트를 게시했습니다 (report): {publish_report(spec, api=api, wr=wr)}")
     return result
 
 
-def _link_best_run(run: Any) -> str:
-    """Link the model a finished sweep run logged into the collection it recorded, once."""
+def _link_best_run(run: Any, api: Any, metric: str, goal: str) -> str:
+    """Link the model a finished sweep run logged into the collection it recorded, once: as
+    `sweep-best`, and as `staging` only when it beats the model `staging` points to."""
     target = run.config.get("registry_target")
     if not target:
         raise SweepError(
@@ -344,15 +472,23 @@ def _link_best_run(run: Any) -> str:
             f"만든 run이 아닙니다. Run {run.path} recorded no registry_target."
         )
     if run.summary.get("registry_linked") == target:
-        print(f"[wb-demo] {run.path}: model already linked to {target}; nothing changed.")
+        print(f"[wb-demo] {run.path}: 모델이 이미 {target}에 연결되어 있습니다. Already linked.")
         return "already linked"
     models = [a for a in run.logged_artifacts() if a.type == "model"]
     if not models:
-        raise SweepError(f"run {run.path} logged no model artifact; nothing to link.")
-    models[-1].link(target, aliases=["staging"])
+        raise SweepError(
+            f"run {run.path}이 모델 아티팩트를 기록하지 않아 연결할 것이 없습니다. "
+            f"Run {run.path} logged no model artifact; nothing to link."
+        )
+    value = float(run.summary[metric])
+    current = staging_score(api, target, metric)
+    moved = beats(value, current, goal)
+    print(_staging_line(metric, value, current, moved))
+    aliases = [SWEEP_BEST, "staging"] if moved else [SWEEP_BEST]
+    models[-1].link(target, aliases=aliases)
     run.summary["registry_linked"] = target
     run.update()
-    print(f"[wb-demo] Registry: {models[-1].name} (best run) linked to {target} ['staging'].")
+    print(f"[wb-demo] Registry: {models[-1].name}(최고 run)을 {target} {aliases}로 연결했습니다.")
     return "linked"
 
 
@@ -400,12 +536,16 @@ class TaskSweep:
             return self.smoke_sweep_config
         return self.sweep_config
 
-    def run_trial(self, base: Any, params: dict[str, Any], group: str) -> TrialOutcome:
-        """One sweep trial: `trial_config(base, params, group)` trained."""
+    def trial_config_for(self, base: Any, params: dict[str, Any], group: str) -> Any:
+        """One trial's config: `trial_config(base, params, group)` and the task's own rule."""
         cfg = trial_config(base, params, group)
         if self.adjust_trial is not None:
             cfg = self.adjust_trial(cfg, params)
-        return self.train(cfg)
+        return cfg
+
+    def run_trial(self, base: Any, params: dict[str, Any], group: str) -> TrialOutcome:
+        """One sweep trial: `trial_config_for(base, params, group)` trained."""
+        return self.train(self.trial_config_for(base, params, group))
 
     def trial_fn(self, base: Any) -> TrialFn:
         """`trial_fn(params, group)`: one trial of `base`, for `agent_trial` and `run_sweep`."""
