@@ -132,7 +132,7 @@ class RegistryWithStaging(ApiDouble):
 TARGET = "wandb-registry-model/cifar10-classifier"
 
 
-def _noted_trial(tmp_path: Path, score: float, *, offline: bool) -> tuple[Trial, Any]:
+def _noted_trial(tmp_path: Path, score: float, *, offline: bool, run_record) -> tuple[Trial, Any]:
     """A finished trial whose run folder noted its model (as `link_to_registry(defer=True)`)."""
     run_dir = tmp_path / "trial"
     run_dir.mkdir()
@@ -140,15 +140,16 @@ def _noted_trial(tmp_path: Path, score: float, *, offline: bool) -> tuple[Trial,
             "artifact": "resnet18-cifar10", "digest": "d" * 32, "target": TARGET,
             "aliases": ["staging"], "offline": offline}  # fmt: skip
     (run_dir / MODEL_NOTE).write_text(json.dumps(note))
+    run_record(run_dir, note["run_path"])  # the folder's own run, as pending's replay checks
     model = ArtifactDouble("resnet18-cifar10:v3", digest="d" * 32)
     runs = {note["run_path"]: RunDouble(note["run_path"], artifacts=[model])}
     return Trial({"lr": 1e-3}, {"val/acc": score}, run_dir), (runs, model)
 
 
-def test_a_weaker_best_trial_does_not_move_staging(tmp_path, capsys):
+def test_a_weaker_best_trial_does_not_move_staging(tmp_path, run_record, capsys):
     """Online: staging holds a model card with val/acc 0.90; the sweep's best has 0.55 (a demo
     trial trains less). It is linked as sweep-best only; staging stays on the better model."""
-    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False)
+    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False, run_record=run_record)
     api = RegistryWithStaging(runs, {"val/acc": 0.90})
     result = finish_sweep(SWEEP, [trial], group="sweep-x", sweep_id="x", api=api)
     assert api.asked == [f"{TARGET}:staging"]
@@ -158,8 +159,8 @@ def test_a_weaker_best_trial_does_not_move_staging(tmp_path, capsys):
     assert "staging은 그대로 두고 sweep-best로만 연결합니다" in out and "0.9000" in out
 
 
-def test_a_stronger_best_trial_moves_staging(tmp_path, capsys):
-    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False)
+def test_a_stronger_best_trial_moves_staging(tmp_path, run_record, capsys):
+    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False, run_record=run_record)
     api = RegistryWithStaging(runs, {"val/acc": 0.90})
     result = finish_sweep(SWEEP, [trial], group="sweep-x", sweep_id="x", api=api)
     assert model.links == [(TARGET, ["sweep-best", "staging"])]
@@ -167,15 +168,15 @@ def test_a_stronger_best_trial_moves_staging(tmp_path, capsys):
     assert "좋아 staging을 옮깁니다" in capsys.readouterr().out
 
 
-def test_minimize_compares_the_other_way(tmp_path):
+def test_minimize_compares_the_other_way(tmp_path, run_record):
     sweep = {**SWEEP, "metric": {"name": "val/acc", "goal": "minimize"}}
-    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False)
+    trial, (runs, model) = _noted_trial(tmp_path, 0.95, offline=False, run_record=run_record)
     finish_sweep(sweep, [trial], group="g", api=RegistryWithStaging(runs, {"val/acc": 0.90}))
     assert model.links == [(TARGET, ["sweep-best"])]
 
 
-def test_with_no_staging_version_the_best_trial_becomes_staging(tmp_path):
-    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False)
+def test_with_no_staging_version_the_best_trial_becomes_staging(tmp_path, run_record):
+    trial, (runs, model) = _noted_trial(tmp_path, 0.55, offline=False, run_record=run_record)
     finish_sweep(SWEEP, [trial], group="g", api=RegistryWithStaging(runs, None))
     assert model.links == [(TARGET, ["sweep-best", "staging"])]
 
@@ -185,10 +186,10 @@ def test_with_no_staging_version_the_best_trial_becomes_staging(tmp_path):
     ({"val/acc": 0.10}, ["sweep-best", "staging"]),
 ])  # fmt: skip
 def test_offline_the_queued_link_compares_with_the_model_this_session_linked(
-    tmp_path, staging, aliases
+    tmp_path, staging, aliases, run_record
 ):
     """No Registry to read offline: the notebook passes its training run's card metrics."""
-    trial, _ = _noted_trial(tmp_path, 0.55, offline=True)
+    trial, _ = _noted_trial(tmp_path, 0.55, offline=True, run_record=run_record)
     result = finish_sweep(SWEEP, [trial], group="g", staging=staging)
     (link,) = [a for a in pending_actions(trial.run_dir) if a["action"] == "link"]
     assert link["aliases"] == aliases and result.link == "queued"

@@ -129,7 +129,7 @@ def test_a_sweep_path_is_entity_project_id(bad):
         parse_sweep_path(bad)
 
 
-def test_the_best_trials_noted_model_is_linked_once_online(tmp_path):
+def test_the_best_trials_noted_model_is_linked_once_online(tmp_path, run_record):
     """`link_noted_model` on an online trial's folder: found by name and digest through the API
     (test double), linked with staging; the second call links nothing."""
     note = {"action": "link", "run_path": "/wandb-e2e-demo-image-classification/r1",
@@ -137,6 +137,7 @@ def test_the_best_trials_noted_model_is_linked_once_online(tmp_path):
             "target": "wandb-registry-model/cifar10-classifier", "aliases": ["staging"],
             "offline": False}  # fmt: skip
     (tmp_path / MODEL_NOTE).write_text(json.dumps(note))
+    run_record(tmp_path, note["run_path"])  # the folder's own run, as pending's replay checks
     model = ArtifactDouble("resnet18-cifar10:v0", digest="d" * 32)
     other = ArtifactDouble("resnet18-cifar10:v1", digest="e" * 32)
     path = "demo-team/wandb-e2e-demo-image-classification/r1"
@@ -251,11 +252,12 @@ def test_the_report_is_the_same_object_whoever_builds_it():
     assert spec["x_axis"] == "train/global_step"
 
 
-def test_a_link_that_fails_after_the_sweep_is_reported_not_raised(tmp_path, capsys):
+def test_a_link_that_fails_after_the_sweep_is_reported_not_raised(tmp_path, capsys, run_record):
     """The sweep's trials are done and recorded: a failing link must not lose the sweep."""
     note = {"action": "link", "run_path": "demo-team/p/r1", "artifact": "m", "digest": "d" * 32,
             "target": "wandb-registry-model/c", "aliases": [], "offline": False}  # fmt: skip
     (tmp_path / MODEL_NOTE).write_text(json.dumps(note))
+    run_record(tmp_path, note["run_path"])
     api = ApiDouble(runs={"demo-team/p/r1": RunDouble("demo-team/p/r1", artifacts=[])})
     assert link_noted_model(tmp_path, api=api) == "failed"
     assert "연결하지 못했습니다" in capsys.readouterr().out
@@ -285,3 +287,17 @@ def test_a_trial_reads_its_parameters_from_run_config_offline(offline_wandb):
     assert {(r.project, r.group) for r in runs} == {
         ("wandb-e2e-demo-image-classification", "sweep-local")
     }
+
+
+def test_a_noted_model_in_a_folder_without_its_run_log_is_refused_not_reported_linked(tmp_path):
+    """The note names a run the folder does not record (no .wandb log): pending refuses the
+    line, and link_noted_model says so instead of "linked" (API test double; nothing linked)."""
+    note = {"action": "link", "run_path": "team/wandb-e2e-demo-image-classification/r9",
+            "artifact": "m", "digest": "d" * 32,
+            "target": "wandb-registry-model/cifar10-classifier", "aliases": ["sweep-best"],
+            "offline": False}  # fmt: skip
+    (tmp_path / MODEL_NOTE).write_text(json.dumps(note))
+    model = ArtifactDouble("m:v0", digest="d" * 32)
+    api = ApiDouble(runs={note["run_path"]: RunDouble(note["run_path"], artifacts=[model])})
+    assert link_noted_model(tmp_path, api=api) == "refused"
+    assert model.links == []

@@ -165,7 +165,8 @@ def link_noted_model(
     """Link the model a sweep trial noted: online now (through `api`), offline into the queue.
 
     `aliases` replaces the noted ones (the sweep decides whether `staging` moves).
-    Returns "linked", "queued", "already linked" or "no model" and prints where it went.
+    Returns "linked", "queued", "already linked", "refused" (the folder's queue may not name it:
+    pending) or "no model", and prints where it went.
     """
     note = noted_model(run_dir)
     if note is None:
@@ -198,6 +199,9 @@ def link_noted_model(
         return "failed"
     if not lines:  # replayed before: the queue marks what it did, so nothing links twice
         return "already linked"
+    if not any(line.startswith("done: ") for line in lines):  # the folder's own run check said no
+        print(f"[wb-demo] 최고 시도의 모델을 연결하지 않았습니다 — not linked: {lines[0]}")
+        return "refused"
     print(
         f"[wb-demo] 최고 시도의 모델을 Registry에 연결함 — Registry: the best trial's "
         f"{link['artifact']} linked to {link['target']} {link['aliases']}."
