@@ -13,7 +13,7 @@ import pytest
 from det_train.checkpoint import METRIC_KEYS
 from det_train.config import Config, smoke_config
 from det_train.model import model_card
-from det_train.train import train
+from det_train.train import smoke_map_note, train
 from wb_common import ModelCard, find_run_dirs, read_run
 from wb_common.checkpoint import ResumeError, load_run_id
 from wb_common.pending import pending_actions
@@ -226,3 +226,16 @@ def test_ultralytics_own_wandb_logger_is_kept_out():
         "on_fit_epoch_end": [ours],
         "on_train_end": [],
     }
+
+
+def test_the_smoke_run_writes_nothing_into_the_folder_it_starts_in(smoke_run):
+    """Ultralytics' habit is `./datasets`: the smoke data lands beside the run instead."""
+    assert list((smoke_run.root / "cwd").iterdir()) == []  # conftest trains from here
+    assert (smoke_run.cfg.output_dir / "data" / "synthetic-shapes.yaml").is_file()
+
+
+def test_a_smoke_run_says_its_map_near_0_is_expected(smoke_run):
+    note = smoke_map_note(smoke_run.cfg, smoke_run.result.metrics)
+    assert note.startswith("[wb-demo] 스모크 모드의 mAP50 ") and " — smoke mode: " in note
+    assert "expected" in note and "\n" not in note
+    assert smoke_map_note(dataclasses.replace(smoke_run.cfg, smoke=False), {}) is None

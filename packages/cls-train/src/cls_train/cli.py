@@ -5,23 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
-from wb_common.entry import run_or_exit
+from wb_common.checkpoint import CHECKPOINT_FILE, ResumeError
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.sweep import SweepError
 
-from cls_train.config import Config, ConfigError, smoke_config
+from cls_train.config import Config, ConfigError, check_config, smoke_config
 from cls_train.data import DataError
 from cls_train.model import WeightsDownloadError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
+CHECKPOINTS = (CHECKPOINT_FILE,)  # a run is in --output-dir: continue it (--resume) or --overwrite
 
 
 def train_main() -> None:
     from cls_train.train import train
 
-    cfg = tyro.cli(Config, prog="cls-train", description="Fine-tune ResNet-18 with W&B tracking.")
-    run_or_exit("cls-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    with argument_errors("cls-train"):
+        cfg = tyro.cli(
+            Config, prog="cls-train", description="Fine-tune ResNet-18 with W&B tracking."
+        )
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    train_or_exit(
+        "cls-train", train, cfg, errors=USER_ERRORS, checkpoints=CHECKPOINTS, check=check_config
+    )
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,8 @@ class SweepArgs:
 def sweep_main() -> None:
     from cls_train.sweep import sweep
 
-    args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
+    with argument_errors("cls-sweep"):
+        args = tyro.cli(SweepArgs, prog="cls-sweep", description="Sweep lr, batch size, optimizer.")
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
         "cls-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS

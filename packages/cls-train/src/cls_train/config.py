@@ -42,6 +42,7 @@ class Config:
     val_table_size: int = 100  # rows of the validation Table: enough to browse, cheap to upload
     output_dir: Path = Path("outputs/cls-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     registry_collection: str | None = None
     """wandb-registry-model/<this>, alias staging. None follows the data: the task's collection
     in wb_common.tasks.TASKS, or `<folder>-classifier` for --dataset imagefolder (your images
@@ -120,6 +121,9 @@ def check_config(cfg: Config) -> None:
         or checks.not_positive(cfg, "lr")
         or checks.too_small(cfg, "epochs", "batch_size", "img_size", "max_train_samples")
         or checks.negative(cfg, "weight_decay")
+        # ImageNet weights expect ~224 px; 1024 px is ~20x the memory per image of 224 px, and a
+        # larger size only ends in an out-of-memory traceback after the data has loaded.
+        or checks.too_large(cfg, "img_size", maximum=1024)
     )
     if problem:
         raise ConfigError(problem)

@@ -65,6 +65,7 @@ class Config:
     val_table_size: int = 32  # validation images in the predictions Table and the box overlays
     output_dir: Path = Path("outputs/det-train")  # Ultralytics' run folder lands in <this>/train
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
@@ -92,6 +93,9 @@ def smoke_config(cfg: Config) -> Config:
         cfg,
         smoke=True,
         dataset="synthetic",
+        # The generated shapes go beside the run, not into `./datasets` of whatever folder (the
+        # repository) the smoke run starts in.
+        data_dir=cfg.output_dir / "data" if cfg.data_dir == Config.data_dir else cfg.data_dir,
         pretrained=False,
         epochs=3 if cfg.epochs == Config.epochs else cfg.epochs,
         imgsz=96 if cfg.imgsz == Config.imgsz else cfg.imgsz,
@@ -137,6 +141,9 @@ def check_config(cfg: Config) -> None:
         or checks.one_of(cfg, "optimizer", OPTIMIZERS, called="옵티마이저")
         or checks.not_positive(cfg, "lr0")
         or checks.too_small(cfg, "epochs", "batch", "imgsz")
+        # 1280 px is the largest size YOLO models are trained at (the P6 variants); above it
+        # yolov8n's anchors see nothing new and a batch outgrows a T4 after the data loads.
+        or checks.too_large(cfg, "imgsz", maximum=1280)
     )
     if problem:
         raise ConfigError(problem)

@@ -65,6 +65,7 @@ class Config:
     sample_table_size: int = 16  # rows of the dataset-preview Table: captions' style at a glance
     output_dir: Path = Path("outputs/gen-train")  # checkpoint.pt and the LoRA weights
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
@@ -159,6 +160,9 @@ def check_config(cfg: Config) -> None:
         checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
         or checks.not_positive(cfg, "lr")
         or checks.too_small(cfg, *COUNTS)
+        # SD 1.5 was trained at 512 px; at 1024 px it already repeats subjects and needs ~4x the
+        # memory, and a larger size only ends out of memory after the download.
+        or checks.too_large(cfg, "resolution", maximum=1024)
     )
     if problem:
         raise ConfigError(problem)

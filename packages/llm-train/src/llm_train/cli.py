@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import tyro
 from wb_common.checkpoint import ResumeError
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.sweep import SweepError
 
-from llm_train.config import Config, ConfigError, smoke_config
+from llm_train.config import Config, ConfigError, check_config, smoke_config
 from llm_train.data import DataError
 from llm_train.model import ModelDownloadError
 
@@ -20,8 +20,17 @@ USER_ERRORS = (ConfigError, DataError, ResumeError, ModelDownloadError, SweepErr
 def train_main() -> None:
     from llm_train.train import train
 
-    cfg = tyro.cli(Config, prog="llm-train", description="QLoRA-tune Qwen3-4B with W&B tracking.")
-    run_or_exit("llm-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
+    with argument_errors("llm-train"):
+        cfg = tyro.cli(
+            Config, prog="llm-train", description="QLoRA-tune Qwen3-4B with W&B tracking."
+        )
+    from llm_train.checkpoint import CHECKPOINT_DIR, TRAINER_STATE
+
+    checkpoints = (f"{CHECKPOINT_DIR}/checkpoint-*/{TRAINER_STATE}",)  # the Trainer's own
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    train_or_exit(
+        "llm-train", train, cfg, errors=USER_ERRORS, checkpoints=checkpoints, check=check_config
+    )
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,10 @@ class SweepArgs:
 def sweep_main() -> None:
     from llm_train.sweep import sweep
 
-    args = tyro.cli(
-        SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
-    )
+    with argument_errors("llm-sweep"):
+        args = tyro.cli(
+            SweepArgs, prog="llm-sweep", description="Sweep lora_r, lr, epochs and max_seq_len."
+        )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
         "llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS

@@ -68,6 +68,7 @@ class Config:
 
     output_dir: Path = Path("outputs/llm-train")  # checkpoints and the final adapter
     resume: bool = False  # continue from the last checkpoint in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
@@ -159,7 +160,12 @@ COUNTS = (
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
-    problem = checks.not_positive(cfg, "lr") or checks.too_small(cfg, *COUNTS)
+    problem = (
+        checks.not_positive(cfg, "lr")
+        or checks.too_small(cfg, *COUNTS)
+        # Qwen3's context window is 32768 tokens: a longer sequence has no trained positions.
+        or checks.too_large(cfg, "max_seq_len", maximum=32768)
+    )
     if problem:
         raise ConfigError(problem)
     if cfg.max_seq_len < 32:

@@ -5,25 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.checkpoint import ResumeError
-from wb_common.entry import run_or_exit
+from wb_common.checkpoint import CHECKPOINT_FILE, ResumeError
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.sweep import SweepError
 
-from seg_train.config import Config, ConfigError, smoke_config
+from seg_train.config import Config, ConfigError, check_config, smoke_config
 from seg_train.data import DataError
 from seg_train.model import WeightsDownloadError
 
 # The errors a user can cause: each ends the program with its one-sentence message, no traceback.
 USER_ERRORS = (ConfigError, DataError, ResumeError, WeightsDownloadError, SweepError)
+CHECKPOINTS = (CHECKPOINT_FILE,)  # a run is in --output-dir: continue it (--resume) or --overwrite
 
 
 def train_main() -> None:
     from seg_train.train import train
 
-    cfg = tyro.cli(
-        Config, prog="seg-train", description="Fine-tune DeepLabV3-MobileNetV3 with W&B tracking."
+    with argument_errors("seg-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="seg-train",
+            description="Fine-tune DeepLabV3-MobileNetV3 with W&B tracking.",
+        )
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    train_or_exit(
+        "seg-train", train, cfg, errors=USER_ERRORS, checkpoints=CHECKPOINTS, check=check_config
     )
-    run_or_exit("seg-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=USER_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -39,9 +46,10 @@ class SweepArgs:
 def sweep_main() -> None:
     from seg_train.sweep import sweep
 
-    args = tyro.cli(
-        SweepArgs, prog="seg-sweep", description="Sweep lr, backbone freezing, image size."
-    )
+    with argument_errors("seg-sweep"):
+        args = tyro.cli(
+            SweepArgs, prog="seg-sweep", description="Sweep lr, backbone freezing, image size."
+        )
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
     run_or_exit(
         "seg-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=USER_ERRORS

@@ -45,6 +45,7 @@ class Config:
     media_samples: int = 8  # fixed validation images logged with both mask layers every epoch
     output_dir: Path = Path("outputs/seg-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     # wandb-registry-model/<this>, alias staging: the task's collection in wb_common.tasks.TASKS.
     registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
@@ -120,6 +121,9 @@ def check_config(cfg: Config) -> None:
         or checks.too_small(cfg, "epochs", "batch_size", "max_train_samples")
         # DeepLabV3-MobileNetV3 downsamples 16x: below 32 px its feature map is a single pixel.
         or checks.too_small(cfg, "img_size", minimum=32)
+        # Cityscapes-sized crops (1024 px) are DeepLabV3's largest usual input; beyond 2048 px a
+        # single image's activations outgrow a 16 GB T4 (out of memory after the data loads).
+        or checks.too_large(cfg, "img_size", maximum=2048)
         or checks.negative(cfg, "weight_decay")
     )
     if problem:

@@ -47,6 +47,7 @@ class Config:
     video_fps: int = 4  # playback rate of logged clips: slow enough to see 16 frames move
     output_dir: Path = Path("outputs/video-train")  # checkpoint.pt and model.pth
     resume: bool = False  # continue the interrupted run in output_dir (same W&B run id)
+    overwrite: bool = False  # start afresh where another run's checkpoint is: deletes it
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
     sweep_trial: bool = False
@@ -132,6 +133,9 @@ def check_config(cfg: Config) -> None:
         or checks.too_small(cfg, "epochs", "batch_size", "img_size", "video_fps")
         or checks.too_small(cfg, "max_train_samples")  # None: all of them
         or checks.negative(cfg, "weight_decay")
+        # R3D-18's Kinetics weights use 112 px crops; 448 px is already 16x the memory of every
+        # frame of every clip, and a larger size only ends out of memory after decoding.
+        or checks.too_large(cfg, "img_size", maximum=448)
     )
     if problem:
         raise ConfigError(problem)
