@@ -261,9 +261,10 @@ def smoke_map_note(cfg: Config, metrics: dict[str, float]) -> str | None:
     if not cfg.smoke:
         return None
     return (
-        f"[wb-demo] 스모크 모드의 mAP50 {metrics.get('val/mAP50', 0.0):.3f}는 정상입니다 — "
-        f"smoke mode: {cfg.epochs} epochs from random weights on a few dozen synthetic images "
-        "make no detector yet, so an mAP near 0 is expected; the pipeline is what this run tests."
+        "[wb-demo] 스모크 모드에서는 mAP가 0에 가까운 것이 정상입니다 "
+        f"(mAP50 {metrics.get('val/mAP50', 0.0):.3f}) — smoke mode: {cfg.epochs} epochs from "
+        "random weights on a few dozen synthetic images make no detector yet, so an mAP near 0 "
+        "is expected; the pipeline is what this run tests."
     )
 
 

@@ -44,7 +44,7 @@ def _interrupts_as_exceptions() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -208,5 +208,9 @@ def _argument_sentence(prog: str, event: Any) -> str:
     elif name:
         what, english = f"{name}의 값이 잘못되었습니다", f"bad value for {name}"
     else:
-        what, english = "인자를 해석할 수 없습니다", "cannot parse the arguments"
+        detail = getattr(event, "message", None) or tokens
+        what, english = (
+            "인자를 해석할 수 없습니다",
+            "cannot parse the arguments" + (f": {detail}" if detail else ""),
+        )
     return f"{what} — {english}; see `{prog} --help`."
