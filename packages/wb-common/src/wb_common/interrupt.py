@@ -142,7 +142,13 @@ def interrupt_after_checkpoint(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            list(command), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            list(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # A shell's background job starts with SIGINT ignored, and Python then installs no
+            # Ctrl-C handler: give the program the terminal's default, as a user's shell does.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             while not checkpoint.is_file():
