@@ -5,6 +5,7 @@ uv run --package cls-train pytest packages/cls-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -28,6 +29,11 @@ def run_cli(monkeypatch, main, *args: str) -> int:
         (
             ["--epochs", "0"],
             "cls-train: epochs은(는) 1 이상이어야 합니다 — epochs must be at least 1, got 0.\n",
+        ),
+        (
+            ["--img-size", "100000"],
+            "cls-train: img_size은(는) 1024 이하여야 합니다 — "
+            "img_size must be at most 1024, got 100000.\n",
         ),
         (
             ["--resume"],
@@ -54,9 +60,19 @@ def test_user_errors_are_one_sentence_before_any_download(
 
 def test_unknown_optimizer_is_refused_by_the_cli(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, train_main, "--optimizer", "rmsprop")
-    err = " ".join(capsys.readouterr().err.split())  # tyro wraps its message in a box
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err  # one sentence, not tyro's box
+    assert err.startswith("cls-train: --optimizer에 쓸 수 없는 값입니다 — --optimizer got")
+    assert "'rmsprop', expected one of adam, sgd, adamw" in err
+
+
+def test_a_value_of_the_wrong_type_is_one_sentence(monkeypatch, capsys):
+    code = run_cli(monkeypatch, train_main, "--epochs", "abc")
     assert code == 2
-    assert "invalid choice 'rmsprop'" in err and "'adam', 'sgd', 'adamw'" in err
+    assert capsys.readouterr().err == (
+        "cls-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc' (expected INT); "
+        "see `cls-train --help`.\n"
+    )
 
 
 def test_cifar_offline_names_the_smoke_flag(offline_wandb, monkeypatch, capsys):
@@ -111,3 +127,21 @@ def test_sweep_id_errors_are_one_sentence(offline_wandb, monkeypatch, capsys, sw
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert not (offline_wandb / "wandb").exists()  # nothing trained or recorded
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_wandb, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    out = offline_wandb.parent / "out"
+    for name in ("checkpoint.pt", "model.pth"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = run_cli(monkeypatch, train_main, "--smoke", "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (offline_wandb / "wandb").exists()  # no W&B run was created

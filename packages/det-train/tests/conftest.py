@@ -27,15 +27,19 @@ SETTINGS_BEFORE = "ultralytics-settings-before.json"  # in the smoke root; test_
 
 
 def keep_ultralytics_settings(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
-    """Copy Ultralytics' settings.json before the smoke training, to compare it afterwards."""
+    """Copy Ultralytics' settings.json before the smoke training, to compare it afterwards; and
+    train from a folder of its own (`root/cwd`), which must stay empty: nothing of a smoke run
+    lands in the folder it starts in (the repository)."""
     from ultralytics.utils import SETTINGS_FILE
 
     shutil.copyfile(SETTINGS_FILE, root / SETTINGS_BEFORE)
+    (root / "cwd").mkdir()
+    monkeypatch.chdir(root / "cwd")
 
 
 # `det-train --smoke` once, offline, in its own W&B sandbox.
 smoke_run = smoke_run_fixture(
     train,
-    lambda root: smoke_config(Config(output_dir=root / "out", data_dir=root / "data")),
+    lambda root: smoke_config(Config(output_dir=root / "out")),  # data_dir: the smoke default
     setup=keep_ultralytics_settings,
 )

@@ -5,6 +5,7 @@ uv run --all-packages pytest packages/det-train/tests/test_cli.py -x -q
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -48,3 +49,30 @@ def test_sweep_parameter_ultralytics_ignores_is_one_sentence(
     message = _exit_message(capsys, cli.sweep_main)
     assert message.startswith("det-sweep: ") and "optimizer 'auto' ignores lr0" in message
     assert find_run_dirs(offline_wandb) == []  # caught before the first trial
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_wandb, tmp_path, monkeypatch, capsys
+):
+    """Ultralytics' last.pt of another run in --output-dir: one sentence naming --resume and
+    --overwrite, before any work; every file of the old run keeps its bytes."""
+    out = tmp_path / "out"
+    for name in ("train/weights/last.pt", "train/results.csv", "wandb_run.json"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    monkeypatch.setattr(sys, "argv", ["det-train", "--smoke", "--output-dir", str(out)])
+    message = _exit_message(capsys, cli.train_main)
+    assert message.startswith("det-train: ") and "--resume" in message and "--overwrite" in message
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert find_run_dirs(offline_wandb) == []
+
+
+def test_an_image_size_beyond_the_bound_is_one_sentence(tmp_path, monkeypatch, capsys):
+    argv = ["det-train", "--smoke", "--imgsz", "100000", "--output-dir", str(tmp_path / "o")]
+    monkeypatch.setattr(sys, "argv", argv)
+    message = _exit_message(capsys, cli.train_main)
+    assert message == (
+        "det-train: imgsz은(는) 1280 이하여야 합니다 — imgsz must be at most 1280, got 100000."
+    )
+    assert not (tmp_path / "o").exists()  # refused before anything was written

@@ -48,4 +48,4 @@ def test_killed_run_resumes_with_every_epoch_once(offline_wandb, tmp_path, capsy
     assert [r["_step"] for r in run.history if "val/mAP50" in r] == [1, 2]
     assert len(run.metric("train/box_loss")) == 2
     # An epoch the kill lost is logged again from Ultralytics' results.csv, and said so.
-    assert ("[wb-demo] resume: 1 of 1 logged steps" in capsys.readouterr().out) == (1 in lost)
+    assert ("resume: 1 of 1 logged steps" in capsys.readouterr().out) == (1 in lost)

@@ -226,3 +226,19 @@ def test_ultralytics_own_wandb_logger_is_kept_out():
         "on_fit_epoch_end": [ours],
         "on_train_end": [],
     }
+
+
+def test_the_smoke_run_writes_nothing_into_the_folder_it_starts_in(smoke_run):
+    """Ultralytics' habit is `./datasets`: the smoke data lands beside the run instead."""
+    assert list((smoke_run.root / "cwd").iterdir()) == []  # conftest trains from here
+    assert (smoke_run.cfg.output_dir / "data" / "synthetic-shapes.yaml").is_file()
+
+
+def test_a_smoke_run_says_its_map_near_0_is_expected(smoke_run):
+    from det_train.train import smoke_map_note
+
+    note = smoke_map_note(smoke_run.cfg, smoke_run.result.metrics)
+    assert note.startswith("[wb-demo] 스모크 모드에서는 mAP가 0에 가까운 것이 정상입니다 (mAP50 ")
+    assert " — smoke mode: " in note
+    assert "expected" in note and "\n" not in note
+    assert smoke_map_note(dataclasses.replace(smoke_run.cfg, smoke=False), {}) is None

@@ -5,6 +5,7 @@ uv run --package gen-train pytest packages/gen-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -28,6 +29,7 @@ def run_cli(monkeypatch, main, *args: str) -> int:
         (["--lr", "-0.1"], " — lr must be a positive number, got -0.1.\n"),
         (["--train-steps", "0"], " — train_steps must be at least 1, got 0.\n"),
         (["--resolution", "500"], " — resolution must be a multiple of 8"),
+        (["--resolution", "100000"], " — resolution must be at most 1024, got 100000.\n"),
         (["--resume"], " — nothing to resume: no checkpoint.pt in "),
     ],
 )
@@ -59,9 +61,9 @@ def test_sd15_offline_names_the_smoke_flag_within_seconds(
 
 def test_unknown_dataset_is_refused_by_the_cli(offline_wandb, monkeypatch, capsys):
     code = run_cli(monkeypatch, train_main, "--dataset", "pokemon")
-    err = " ".join(capsys.readouterr().err.split())  # tyro wraps its message in a box
-    assert code == 2
-    assert "invalid choice 'pokemon'" in err
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err  # one sentence, not tyro's box
+    assert "--dataset got 'pokemon', expected one of" in err
 
 
 def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
@@ -81,3 +83,21 @@ def test_smoke_flag_reaches_train_as_the_smoke_config(monkeypatch):
     (cfg,) = seen
     assert (cfg.smoke, cfg.dataset, cfg.base_model) == (True, "synthetic", "gen-train/tiny-sd")
     assert (cfg.resolution, cfg.train_steps, cfg.lr) == (32, 30, 0.5)
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_wandb, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    out = offline_wandb.parent / "out"
+    for name in ("checkpoint.pt", "lora/pytorch_lora_weights.safetensors"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = run_cli(monkeypatch, train_main, "--smoke", "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (offline_wandb / "wandb").exists()  # no W&B run was created

@@ -39,5 +39,5 @@ def test_killed_run_resumes_with_every_step_once(offline_wandb, tmp_path, capsys
     assert [r["_step"] for r in run.history if "val/loss" in r] == [0, 4, 8]
     lost_before_checkpoint = [step for step in lost if step <= EVERY]
     out_text = capsys.readouterr().out
-    expected = f"[wb-demo] resume: {len(lost_before_checkpoint)} of {EVERY + 1} logged steps"
+    expected = f"resume: {len(lost_before_checkpoint)} of {EVERY + 1} logged steps"
     assert (expected in out_text) == bool(lost_before_checkpoint)

@@ -153,10 +153,12 @@ def short_config(tmp_path, **changes) -> Config:
     return dataclasses.replace(cfg, **changes)
 
 
-def test_sample_every_step_keeps_only_the_last_loss_for_the_card(offline_wandb, tmp_path):
+def test_sample_every_step_keeps_only_the_last_loss_for_the_card(offline_wandb, tmp_path, capsys):
     """sample_every=1: the card's train/loss is the mean of the last 1 loss, i.e. the last loss
-    (the slice `[-(sample_every - 1):]` once kept every loss when sample_every was 1)."""
+    (the slice `[-(sample_every - 1):]` once kept every loss when sample_every was 1). A fresh
+    run says nothing about resuming (it once claimed to log step 0's baseline "again")."""
     result = train(short_config(tmp_path, train_steps=3, sample_every=1))
+    assert "logged again" not in capsys.readouterr().out
     (run,) = (read_run(d) for d in find_run_dirs(offline_wandb))
     losses = run.metric("train/loss")
     assert len(losses) == 3 and len(set(losses)) == 3

@@ -5,6 +5,7 @@ uv run --package llm-train pytest packages/llm-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -26,6 +27,7 @@ def run_cli(monkeypatch, main, *args: str) -> int:
     [
         (["--lr", "-0.1"], " — lr must be a positive number, got -0.1.\n"),
         (["--lora-r", "0"], " — lora_r must be at least 1, got 0.\n"),
+        (["--max-seq-len", "100000"], " — max_seq_len must be at most 32768, got 100000.\n"),
         (["--resume"], " — nothing to resume: no checkpoint-<step> folder in "),
         ([], " — Qwen/Qwen3-4B could not be loaded from the Hugging Face Hub"),
     ],
@@ -50,3 +52,21 @@ def test_sweep_refuses_a_bad_base_config(offline_hub, monkeypatch, capsys):
     code = run_cli(monkeypatch, sweep_main, "--smoke", "--config.lr", "0", "--count", "1")
     assert code == 2
     assert "lr must be a positive number" in capsys.readouterr().err
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_hub, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    out = offline_hub.parent / "out"
+    for name in ("checkpoints/checkpoint-4/trainer_state.json", "wandb_run.json"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = run_cli(monkeypatch, train_main, "--smoke", "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (offline_hub / "wandb").exists()  # no W&B run was created

@@ -5,6 +5,7 @@ uv run --package seg-train pytest packages/seg-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -39,6 +40,11 @@ def test_cli_ends_with_one_sentence_when_the_dataset_is_missing(
             "img_size must be at least 32, got 16.\n",
         ),
         (
+            ["--img-size", "100000"],
+            "seg-train: img_size은(는) 2048 이하여야 합니다 — "
+            "img_size must be at most 2048, got 100000.\n",
+        ),
+        (
             ["--resume"],
             "seg-train: 이어서 학습할 체크포인트가 없습니다 — nothing to resume: no checkpoint.pt",
         ),
@@ -63,3 +69,21 @@ def test_sweep_refuses_a_bad_base_config(offline_wandb, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("seg-sweep: lr은(는) 양수여야 합니다 — lr must be a")
     assert not (offline_wandb / "wandb").exists()
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_wandb, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    out = offline_wandb.parent / "out"
+    for name in ("checkpoint.pt", "model.pth"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = run_cli(monkeypatch, train_main, "--smoke", "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (offline_wandb / "wandb").exists()  # no W&B run was created

@@ -37,4 +37,4 @@ def test_killed_run_resumes_with_every_epoch_once(offline_wandb, tmp_path, capsy
     # Each epoch's masks are logged at most once (the checkpoint's history holds scalars only).
     assert sum("val/examples._type" in row for row in run.history) <= 2
     # What the kill lost from the first file is logged again, and the resume says so.
-    assert ("[wb-demo] resume: 1 of 1 logged steps" in capsys.readouterr().out) == bool(lost)
+    assert ("resume: 1 of 1 logged steps" in capsys.readouterr().out) == bool(lost)

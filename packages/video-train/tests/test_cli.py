@@ -5,6 +5,7 @@ uv run --package video-train pytest packages/video-train/tests/test_cli.py
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -34,6 +35,16 @@ def test_bad_flag_value_is_one_sentence(monkeypatch, capsys):
     assert "num_frames must be at least 2" in capsys.readouterr().err
 
 
+def test_an_image_size_beyond_the_bound_is_one_sentence(tmp_path, monkeypatch, capsys):
+    argv = ["video-train", "--img-size", "100000", "--output-dir", str(tmp_path / "o")]
+    assert run_cli(monkeypatch, cli.train_main, *argv) == 2
+    assert capsys.readouterr().err == (
+        "video-train: img_size은(는) 448 이하여야 합니다 — img_size must be at most 448, "
+        "got 100000.\n"
+    )
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
 def test_resume_with_nothing_to_resume_is_one_sentence(
     offline_wandb, tmp_path, monkeypatch, capsys
 ):
@@ -52,3 +63,21 @@ def test_sweep_bad_base_config_is_one_sentence(offline_wandb, tmp_path, monkeypa
     err = capsys.readouterr().err.strip()
     assert err.startswith("video-sweep: ") and "lr must be a positive number" in err
     assert find_run_dirs(offline_wandb) == []  # caught before the first trial
+
+
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    offline_wandb, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    out = offline_wandb.parent / "out"
+    for name in ("checkpoint.pt", "model.pth"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = run_cli(monkeypatch, cli.train_main, "video-train", "--smoke", "--output-dir", str(out))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert not (offline_wandb / "wandb").exists()  # no W&B run was created

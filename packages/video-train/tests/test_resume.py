@@ -34,4 +34,4 @@ def test_killed_run_resumes_with_every_epoch_once(offline_wandb, tmp_path, capsy
     assert len(run.metric("val/acc")) == len(run.metric("train/loss")) == 2
     assert [row["_step"] for row in run.history if "epoch" in row] == [1, 2]
     # An epoch the kill lost is logged again from the checkpoint's history, and said so.
-    assert ("[wb-demo] resume: 1 of 1 logged steps" in capsys.readouterr().out) == (1 in lost)
+    assert ("resume: 1 of 1 logged steps" in capsys.readouterr().out) == (1 in lost)

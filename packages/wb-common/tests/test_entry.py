@@ -1,12 +1,23 @@
-"""`run_or_exit`: a user's error ends in one sentence and exit code 2, a bug keeps its traceback.
+"""`run_or_exit`: a user's error ends in one sentence and exit code 2, a bug keeps its traceback;
+an interrupt ends in 130 (Ctrl-C) or 143 (SIGTERM) with the `--resume` command. `train_or_exit`:
+another run's checkpoint is never overwritten, an unwritable folder stops before any work.
 
 uv run --all-packages pytest packages/wb-common/tests/test_entry.py -q
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
 import pytest
-from wb_common.entry import run_or_exit
+import tyro
+from wb_common.entry import argument_errors, resume_command, run_or_exit, train_or_exit
 
 
 class BadFlag(ValueError):
@@ -27,3 +38,140 @@ def test_other_errors_pass_through_and_results_are_returned():
     assert run_or_exit("x", lambda a, b: a + b, 2, 3, errors=(BadFlag,)) == 5
     with pytest.raises(ZeroDivisionError):
         run_or_exit("x", lambda: 1 / 0, errors=(BadFlag,))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` and its bytes: what "nothing of the old run changes" compares."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@dataclass(frozen=True)
+class Cfg:
+    output_dir: Path
+    resume: bool = False
+    overwrite: bool = False
+
+
+def old_run(out: Path) -> dict[str, bytes]:
+    (out / "train" / "weights").mkdir(parents=True)
+    (out / "train" / "weights" / "last.pt").write_bytes(b"old weights")
+    (out / "train" / "results.csv").write_text("epoch\n1\n")
+    (out / "wandb_run.json").write_text('{"run_id": "old"}')
+    return tree(out)
+
+
+CHECKPOINTS = ("train/weights/last.pt",)
+
+
+def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    before = old_run(out)
+    trained = []
+    with pytest.raises(SystemExit) as caught:
+        train_or_exit("det-train", trained.append, Cfg(out), errors=(), checkpoints=CHECKPOINTS)
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and not trained
+    assert err.startswith("det-train: ") and err.count("\n") == 1, err
+    assert "--resume" in err and "--overwrite" in err and "train/weights/last.pt" in err
+    assert err.index("체크포인트") < err.index("checkpoint")  # Korean first
+    assert tree(out) == before
+
+
+def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path):
+    out = tmp_path / "out"
+    before = old_run(out)
+    seen = []
+    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, resume=True), errors=(),
+                  checkpoints=CHECKPOINTS)  # fmt: skip
+    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, overwrite=True), errors=(),
+                  checkpoints=CHECKPOINTS)  # fmt: skip
+    assert seen == [before, {}]  # a later --resume can never pick up the old run's state
+
+
+def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    checked, trained = [], []
+    with pytest.raises(SystemExit) as caught:
+        train_or_exit("cls-train", trained.append, Cfg(blocker / "out"), errors=(),
+                      checkpoints=("checkpoint.pt",), check=checked.append)  # fmt: skip
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and checked and not trained
+    assert err.startswith("cls-train: 출력 폴더에 쓸 수 없습니다 — cannot write to the output")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_ctrl_c_exits_130_with_the_resume_command(tmp_path, monkeypatch, capsys, saved):
+    out = tmp_path / "my out"
+    argv = ["cls-train", "--smoke", "--output-dir", str(out), "--overwrite"]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    def interrupted(cfg: Cfg) -> None:
+        if saved:
+            (out / "checkpoint.pt").write_bytes(b"epoch 1")
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as caught:
+        train_or_exit("cls-train", interrupted, Cfg(out, overwrite=True), errors=(),
+                      checkpoints=("checkpoint.pt",))  # fmt: skip
+    err = capsys.readouterr().err
+    assert caught.value.code == 130 and err.count("\n") == 1 and "Ctrl-C" in err
+    resume = f"`cls-train --smoke --output-dir '{out}' --resume`"
+    assert (resume in err) == saved
+    assert ("before the first checkpoint" in err) == (not saved)
+
+
+def test_sigterm_ends_the_work_with_143_and_a_sentence(tmp_path, capsys):
+    """A real SIGTERM to this process: raised as an exception inside the work, not a hard kill."""
+    reached = []
+
+    def work() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        reached.append("after")
+
+    with pytest.raises(SystemExit) as caught:
+        run_or_exit("cls-sweep", work, errors=())
+    assert caught.value.code == 143 and not reached
+    assert capsys.readouterr().err == "cls-sweep: 중단했습니다 — stopped by SIGTERM.\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+
+
+def test_resume_command_adds_resume_once_and_drops_overwrite():
+    assert resume_command("gen-train", ["--overwrite", "--lr", "1e-4"]) == (
+        "gen-train --lr 1e-4 --resume"
+    )
+    assert resume_command("gen-train", ["--resume"]) == "gen-train --resume"
+
+
+@dataclass(frozen=True)
+class Flags:
+    epochs: int = 3
+    optimizer: Literal["adam", "sgd"] = "adam"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--epochs", "abc"],
+            "x-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc'",
+        ),
+        (
+            ["--optimizer", "rms"],
+            "x-train: --optimizer에 쓸 수 없는 값입니다 — --optimizer got 'rms'",
+        ),
+        (["--nope"], "x-train: 알 수 없는 인자입니다 — unrecognized argument(s): --nope"),
+    ],
+)
+def test_an_argument_tyro_cannot_parse_is_one_sentence(capsys, args, message):
+    with pytest.raises(SystemExit) as caught, argument_errors("x-train"):
+        tyro.cli(Flags, prog="x-train", args=args)
+    err = capsys.readouterr().err
+    assert caught.value.code == 2
+    assert (
+        err.startswith(message) and err.endswith("see `x-train --help`.\n") and err.count("\n") == 1
+    )

@@ -87,9 +87,10 @@ def train_version(index: int, workdir: Path, env: dict[str, str]) -> Path:
     """One smoke-trained classifier; returns its offline W&B run folder."""
     out = workdir / f"train-v{index}"
     before = set((workdir / "wandb").glob("offline-run-*"))
+    # --overwrite: a rehearsal run again in the same --workdir trains its versions afresh
     _run(f"train v{index}", [_bin("cls-train"), "--smoke", "--epochs", "1",
                             "--max-train-samples", "256", "--seed", str(index),
-                            "--output-dir", str(out)], env)  # fmt: skip
+                            "--output-dir", str(out), "--overwrite"], env)  # fmt: skip
     (run_dir,) = set((workdir / "wandb").glob("offline-run-*")) - before
     return run_dir
 

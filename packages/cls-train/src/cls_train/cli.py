@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from cls_train.config import Config, smoke_config
+from cls_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -25,16 +25,21 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="cls-train",
-        description="이미지 분류: ResNet-18 파인튜닝, W&B 기록 / "
-        "Fine-tune ResNet-18 with W&B tracking.",
-    )
+    with argument_errors("cls-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="cls-train",
+            description="이미지 분류: ResNet-18 파인튜닝, W&B 기록 / "
+            "Fine-tune ResNet-18 with W&B tracking.",
+        )
+    from wb_common.checkpoint import CHECKPOINT_FILE
+
     from cls_train.train import train  # torch loads after parsing: --help stays fast
 
-    result = run_or_exit(
-        "cls-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    checkpoints = (CHECKPOINT_FILE,)  # a run is in --output-dir: --resume it or --overwrite
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "cls-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("cls-train", result)
 
@@ -50,12 +55,13 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="cls-sweep",
-        description="이미지 분류 스윕: lr, 배치 크기, 옵티마이저 / "
-        "Sweep lr, batch size, optimizer.",
-    )
+    with argument_errors("cls-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="cls-sweep",
+            description="이미지 분류 스윕: lr, 배치 크기, 옵티마이저 / "
+            "Sweep lr, batch size, optimizer.",
+        )
     from cls_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config

@@ -54,6 +54,9 @@ class Config:
     output_dir: Path = Path("outputs/cls-train")  # 출력 폴더 / checkpoint.pt and model.pth
     resume: bool = False
     """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     registry_collection: str | None = None
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging. None follows the data: the
     task's collection in wb_common.tasks.TASKS, or `<folder>-classifier` for --dataset
@@ -135,6 +138,9 @@ def check_config(cfg: Config) -> None:
         or checks.not_positive(cfg, "lr")
         or checks.too_small(cfg, "epochs", "batch_size", "img_size", "max_train_samples")
         or checks.negative(cfg, "weight_decay")
+        # ImageNet weights expect ~224 px; 1024 px is ~20x the memory per image of 224 px, and a
+        # larger size only ends in an out-of-memory traceback after the data has loaded.
+        or checks.too_large(cfg, "img_size", maximum=1024)
     )
     if problem:
         raise ConfigError(problem)

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from det_train.config import Config, smoke_config
+from det_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -48,17 +48,23 @@ def quiet_ultralytics(verbose: bool) -> None:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="det-train",
-        description="객체 탐지: YOLOv8n 파인튜닝, W&B 기록 / Fine-tune YOLOv8n with W&B tracking.",
-    )
+    with argument_errors("det-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="det-train",
+            description="객체 탐지: YOLOv8n 파인튜닝, W&B 기록 / "
+            "Fine-tune YOLOv8n with W&B tracking.",
+        )
     from det_train.train import train  # torch loads after parsing: --help stays fast
 
     quiet_ultralytics(cfg.verbose)
 
-    result = run_or_exit(
-        "det-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    from det_train.checkpoint import LAST_CHECKPOINT
+
+    checkpoints = (LAST_CHECKPOINT.as_posix(),)  # Ultralytics' own: --resume it or --overwrite
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "det-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("det-train", result)
 
@@ -75,11 +81,12 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="det-sweep",
-        description="객체 탐지 스윕: lr0, imgsz, 증강 / Sweep lr0, imgsz, augmentation.",
-    )
+    with argument_errors("det-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="det-sweep",
+            description="객체 탐지 스윕: lr0, imgsz, 증강 / Sweep lr0, imgsz, augmentation.",
+        )
     from det_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     quiet_ultralytics(args.config.verbose)

@@ -83,6 +83,9 @@ class Config:
     """출력 폴더 / Ultralytics' run folder lands in <this>/train"""
     resume: bool = False
     """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the name is written once, in
@@ -115,6 +118,9 @@ def smoke_config(cfg: Config) -> Config:
         cfg,
         smoke=True,
         dataset="synthetic",
+        # The generated shapes go beside the run, not into `./datasets` of whatever folder (the
+        # repository) the smoke run starts in.
+        data_dir=cfg.output_dir / "data" if cfg.data_dir == Config.data_dir else cfg.data_dir,
         pretrained=False,
         epochs=3 if cfg.epochs == Config.epochs else cfg.epochs,
         imgsz=96 if cfg.imgsz == Config.imgsz else cfg.imgsz,
@@ -170,6 +176,9 @@ def check_config(cfg: Config) -> None:
         or checks.one_of(cfg, "optimizer", OPTIMIZERS, called="옵티마이저")
         or checks.not_positive(cfg, "lr0")
         or checks.too_small(cfg, "epochs", "batch", "imgsz")
+        # 1280 px is the largest size YOLO models are trained at (the P6 variants); above it
+        # yolov8n's anchors see nothing new and a batch outgrows a T4 after the data loads.
+        or checks.too_large(cfg, "imgsz", maximum=1280)
     )
     if problem:
         raise ConfigError(problem)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from gen_train.config import Config, smoke_config
+from gen_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -25,16 +25,21 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="gen-train",
-        description="이미지 생성: Stable Diffusion 1.5 LoRA 파인튜닝, W&B 기록 / "
-        "Fine-tune Stable Diffusion 1.5 with LoRA, in W&B.",
-    )
+    with argument_errors("gen-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="gen-train",
+            description="이미지 생성: Stable Diffusion 1.5 LoRA 파인튜닝, W&B 기록 / "
+            "Fine-tune Stable Diffusion 1.5 with LoRA, in W&B.",
+        )
+    from wb_common.checkpoint import CHECKPOINT_FILE
+
     from gen_train.train import train  # torch loads after parsing: --help stays fast
 
-    result = run_or_exit(
-        "gen-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    checkpoints = (CHECKPOINT_FILE,)  # a run is in --output-dir: --resume it or --overwrite
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "gen-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("gen-train", result)
 
@@ -51,12 +56,13 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="gen-sweep",
-        description="이미지 생성 스윕: lr, lora_rank, train_steps / "
-        "Sweep lr, lora_rank, train_steps.",
-    )
+    with argument_errors("gen-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="gen-sweep",
+            description="이미지 생성 스윕: lr, lora_rank, train_steps / "
+            "Sweep lr, lora_rank, train_steps.",
+        )
     from gen_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config

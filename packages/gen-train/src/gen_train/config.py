@@ -88,6 +88,9 @@ class Config:
     output_dir: Path = Path("outputs/gen-train")  # 출력 폴더 / checkpoint.pt and the LoRA weights
     resume: bool = False
     """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the task table names it
@@ -187,6 +190,9 @@ def check_config(cfg: Config) -> None:
         checks.one_of(cfg, "dataset", DATASETS, called="데이터셋")
         or checks.not_positive(cfg, "lr")
         or checks.too_small(cfg, *COUNTS)
+        # SD 1.5 was trained at 512 px; at 1024 px it already repeats subjects and needs ~4x the
+        # memory, and a larger size only ends out of memory after the download.
+        or checks.too_large(cfg, "resolution", maximum=1024)
     )
     if problem:
         raise ConfigError(problem)

@@ -341,9 +341,11 @@ def train(cfg: Config) -> TrainResult:
         if previous.missing("dataset/samples"):
             samples = sample_table(t.train_loader.dataset, cfg.sample_table_size)
             run.log({"dataset/samples": samples}, step=0)
+        # Steps the checkpoint has and the run lost; before step 0's baseline below, which a
+        # fresh run's `history` then holds (it was never lost: nothing to log again).
+        recover_history(run, history, previous)
         if start_step == 0:  # the base model's val/loss and images: the baseline
             val_metrics = evaluate_and_sample(run, 0, t, cfg, history)
-        recover_history(run, history, previous)  # steps the checkpoint has and the run lost
 
         batches = forever(t.train_loader)
         recent_losses: deque[float] = deque(maxlen=cfg.sample_every)  # card: their mean

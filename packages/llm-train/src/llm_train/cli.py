@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from llm_train.config import Config, smoke_config
+from llm_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -41,17 +41,21 @@ def quiet_kernels_hint(verbose: bool) -> None:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="llm-train",
-        description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
-        "QLoRA-tune Qwen3-4B with W&B tracking.",
-    )
+    with argument_errors("llm-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="llm-train",
+            description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
+            "QLoRA-tune Qwen3-4B with W&B tracking.",
+        )
     quiet_kernels_hint(cfg.verbose)
+    from llm_train.checkpoint import CHECKPOINT_DIR, TRAINER_STATE
     from llm_train.train import train  # torch loads after parsing: --help stays fast
 
-    result = run_or_exit(
-        "llm-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    checkpoints = (f"{CHECKPOINT_DIR}/checkpoint-*/{TRAINER_STATE}",)  # the Trainer's own
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "llm-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("llm-train", result)
 
@@ -67,12 +71,13 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="llm-sweep",
-        description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
-        "Sweep lora_r, lr, epochs and max_seq_len.",
-    )
+    with argument_errors("llm-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="llm-sweep",
+            description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
+            "Sweep lora_r, lr, epochs and max_seq_len.",
+        )
     quiet_kernels_hint(args.config.verbose)
     from llm_train.sweep import sweep  # torch loads after parsing: --help stays fast
 

@@ -88,6 +88,9 @@ class Config:
     resume: bool = False
     """중단된 실행 이어서 학습 / continue from the last checkpoint in output_dir (same W&B run
     id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     # wandb-registry-model/<this>, alias staging; the task table names it (wb_common.tasks)
     registry_collection: str = TASKS[TASK].collection
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the task table names it
@@ -185,7 +188,12 @@ COUNTS = (
 
 def check_config(cfg: Config) -> None:
     """Fail fast, before any download, with one sentence the user can act on (Korean, English)."""
-    problem = checks.not_positive(cfg, "lr") or checks.too_small(cfg, *COUNTS)
+    problem = (
+        checks.not_positive(cfg, "lr")
+        or checks.too_small(cfg, *COUNTS)
+        # Qwen3's context window is 32768 tokens: a longer sequence has no trained positions.
+        or checks.too_large(cfg, "max_seq_len", maximum=32768)
+    )
     if problem:
         raise ConfigError(problem)
     if cfg.max_seq_len < 32:

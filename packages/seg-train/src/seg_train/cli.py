@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from seg_train.config import Config, smoke_config
+from seg_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -25,16 +25,21 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="seg-train",
-        description="이미지 분할: DeepLabV3-MobileNetV3 파인튜닝, W&B 기록 / "
-        "Fine-tune DeepLabV3-MobileNetV3 with W&B tracking.",
-    )
+    with argument_errors("seg-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="seg-train",
+            description="이미지 분할: DeepLabV3-MobileNetV3 파인튜닝, W&B 기록 / "
+            "Fine-tune DeepLabV3-MobileNetV3 with W&B tracking.",
+        )
+    from wb_common.checkpoint import CHECKPOINT_FILE
+
     from seg_train.train import train  # torch loads after parsing: --help stays fast
 
-    result = run_or_exit(
-        "seg-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    checkpoints = (CHECKPOINT_FILE,)  # a run is in --output-dir: --resume it or --overwrite
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "seg-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("seg-train", result)
 
@@ -51,12 +56,13 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="seg-sweep",
-        description="이미지 분할 스윕: lr, 백본 고정, 이미지 크기 / "
-        "Sweep lr, backbone freezing, image size.",
-    )
+    with argument_errors("seg-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="seg-sweep",
+            description="이미지 분할 스윕: lr, 백본 고정, 이미지 크기 / "
+            "Sweep lr, backbone freezing, image size.",
+        )
     from seg_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config

@@ -65,6 +65,9 @@ class Config:
     output_dir: Path = Path("outputs/seg-train")  # 출력 폴더 / checkpoint.pt and model.pth
     resume: bool = False
     """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     # wandb-registry-model/<this>, alias staging: the task's collection in wb_common.tasks.TASKS.
     registry_collection: str = TASKS[TASK].collection
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging: the task's collection in
@@ -160,6 +163,9 @@ def check_config(cfg: Config) -> None:
         )
         # DeepLabV3-MobileNetV3 downsamples 16x: below 32 px its feature map is a single pixel.
         or checks.too_small(cfg, "img_size", minimum=32)
+        # Cityscapes-sized crops (1024 px) are DeepLabV3's largest usual input; beyond 2048 px a
+        # single image's activations outgrow a 16 GB T4 (out of memory after the data loads).
+        or checks.too_large(cfg, "img_size", maximum=2048)
         or checks.negative(cfg, "weight_decay")
     )
     if problem:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import tyro
-from wb_common.entry import run_or_exit
+from wb_common.entry import argument_errors, run_or_exit, train_or_exit
 from wb_common.summary import print_closing_block
 
-from video_train.config import Config, smoke_config
+from video_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -25,15 +25,21 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 def train_main() -> None:
-    cfg = tyro.cli(
-        Config,
-        prog="video-train",
-        description="동영상 분류: R3D-18 파인튜닝, W&B 기록 / Fine-tune R3D-18 with W&B tracking.",
-    )
+    with argument_errors("video-train"):
+        cfg = tyro.cli(
+            Config,
+            prog="video-train",
+            description="동영상 분류: R3D-18 파인튜닝, W&B 기록 / "
+            "Fine-tune R3D-18 with W&B tracking.",
+        )
+    from wb_common.checkpoint import CHECKPOINT_FILE
+
     from video_train.train import train  # torch loads after parsing: --help stays fast
 
-    result = run_or_exit(
-        "video-train", train, smoke_config(cfg) if cfg.smoke else cfg, errors=user_errors()
+    checkpoints = (CHECKPOINT_FILE,)  # a run is in --output-dir: --resume it or --overwrite
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    result = train_or_exit(
+        "video-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
     )
     print_closing_block("video-train", result)
 
@@ -49,12 +55,13 @@ class SweepArgs:
 
 
 def sweep_main() -> None:
-    args = tyro.cli(
-        SweepArgs,
-        prog="video-sweep",
-        description="동영상 분류 스윕: num_frames, lr, clip_duration / "
-        "Sweep num_frames, lr and clip_duration.",
-    )
+    with argument_errors("video-sweep"):
+        args = tyro.cli(
+            SweepArgs,
+            prog="video-sweep",
+            description="동영상 분류 스윕: num_frames, lr, clip_duration / "
+            "Sweep num_frames, lr and clip_duration.",
+        )
     from video_train.sweep import sweep  # torch loads after parsing: --help stays fast
 
     base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config

@@ -63,6 +63,9 @@ class Config:
     output_dir: Path = Path("outputs/video-train")  # 출력 폴더 / checkpoint.pt and model.pth
     resume: bool = False
     """중단된 실행 이어서 학습 / continue the interrupted run in output_dir (same W&B run id)"""
+    overwrite: bool = False
+    """덮어쓰기: 다른 실행의 체크포인트를 지우고 새로 시작 / start afresh where another run's
+    checkpoint is: deletes it"""
     # wandb-registry-model/<this>, alias staging; the name is written once, in wb_common.tasks.
     registry_collection: str = TASKS[TASK].collection
     """Registry 컬렉션 / wandb-registry-model/<this>, alias staging; the name is written once, in
@@ -153,6 +156,9 @@ def check_config(cfg: Config) -> None:
         or checks.too_small(cfg, "epochs", "batch_size", "img_size", "video_fps")
         or checks.too_small(cfg, "max_train_samples")  # None: all of them
         or checks.negative(cfg, "weight_decay")
+        # R3D-18's Kinetics weights use 112 px crops; 448 px is already 16x the memory of every
+        # frame of every clip, and a larger size only ends out of memory after decoding.
+        or checks.too_large(cfg, "img_size", maximum=448)
     )
     if problem:
         raise ConfigError(problem)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,52 @@ RUN_STATE_FILE = "wandb_run.json"
 
 class ResumeError(RuntimeError):
     """`--resume` was asked for but there is nothing to resume."""
+
+
+class OutputDirError(RuntimeError):
+    """The output folder cannot take this run: unwritable, or another run's checkpoint is there."""
+
+
+def find_checkpoints(output_dir: Path, patterns: Sequence[str]) -> list[Path]:
+    """What in `output_dir` matches `patterns` (globs, e.g. `checkpoint.pt`): a run's checkpoint."""
+    if not Path(output_dir).is_dir():
+        return []
+    return sorted(p for pattern in patterns for p in Path(output_dir).glob(pattern))
+
+
+def prepare_output_dir(
+    output_dir: Path, patterns: Sequence[str], *, resume: bool, overwrite: bool
+) -> None:
+    """Before any work: refuse a folder that holds another run's checkpoint (unless `resume`,
+    which continues it, or `overwrite`, which deletes it), then prove the folder writable.
+
+    OutputDirError in one sentence otherwise. `overwrite` deletes each checkpoint's top entry in
+    the folder (`checkpoint.pt`, Ultralytics' `train/`, the Trainer's `checkpoints/`) and the run
+    note, so a later `--resume` can never continue the old run's state into the new run.
+    """
+    output_dir = Path(output_dir)
+    found = [] if resume else find_checkpoints(output_dir, patterns)
+    if found and not overwrite:
+        shown = found[-1].relative_to(output_dir).as_posix()
+        raise OutputDirError(
+            f"{output_dir}에 이전 학습의 체크포인트({shown})가 있습니다. 이어서 하려면 --resume, "
+            f"새로 시작하려면 --overwrite 또는 다른 --output-dir를 쓰세요 — {output_dir} holds "
+            f"another run's checkpoint ({shown}): continue it with --resume, or start afresh "
+            "with --overwrite (deletes it) or a new --output-dir."
+        )
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=output_dir, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        raise OutputDirError(
+            f"출력 폴더에 쓸 수 없습니다 — cannot write to the output folder {output_dir} "
+            f"({err.strerror or type(err).__name__}); choose another --output-dir."
+        ) from None
+    for top in {output_dir / p.relative_to(output_dir).parts[0] for p in found}:
+        shutil.rmtree(top) if top.is_dir() else top.unlink(missing_ok=True)
+    if found:
+        (output_dir / RUN_STATE_FILE).unlink(missing_ok=True)
 
 
 def save_checkpoint(output_dir: Path, state: dict[str, Any]) -> Path:

@@ -56,3 +56,14 @@ def too_small(cfg: Any, *names: str, minimum: int = 1) -> str | None:
                 f"{name} must be at least {minimum}, got {value}."
             )
     return None
+
+
+def too_large(cfg: Any, name: str, *, maximum: int) -> str | None:
+    """`cfg.<name>` above `maximum`: an image size that would only end in an out-of-memory
+    traceback after the data is loaded (each package says why its maximum)."""
+    value = getattr(cfg, name)
+    if value is None or value <= maximum:
+        return None
+    return (
+        f"{name}은(는) {maximum} 이하여야 합니다 — {name} must be at most {maximum}, got {value}."
+    )

@@ -3,21 +3,214 @@
 A bad flag, a missing dataset, no network, nothing to resume: the task's own error types carry a
 sentence that says what to do (Korean, then English). The entry points print it and exit; any
 other exception is a bug and keeps its traceback.
+
+A training CLI also stops cleanly when it is stopped: Ctrl-C (SIGINT) and SIGTERM (a `kill`, a
+scheduler, a runtime shutdown) end with exit code 130 / 143 and one sentence holding the exact
+`--resume` command, no traceback. `train_or_exit` checks the output folder before any work
+(`wb_common.checkpoint.prepare_output_dir`): another run's checkpoint there is never overwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shlex
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+
+from wb_common.checkpoint import OutputDirError, find_checkpoints, prepare_output_dir
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt: no `except Exception` in a library
+    swallows it, and the run stops the same clean way."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _interrupts_as_exceptions() -> Iterator[None]:
+    """SIGTERM raises `Terminated` while training runs (Python's default ends the process at
+    once: no message, and wandb never hears that the run stopped)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _no_interrupt_traceback() -> Iterator[None]:
+    """wandb's `Run.__exit__` prints the traceback of whatever leaves `with run:`, an interrupt
+    included (wandb/sdk/wandb_run.py); a stop the user asked for is no bug. The run still
+    finishes, marked failed (exit code 1), before the interrupt reaches `run_or_exit`."""
+    wandb_run = sys.modules.get("wandb.sdk.wandb_run")  # only when the task imported wandb
+    real = getattr(wandb_run, "traceback", None)
+    if real is None:
+        yield
+        return
+
+    class _Traceback:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def print_exception(self, exc: Any, *args: Any, **kwargs: Any) -> None:
+            interrupt = isinstance(exc, KeyboardInterrupt) or (
+                isinstance(exc, type) and issubclass(exc, KeyboardInterrupt)
+            )
+            if not interrupt:
+                real.print_exception(exc, *args, **kwargs)
+
+    wandb_run.traceback = _Traceback()
+    try:
+        yield
+    finally:
+        wandb_run.traceback = real
+
+
+def resume_command(prog: str, argv: Sequence[str]) -> str:
+    """This run's own command line with `--resume` (and without `--overwrite`)."""
+    args = [a for a in argv if a not in ("--overwrite", "--resume")]
+    return shlex.join([prog, *args, "--resume"])
+
+
+def _interrupted(prog: str, err: KeyboardInterrupt, output_dir: Path | None, checkpoints) -> int:
+    code = 143 if isinstance(err, Terminated) else 130
+    how = "SIGTERM" if code == 143 else "Ctrl-C"
+    if output_dir is None:
+        sentence = f"중단했습니다 — stopped by {how}."
+    elif find_checkpoints(output_dir, checkpoints):
+        sentence = (
+            f"학습을 중단했습니다. 마지막 체크포인트에서 이어서 하려면 "
+            f"`{resume_command(prog, sys.argv[1:])}` — stopped by {how}; the last checkpoint "
+            f"in {output_dir} is intact, continue with the command above."
+        )
+    else:
+        sentence = (
+            f"첫 체크포인트 전에 학습을 중단했습니다. 다시 시작하려면 "
+            f"`{shlex.join([prog, *sys.argv[1:]])}` — stopped by {how} before the first "
+            "checkpoint; run the same command again to start over."
+        )
+    print(f"{prog}: {sentence}", file=sys.stderr, flush=True)
+    return code
 
 
 def run_or_exit(
-    prog: str, fn: Callable[..., Any], *args: Any, errors: tuple[type[BaseException], ...]
+    prog: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    errors: tuple[type[BaseException], ...],
+    output_dir: Path | None = None,
+    checkpoints: Sequence[str] = (),
 ) -> Any:
-    """`fn(*args)`; on one of `errors`, print `prog: <sentence>` to stderr and exit with 2."""
+    """`fn(*args)`; on one of `errors`, print `prog: <sentence>` to stderr and exit with 2.
+
+    Ctrl-C and SIGTERM exit with 130 and 143 and one sentence; with `output_dir` (and the glob
+    `checkpoints` that say a checkpoint is there) it holds the `--resume` command.
+    """
     try:
-        return fn(*args)
+        with _interrupts_as_exceptions(), _no_interrupt_traceback():
+            return fn(*args)
     except errors as err:
         print(f"{prog}: {err}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt as err:
+        sys.exit(_interrupted(prog, err, output_dir, checkpoints))
+
+
+def train_or_exit(
+    prog: str,
+    train: Callable[[Any], Any],
+    cfg: Any,
+    *,
+    errors: tuple[type[BaseException], ...],
+    checkpoints: Sequence[str],
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """`check(cfg)`, the output folder's rules, then `train(cfg)`, as `run_or_exit` does.
+
+    `checkpoints`: glob patterns under `cfg.output_dir` whose match means a run's checkpoint is
+    there (`checkpoint.pt`, Ultralytics' `train/weights/last.pt`, ...). Without `--resume` or
+    `--overwrite`, such a folder stops the run in one sentence before anything is written.
+    """
+
+    def checked_train() -> Any:
+        if check is not None:
+            check(cfg)
+        prepare_output_dir(
+            cfg.output_dir,
+            checkpoints,
+            resume=cfg.resume,
+            overwrite=getattr(cfg, "overwrite", False),
+        )
+        return train(cfg)
+
+    return run_or_exit(
+        prog,
+        checked_train,
+        errors=(*errors, OutputDirError),
+        output_dir=cfg.output_dir,
+        checkpoints=checkpoints,
+    )
+
+
+@contextlib.contextmanager
+def argument_errors(prog: str) -> Iterator[None]:
+    """Around `tyro.cli(...)`: a flag tyro cannot parse (`--epochs abc`) ends in one sentence on
+    stderr and exit code 2, instead of tyro's boxed English message.
+
+    tyro reports a parse failure through its parse-error hook (`tyro._errors`, a private module:
+    without it, tyro's own message stays).
+    """
+    try:
+        from tyro import _errors
+    except ImportError:
+        yield
+        return
+
+    class _Rejected(Exception):
+        pass
+
+    def hook(event: Any) -> None:
+        raise _Rejected(_argument_sentence(prog, event))
+
+    try:
+        with _errors.on_parse_error(hook):
+            yield
+    except _Rejected as rejected:
+        print(f"{prog}: {rejected}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _argument_sentence(prog: str, event: Any) -> str:
+    arg = getattr(event, "argument", None)
+    name = arg.display_name() if arg is not None else None
+    tokens = " ".join(getattr(event, "tokens", None) or [])
+    if name and getattr(event, "message", None):  # a value of the wrong type: --epochs abc
+        value = event.message.split(": ", 1)[-1]  # "invalid literal for int() ...: 'abc'"
+        metavar = getattr(arg.lowered, "metavar", None)
+        expected = f" (expected {metavar})" if isinstance(metavar, str) else ""
+        what, english = f"{name} 값을 읽을 수 없습니다", f"cannot read {name} {value}{expected}"
+    elif name and getattr(event, "choices", None):
+        choices = ", ".join(event.choices)
+        what = f"{name}에 쓸 수 없는 값입니다"
+        english = f"{name} got {event.value!r}, expected one of {choices}"
+    elif type(event).__name__ == "UnrecognizedArgs":
+        what, english = "알 수 없는 인자입니다", f"unrecognized argument(s): {tokens}"
+    elif name:
+        what, english = f"{name}의 값이 잘못되었습니다", f"bad value for {name}"
+    else:
+        detail = getattr(event, "message", None) or tokens
+        what, english = (
+            "인자를 해석할 수 없습니다",
+            "cannot parse the arguments" + (f": {detail}" if detail else ""),
+        )
+    return f"{what} — {english}; see `{prog} --help`."

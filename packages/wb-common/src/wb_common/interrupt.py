@@ -122,3 +122,46 @@ def kill_after_checkpoint_then_resume(
     resume()
     files = [read_run(d) for d in find_run_dirs(runs_root)]
     return KilledAndResumed(files, killed_output, time.monotonic() - start)
+
+
+def interrupt_after_checkpoint(
+    command: Sequence[str],
+    *,
+    checkpoint: Path,
+    signum: int,
+    log_path: Path,
+    timeout: float = 300,
+) -> tuple[int, str]:
+    """Start `command`, send `signum` once `checkpoint` exists, wait; its exit code and output.
+
+    SIGINT goes to the whole process group, as Ctrl-C in a terminal does (data loader workers and
+    wandb's service get it too); SIGTERM to the process alone, as `kill <pid>` does. Raises
+    AssertionError with the output when the program ends before its first checkpoint.
+    """
+    start = time.monotonic()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            list(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # A shell's background job starts with SIGINT ignored, and Python then installs no
+            # Ctrl-C handler: give the program the terminal's default, as a user's shell does.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            while not checkpoint.is_file():
+                if proc.poll() is not None or time.monotonic() - start > timeout:
+                    break
+                time.sleep(0.05)
+            finished_early = proc.poll() is not None
+            if not finished_early:
+                send = os.killpg if signum == signal.SIGINT else os.kill
+                send(proc.pid, signum)
+            code = proc.wait(timeout=120)
+        finally:
+            _kill_group(proc)  # whatever is left (wandb's service), as after any test
+    output = log_path.read_text(errors="replace")
+    assert not finished_early, f"the run ended before its first checkpoint:\n{output[-3000:]}"
+    return code, output

@@ -116,8 +116,9 @@ def recover_history(
         run.log(dict(history[step]), step=int(step))
     if lost:
         print(
-            f"[wb-demo] resume: {len(lost)} of {len(history)} logged steps were not in the "
-            f"earlier run file and were logged again (steps {lost[0]}..{lost[-1]})."
+            f"[wb-demo] 이전 run 파일에 없던 {len(lost)}개 단계를 다시 기록했습니다 — resume: "
+            f"{len(lost)} of {len(history)} logged steps were not in the earlier run file and "
+            f"were logged again (steps {lost[0]}..{lost[-1]})."
         )
     return len(lost)
 
