@@ -5,12 +5,12 @@ uv run --all-packages pytest packages/det-train/tests/test_cli.py -x -q
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 from det_train import cli
 from wb_common import find_run_dirs
+from wb_common.testing import assert_second_run_refused, plant_run
 
 
 def _exit_message(capsys: pytest.CaptureFixture[str], main) -> str:
@@ -57,14 +57,11 @@ def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
     """Ultralytics' last.pt of another run in --output-dir: one sentence naming --resume and
     --overwrite, before any work; every file of the old run keeps its bytes."""
     out = tmp_path / "out"
-    for name in ("train/weights/last.pt", "train/results.csv", "wandb_run.json"):
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(os.urandom(64))
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = plant_run(out, "train/weights/last.pt", "train/results.csv", "wandb_run.json")
     monkeypatch.setattr(sys, "argv", ["det-train", "--smoke", "--output-dir", str(out)])
     message = _exit_message(capsys, cli.train_main)
-    assert message.startswith("det-train: ") and "--resume" in message and "--overwrite" in message
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert message.startswith("det-train: ")
+    assert_second_run_refused(message, out, before)
     assert find_run_dirs(offline_wandb) == []
 
 

@@ -5,12 +5,12 @@ uv run --package llm-train pytest packages/llm-train/tests/test_cli.py
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 
 import pytest
 from llm_train.cli import sweep_main, train_main
+from wb_common.testing import assert_second_run_refused, plant_run
 
 HANGUL = re.compile("[가-힣]")
 
@@ -60,13 +60,8 @@ def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
     """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
     before any work; every file of the old run keeps its bytes."""
     out = offline_hub.parent / "out"
-    for name in ("checkpoints/checkpoint-4/trainer_state.json", "wandb_run.json"):
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(os.urandom(64))
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = plant_run(out, "checkpoints/checkpoint-4/trainer_state.json", "wandb_run.json")
     code = run_cli(monkeypatch, train_main, "--smoke", "--output-dir", str(out))
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1, err
-    assert "--resume" in err and "--overwrite" in err
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert code == 2
+    assert_second_run_refused(capsys.readouterr().err, out, before)
     assert not (offline_hub / "wandb").exists()  # no W&B run was created

@@ -11,6 +11,7 @@ Use from a member's `tests/conftest.py`:
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,22 @@ def smoke_run_fixture(
         wandb.teardown()
 
     return smoke_run
+
+
+def plant_run(out: Path, *names: str) -> dict[Path, bytes]:
+    """Files of an earlier run in `out` (random bytes); returns every file's bytes, to compare."""
+    for name in names:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(os.urandom(64))
+    return file_bytes(out)
+
+
+def file_bytes(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_second_run_refused(message: str, out: Path, before: dict[Path, bytes]) -> None:
+    """A run into a folder holding another run's checkpoint: one sentence naming --resume and
+    --overwrite, and every file of the old run keeps its bytes."""
+    assert message.count("\n") <= 1 and "--resume" in message and "--overwrite" in message, message
+    assert file_bytes(out) == before
