@@ -64,7 +64,8 @@ def card(model_type: str = "classification") -> ModelCard:
     return ModelCard(
         model_type=model_type,
         architecture="resnet18",
-        weights_file="model.pth",
+        # each model type has its weights format (card.WEIGHTS_FORMATS): an LLM adapter's
+        weights_file="adapter_model.safetensors" if model_type == "llm-lora" else "model.pth",
         class_names=["cat", "dog"],
         input_size=[32, 32],
         run_path="team/wandb-e2e-demo-image-classification/abc123",
