@@ -97,24 +97,31 @@ def lora_training(cfg: Config, precision: str, device: torch.device) -> gen_trai
     return training
 
 
-def train_steps(t: gen_train.LoraTraining, cfg: Config, steps: int, it=None) -> list[float]:
+def train_steps(training: gen_train.LoraTraining, cfg: Config, steps: int, it=None) -> list[float]:
     """`steps` of gen-train's `training_step` on the training loader; the losses."""
-    it = it or gen_train.forever(t.train_loader)
+    it = it or gen_train.endless_batches(training.train_loader)
     step = gen_train.training_step
-    args = (t.pipe, t.unet, t.noise_scheduler, t.optimizer, t.lr_scheduler, t.accelerator)
+    args = (
+        training.pipe,
+        training.unet,
+        training.noise_scheduler,
+        training.optimizer,
+        training.lr_scheduler,
+        training.accelerator,
+    )
     return [step(next(it), *args, cfg.max_grad_norm) for _ in range(steps)]
 
 
 def measure(cfg: Config, precision: str, steps: int) -> str:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    t = lora_training(cfg, precision, device)
-    it = gen_train.forever(t.train_loader)
-    train_steps(t, cfg, 3, it)  # warm-up: cuDNN autotuning, allocator
+    training = lora_training(cfg, precision, device)
+    it = gen_train.endless_batches(training.train_loader)
+    train_steps(training, cfg, 3, it)  # warm-up: cuDNN autotuning, allocator
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    losses = train_steps(t, cfg, steps, it)
+    losses = train_steps(training, cfg, steps, it)
     float(losses[-1])  # waits for the GPU
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")

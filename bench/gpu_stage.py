@@ -522,13 +522,13 @@ def run_gen(stage: Stage) -> Row:
     sys.path.insert(0, str(Path(__file__).parent))
     from gen_lora_step_speed import lora_training, train_steps
     from gen_train.config import Config, smoke_config
-    from gen_train.train import forever
+    from gen_train.train import endless_batches
 
     cfg = Config(dataset="synthetic", output_dir=stage.workdir / f"gen-{stage.pass_name}")
     if stage.tiny:
         cfg = dataclasses.replace(smoke_config(cfg), batch_size=2)
     training = lora_training(cfg, stage.precision, stage.device)
-    it = forever(training.train_loader)
+    it = endless_batches(training.train_loader)
     losses = train_steps(training, cfg, stage.warmup, it)
     seconds, measured = timed(stage, lambda: train_steps(training, cfg, stage.steps, it))
     return row(

@@ -201,6 +201,16 @@ def _check_training_run(run: RecordedRun, expected: Expected) -> list[str]:
         problems.append(f"training run exited with code {run.exit_code}")
     if not run.config:
         problems.append("training run recorded no config (wandb.init(config=...))")
+    problems += _check_history(run, expected)
+    problems += _check_tables(run, expected)
+    problems += _check_media(run, expected)
+    problems += _check_artifacts(run, expected)
+    problems += _check_registry_link(run, expected)
+    return problems
+
+
+def _check_history(run: RecordedRun, expected: Expected) -> list[str]:
+    problems = []
     missing = [k for k in expected.history if k not in run.history_keys]
     if missing:
         problems.append(f"training run logged no {missing}")
@@ -208,7 +218,11 @@ def _check_training_run(run: RecordedRun, expected: Expected) -> list[str]:
         values = [v for v in run.metric(key) if isinstance(v, (int, float))]
         if key in run.history_keys and not any(math.isfinite(v) for v in values):
             problems.append(f"{key} has no finite value")
+    return problems
 
+
+def _check_tables(run: RecordedRun, expected: Expected) -> list[str]:
+    problems = []
     for key, columns in expected.tables.items():
         try:
             table = run.table(key)
@@ -225,7 +239,11 @@ def _check_training_run(run: RecordedRun, expected: Expected) -> list[str]:
             cell = table["data"][0][0]
             if not (isinstance(cell, dict) and cell.get("_type") == media_type):
                 problems.append(f"table {key}'s first column is not {media_type}: {cell!r:.80}")
+    return problems
 
+
+def _check_media(run: RecordedRun, expected: Expected) -> list[str]:
+    problems = []
     for key in expected.masks:
         problems += _check_layers(run, key, "all_masks", "masks")
     for key in expected.boxes:
@@ -238,21 +256,22 @@ def _check_training_run(run: RecordedRun, expected: Expected) -> list[str]:
         logged = run.media(key)
         if not logged or logged[-1].get("_type") not in ("images/separated", "image-file"):
             problems.append(f"{key} holds no images (wandb.Image)")
+    return problems
 
-    problems += _check_artifacts(run, expected)
 
+def _check_registry_link(run: RecordedRun, expected: Expected) -> list[str]:
     run_links = links(run.path)
     target = f"wandb-registry-model/{expected.collection}{SMOKE_SUFFIX}"
     if len(run_links) != 1:
-        problems.append(f"training run queued {len(run_links)} Registry links, expected exactly 1")
-    elif run_links[0]["target"] != target or run_links[0]["aliases"] != ["staging"]:
-        problems.append(
+        return [f"training run queued {len(run_links)} Registry links, expected exactly 1"]
+    if run_links[0]["target"] != target or run_links[0]["aliases"] != ["staging"]:
+        return [
             f"training run links to {run_links[0]['target']} {run_links[0]['aliases']}, "
             f"expected {target} ['staging'] (smoke models never enter the real collection)"
-        )
-    elif run_links[0]["artifact"] != expected.model_artifact:
-        problems.append(f"training run links {run_links[0]['artifact']}, not the model artifact")
-    return problems
+        ]
+    if run_links[0]["artifact"] != expected.model_artifact:
+        return [f"training run links {run_links[0]['artifact']}, not the model artifact"]
+    return []
 
 
 def _check_layers(run: RecordedRun, key: str, field_name: str, what: str) -> list[str]:

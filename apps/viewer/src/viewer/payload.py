@@ -181,6 +181,41 @@ def parse_payload(
         raise PayloadError(
             f"no allowed W&B entity configured: pass --allowed-entity or set {ENTITIES_ENV}."
         )
+    data = _decode_envelope(raw)
+    _check_field_names(data)
+    event = _field(data, "event_type", data["event_type"] in EVENT_TYPES, " or ".join(EVENT_TYPES))
+    if event == MANUAL_EVENT_TYPE:  # a person names the version; it needs no alias
+        alias = _field(data, "alias", data["alias"] == "", "'' for a manual deploy")
+    else:
+        alias = _field(
+            data, "alias", data["alias"] in ALLOWED_ALIASES, " or ".join(ALLOWED_ALIASES)
+        )
+    author = _field(
+        data, "event_author", bool(_AUTHOR.fullmatch(data["event_author"])), "a user name"
+    )
+    entity = _field(
+        data,
+        "entity_name",
+        data["entity_name"] in allowed,
+        f"an allowed entity ({', '.join(sorted(allowed))})",
+    )
+    projects = {registry_project(r): r for r in ALLOWED_REGISTRIES}
+    project = _field(data, "project_name", data["project_name"] in projects, " or ".join(projects))
+    collection = _field(
+        data,
+        "artifact_collection_name",
+        data["artifact_collection_name"] in collections,
+        f"one of {', '.join(collections)}",
+    )
+    by_alias = alias if event != MANUAL_EVENT_TYPE else None
+    entity, version = _check_version_string(data, allowed, entity, project, collection, by_alias)
+    return Promotion(
+        entity, projects[project], collection, version, alias, author, collections[collection]
+    )
+
+
+def _decode_envelope(raw: str | bytes) -> dict[str, Any]:
+    """The payload's bytes as one JSON object: bounded in size and depth, strict JSON."""
     size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload is {size} bytes, more than {MAX_PAYLOAD_BYTES}.")
@@ -197,6 +232,11 @@ def parse_payload(
         raise PayloadError("payload is nested too deeply to be a promotion.")
     if not isinstance(data, dict):
         raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}.")
+    return data
+
+
+def _check_field_names(data: dict[str, Any]) -> None:
+    """Exactly the fields W&B sends, each a string."""
     if missing := [name for name in FIELDS if name not in data]:
         raise PayloadError(f"payload is missing the field {missing[0]!r}.")
     if unknown := sorted(set(data) - set(FIELDS)):
@@ -204,43 +244,40 @@ def parse_payload(
     if not_text := [k for k, v in data.items() if not isinstance(v, str)]:
         raise PayloadError(f"payload field {not_text[0]!r} must be a string.")
 
-    def check(field: str, ok: bool, expected: str) -> str:
-        if not ok:
-            value = data[field] if len(data[field]) <= 80 else data[field][:77] + "..."
-            raise PayloadError(f"payload field {field!r} = {value!r}: expected {expected}.")
-        return data[field]
 
-    event = check("event_type", data["event_type"] in EVENT_TYPES, " or ".join(EVENT_TYPES))
-    if event == MANUAL_EVENT_TYPE:  # a person names the version; it needs no alias
-        alias = check("alias", data["alias"] == "", "'' for a manual deploy")
-    else:
-        alias = check("alias", data["alias"] in ALLOWED_ALIASES, " or ".join(ALLOWED_ALIASES))
-    author = check("event_author", bool(_AUTHOR.fullmatch(data["event_author"])), "a user name")
-    entity = check(
-        "entity_name",
-        data["entity_name"] in allowed,
-        f"an allowed entity ({', '.join(sorted(allowed))})",
-    )
-    projects = {registry_project(r): r for r in ALLOWED_REGISTRIES}
-    project = check("project_name", data["project_name"] in projects, " or ".join(projects))
-    registry = projects[project]
-    collection = check(
-        "artifact_collection_name",
-        data["artifact_collection_name"] in collections,
-        f"one of {', '.join(collections)}",
-    )
-    # `[entity/][project/]collection:vN`: every part it names must agree with the fields above.
-    # The entity may differ from entity_name when it is the registry's org entity; it must then
-    # be allow-listed itself. W&B may also end it in an alias (`:production`): the deploy
-    # resolves that to a concrete version through the API (a manual deploy names a version);
-    # only the alias the event is about is accepted there (`:latest` is not a promotion).
+def _field(data: dict[str, str], field: str, ok: bool, expected: str) -> str:
+    """`data[field]` when `ok`; else the sentence naming the field, its value and what it allows."""
+    if not ok:
+        value = data[field] if len(data[field]) <= 80 else data[field][:77] + "..."
+        raise PayloadError(f"payload field {field!r} = {value!r}: expected {expected}.")
+    return data[field]
+
+
+def _check_version_string(
+    data: dict[str, str],
+    allowed: set[str],
+    entity: str,
+    project: str,
+    collection: str,
+    alias: str | None,
+) -> tuple[str, str]:
+    """The entity and version `artifact_version_string` names, checked against the fields.
+
+    `[entity/][project/]collection:vN`: every part it names must agree with the fields above.
+    The entity may differ from entity_name when it is the registry's org entity; it must then
+    be allow-listed itself. W&B may also end it in an alias (`:production`): the deploy
+    resolves that to a concrete version through the API (a manual deploy names a version, and
+    passes `alias=None`); only the alias the event is about is accepted there (`:latest` is not
+    a promotion).
+    """
     *prefix, last = data["artifact_version_string"].split("/")
     name, _, version = last.partition(":")
     if len(prefix) == 2 and prefix[0] in allowed:
         entity = prefix[0]
     expected_prefix = [entity, project][-len(prefix) :] if prefix else []
-    by_alias = event != MANUAL_EVENT_TYPE and version == alias  # `...:production`
-    check(
+    by_alias = alias is not None and version == alias  # `...:production`
+    _field(
+        data,
         "artifact_version_string",
         len(prefix) <= 2
         and prefix == expected_prefix
@@ -248,7 +285,7 @@ def parse_payload(
         and (bool(VERSION.fullmatch(version)) or by_alias),
         f"'{entity}/{project}/{collection}:v<N>' (v0, v1, ... in ASCII digits)",
     )
-    return Promotion(entity, registry, collection, version, alias, author, collections[collection])
+    return entity, version
 
 
 def manual_payload(env: dict[str, str]) -> dict[str, str]:

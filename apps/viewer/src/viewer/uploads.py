@@ -263,85 +263,117 @@ def read_video(
     """
     import av
 
+    demuxer = _video_container(data)
+    unreadable = UploadError(
+        "동영상을 읽을 수 없습니다. MP4(H.264) 등 일반 동영상 파일을 올려 주세요.",
+        "The video cannot be decoded; upload a common video file such as MP4 (H.264).",
+    )
+    try:
+        # The demuxer is forced: the bytes never reach FFmpeg's probing (concat, hls, image2...).
+        with av.open(io.BytesIO(data), mode="r", format=demuxer) as container:
+            stream = _video_stream(container, demuxer, unreadable)
+            duration = _seconds(container, stream)
+            _check_duration(duration)
+            times = sample_times(duration, num_frames, clip_duration)
+            if times[0] > 1.0 and stream.time_base is not None:
+                container.seek(int(times[0] / stream.time_base), stream=stream)
+            frames = _pick_frames(container, stream, times, num_frames, size, unreadable)
+    except UploadError:
+        raise
+    except (av.FFmpegError, ValueError, OSError, EOFError):
+        raise unreadable from None
+    return Clip(frames, duration, times[0], times[-1])
+
+
+def _video_container(data: bytes) -> str:
+    """The demuxer for `data`, known from its first bytes; too large or unknown is refused."""
     if len(data) > MAX_VIDEO_BYTES:
         raise UploadError(
             f"동영상이 너무 큽니다({_mb(len(data))}). {_mb(MAX_VIDEO_BYTES)} 이하로 올려 주세요.",
             f"The video is too large ({_mb(len(data))}); upload one under {_mb(MAX_VIDEO_BYTES)}.",
         )
-    unreadable = UploadError(
-        "동영상을 읽을 수 없습니다. MP4(H.264) 등 일반 동영상 파일을 올려 주세요.",
-        "The video cannot be decoded; upload a common video file such as MP4 (H.264).",
-    )
     demuxer = container_format(data)
     if demuxer is None:
         raise UploadError(
             "지원하는 동영상 형식이 아닙니다. MP4·MOV·WebM·MKV·AVI 파일을 올려 주세요.",
             "This is not a supported video container; upload MP4, MOV, WebM, MKV or AVI.",
         )
+    return demuxer
+
+
+def _video_stream(container, demuxer: str, unreadable: UploadError):
+    """The container's first video stream, if the demuxer agrees and its frames are not huge."""
+    if container.format.name not in (demuxer, VIDEO_DEMUXERS[demuxer]):
+        raise unreadable
+    if not container.streams.video:
+        raise unreadable
+    stream = container.streams.video[0]
+    if stream.width * stream.height > MAX_VIDEO_PIXELS:
+        raise UploadError(
+            f"동영상 해상도({stream.width}x{stream.height})가 너무 큽니다. "
+            "1080p 이하로 올려 주세요.",
+            f"The video resolution ({stream.width}x{stream.height}) is too high; "
+            "upload 1080p or less.",
+        )
+    return stream
+
+
+def _check_duration(duration: float) -> None:
+    if duration > MAX_VIDEO_SECONDS:
+        raise UploadError(
+            f"동영상이 너무 깁니다({duration:.0f}초). {MAX_VIDEO_SECONDS:.0f}초 이하로 "
+            "잘라서 올려 주세요.",
+            f"The video is too long ({duration:.0f} s); trim it to "
+            f"{MAX_VIDEO_SECONDS:.0f} s or less.",
+        )
+
+
+def _pick_frames(
+    container,
+    stream,
+    times: list[float],
+    num_frames: int,
+    size: tuple[int, int],
+    unreadable: UploadError,
+) -> np.ndarray:
+    """For each sampling time, the last frame shown at or before it, scaled to `size`.
+
+    Decoding stops at the last time, and sooner when the frames, pixels or seconds it takes
+    pass the bounds (a stream with too few keyframes).
+    """
     picked: list = []
     rgb: list = []  # the last picked frame and its scaled pixels (see _scaled)
-    try:
-        # The demuxer is forced: the bytes never reach FFmpeg's probing (concat, hls, image2...).
-        with av.open(io.BytesIO(data), mode="r", format=demuxer) as container:
-            if container.format.name not in (demuxer, VIDEO_DEMUXERS[demuxer]):
-                raise unreadable
-            if not container.streams.video:
-                raise unreadable
-            stream = container.streams.video[0]
-            if stream.width * stream.height > MAX_VIDEO_PIXELS:
-                raise UploadError(
-                    f"동영상 해상도({stream.width}x{stream.height})가 너무 큽니다. "
-                    "1080p 이하로 올려 주세요.",
-                    f"The video resolution ({stream.width}x{stream.height}) is too high; "
-                    "upload 1080p or less.",
-                )
-            duration = _seconds(container, stream)
-            if duration > MAX_VIDEO_SECONDS:
-                raise UploadError(
-                    f"동영상이 너무 깁니다({duration:.0f}초). {MAX_VIDEO_SECONDS:.0f}초 이하로 "
-                    "잘라서 올려 주세요.",
-                    f"The video is too long ({duration:.0f} s); trim it to "
-                    f"{MAX_VIDEO_SECONDS:.0f} s or less.",
-                )
-            times = sample_times(duration, num_frames, clip_duration)
-            if times[0] > 1.0 and stream.time_base is not None:
-                container.seek(int(times[0] / stream.time_base), stream=stream)
-            fps = float(stream.average_rate or 25)
-            current = None
-            decoded_pixels, deadline = 0, time.monotonic() + MAX_DECODE_SECONDS
-            for index, frame in enumerate(container.decode(stream)):
-                if frame.width * frame.height > MAX_VIDEO_PIXELS:
-                    raise unreadable  # a stream that changes size mid-way
-                t = frame.time if frame.time is not None else index / fps
-                decoded_pixels += frame.width * frame.height
-                # After a seek the decoder starts at the keyframe before the window: from the
-                # first frame's time the frames still to decode are known (at the declared rate;
-                # a stream that lies about its rate meets the running count instead).
-                ahead = (times[-1] - t) * fps * frame.width * frame.height if index == 0 else 0
-                if (
-                    index >= MAX_DECODED_FRAMES
-                    or max(decoded_pixels, ahead) > MAX_DECODED_PIXELS
-                    or time.monotonic() > deadline
-                ):
-                    raise UploadError(
-                        "이 동영상은 분석할 구간까지 디코딩할 프레임이 너무 많습니다(키프레임이 "
-                        "드묾). 키프레임 간격을 줄여 다시 인코딩하거나 짧게 잘라서 올려 주세요.",
-                        "Reaching the part of this video the model looks at needs too many "
-                        "decoded frames (too few keyframes); re-encode it with more keyframes "
-                        "or trim it.",
-                    )
-                while len(picked) < num_frames and t > times[len(picked)]:
-                    picked.append(_scaled(frame if current is None else current, rgb, size))
-                if len(picked) == num_frames:
-                    break
-                current = frame
-            if current is None and not picked:
-                raise unreadable
-            # the window runs past the end: repeat the last frame
-            picked += [_scaled(current, rgb, size)] * (num_frames - len(picked))
-            frames = np.stack(picked)
-    except UploadError:
-        raise
-    except (av.FFmpegError, ValueError, OSError, EOFError):
-        raise unreadable from None
-    return Clip(frames, duration, times[0], times[-1])
+    fps = float(stream.average_rate or 25)
+    current = None
+    decoded_pixels, deadline = 0, time.monotonic() + MAX_DECODE_SECONDS
+    for index, frame in enumerate(container.decode(stream)):
+        if frame.width * frame.height > MAX_VIDEO_PIXELS:
+            raise unreadable  # a stream that changes size mid-way
+        shown_at = frame.time if frame.time is not None else index / fps
+        decoded_pixels += frame.width * frame.height
+        # After a seek the decoder starts at the keyframe before the window: from the
+        # first frame's time the frames still to decode are known (at the declared rate;
+        # a stream that lies about its rate meets the running count instead).
+        ahead = (times[-1] - shown_at) * fps * frame.width * frame.height if index == 0 else 0
+        _check_decode_budget(index, max(decoded_pixels, ahead), deadline)
+        while len(picked) < num_frames and shown_at > times[len(picked)]:
+            picked.append(_scaled(frame if current is None else current, rgb, size))
+        if len(picked) == num_frames:
+            break
+        current = frame
+    if current is None and not picked:
+        raise unreadable
+    # the window runs past the end: repeat the last frame
+    picked += [_scaled(current, rgb, size)] * (num_frames - len(picked))
+    return np.stack(picked)
+
+
+def _check_decode_budget(index: int, pixels: float, deadline: float) -> None:
+    if index >= MAX_DECODED_FRAMES or pixels > MAX_DECODED_PIXELS or time.monotonic() > deadline:
+        raise UploadError(
+            "이 동영상은 분석할 구간까지 디코딩할 프레임이 너무 많습니다(키프레임이 "
+            "드묾). 키프레임 간격을 줄여 다시 인코딩하거나 짧게 잘라서 올려 주세요.",
+            "Reaching the part of this video the model looks at needs too many "
+            "decoded frames (too few keyframes); re-encode it with more keyframes "
+            "or trim it.",
+        )

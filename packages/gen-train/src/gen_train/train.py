@@ -168,7 +168,7 @@ def sample(
     return images
 
 
-def generated(images: list[Image.Image], prompts: list[str]) -> list[wandb.Image]:
+def captioned_images(images: list[Image.Image], prompts: list[str]) -> list[wandb.Image]:
     """What `generated` holds: the images, each captioned with its prompt."""
     return [wandb.Image(image, caption=p) for image, p in zip(images, prompts, strict=True)]
 
@@ -206,7 +206,7 @@ def save_lora(unet: torch.nn.Module, lora_dir: Path) -> Path:
     return lora_dir / WEIGHTS_FILE
 
 
-def forever(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def endless_batches(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The loader's batches, epoch after epoch: training counts steps, not epochs."""
     while True:
         yield from loader
@@ -260,51 +260,60 @@ def build_training(cfg: Config, resumed: dict[str, Any] | None) -> LoraTraining:
     )  # fmt: skip
 
 
-def dataset_metadata(cfg: Config, t: LoraTraining) -> dict[str, Any]:
+def dataset_metadata(cfg: Config, training: LoraTraining) -> dict[str, Any]:
     """What the dataset artifact says about itself: where it came from and how big it is."""
     return {
         "source": NARUTO if cfg.dataset == "naruto" else "gen_train.data (generated)",
-        "train_size": len(t.train_loader.dataset),
-        "val_size": len(t.val_loader.dataset),
+        "train_size": len(training.train_loader.dataset),
+        "val_size": len(training.val_loader.dataset),
         "resolution": cfg.resolution,
     }
 
 
-def validate(t: LoraTraining, cfg: Config) -> dict[str, float]:
+def validation_metrics(training: LoraTraining, cfg: Config) -> dict[str, float]:
     """`evaluate` on the validation images, with the run's fixed noise seed."""
-    return evaluate(t.pipe, t.unet, t.noise_scheduler, t.val_loader, t.accelerator, cfg.seed)
+    return evaluate(
+        training.pipe,
+        training.unet,
+        training.noise_scheduler,
+        training.val_loader,
+        training.accelerator,
+        cfg.seed,
+    )
 
 
 def evaluate_and_sample(
-    run: wandb.Run, step: int, t: LoraTraining, cfg: Config, history: History
+    run: wandb.Run, step: int, training: LoraTraining, cfg: Config, history: History
 ) -> dict[str, float]:
     """val/loss and the eval prompts' images at `step`, logged as one row (the base model's at
     step 0, then every `sample_every` steps) and kept in `history`. Returns the val metrics."""
-    val_metrics = validate(t, cfg)
+    val_metrics = validation_metrics(training, cfg)
     seeds = sample_seeds(cfg, cfg.eval_prompts)
-    images = sample(t.pipe, cfg.eval_prompts, seeds, cfg, t.accelerator)
+    images = sample(training.pipe, cfg.eval_prompts, seeds, cfg, training.accelerator)
     row = {**val_metrics, "train/step": step}
-    run.log({**row, "generated": generated(images, cfg.eval_prompts)}, step=step)
+    run.log({**row, "generated": captioned_images(images, cfg.eval_prompts)}, step=step)
     history.setdefault(step, {}).update(scalars(row))
     return val_metrics
 
 
-def final_samples(t: LoraTraining, cfg: Config, step: int) -> wandb.Table:
+def final_samples(training: LoraTraining, cfg: Config, step: int) -> wandb.Table:
     """Every final prompt drawn from its own seed, in the `eval/samples` Table."""
     seeds = sample_seeds(cfg, cfg.final_prompts)
-    images = sample(t.pipe, cfg.final_prompts, seeds, cfg, t.accelerator)
+    images = sample(training.pipe, cfg.final_prompts, seeds, cfg, training.accelerator)
     return final_table(cfg.final_prompts, images, seeds, step)
 
 
-def save_state(t: LoraTraining, cfg: Config, step: int, run_id: str, history: History) -> None:
+def save_resume_checkpoint(
+    training: LoraTraining, cfg: Config, step: int, run_id: str, history: History
+) -> None:
     """The checkpoint --resume needs (main process only): the LoRA, optimiser and schedule, the
     step, the W&B run and what the run logged so far (--resume logs again what a kill lost)."""
-    if not t.accelerator.is_main_process:
+    if not training.accelerator.is_main_process:
         return
     state = {
-        "lora": get_peft_model_state_dict(t.accelerator.unwrap_model(t.unet)),
-        "optimizer": t.optimizer.state_dict(),
-        "lr_scheduler": t.lr_scheduler.state_dict(),
+        "lora": get_peft_model_state_dict(training.accelerator.unwrap_model(training.unet)),
+        "optimizer": training.optimizer.state_dict(),
+        "lr_scheduler": training.lr_scheduler.state_dict(),
         "step": step,
         "run_id": run_id,
         "history": history,
@@ -316,7 +325,7 @@ def train(cfg: Config) -> TrainResult:
     """Train for `train_steps`, sampling as it goes, then version the LoRA and link it."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
-    t = build_training(cfg, resumed)
+    training = build_training(cfg, resumed)
     start_step = resumed["step"] if resumed else 0
     history = resumed.get("history", {}) if resumed else {}  # step -> the numbers logged there
     with start_run(
@@ -325,7 +334,7 @@ def train(cfg: Config) -> TrainResult:
         group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset],
         run_id=resumed["run_id"] if resumed else None,
-        disabled=not t.accelerator.is_main_process,
+        disabled=not training.accelerator.is_main_process,
     ) as run:
         # Every row is logged at step=train/step (the optimizer step; 0: the base model) and
         # charts plot against it: a resumed run continues the same axis, never reusing a step.
@@ -334,57 +343,57 @@ def train(cfg: Config) -> TrainResult:
             run.define_metric(key, step_metric="train/step")
         previous = previous_record(run)  # what a killed run's files still hold
         if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            files = dataset_files(cfg, t.train_loader.dataset, t.val_loader.dataset)
+            files = dataset_files(cfg, training.train_loader.dataset, training.val_loader.dataset)
             log_dataset_artifact(
-                run, cfg.dataset_name, path=files, metadata=dataset_metadata(cfg, t)
+                run, cfg.dataset_name, path=files, metadata=dataset_metadata(cfg, training)
             )
         if previous.missing("dataset/samples"):
-            samples = sample_table(t.train_loader.dataset, cfg.sample_table_size)
+            samples = sample_table(training.train_loader.dataset, cfg.sample_table_size)
             run.log({"dataset/samples": samples}, step=0)
         # Steps the checkpoint has and the run lost; before step 0's baseline below, which a
         # fresh run's `history` then holds (it was never lost: nothing to log again).
         recover_history(run, history, previous)
         if start_step == 0:  # the base model's val/loss and images: the baseline
-            val_metrics = evaluate_and_sample(run, 0, t, cfg, history)
+            val_metrics = evaluate_and_sample(run, 0, training, cfg, history)
 
-        batches = forever(t.train_loader)
+        batches = endless_batches(training.train_loader)
         recent_losses: deque[float] = deque(maxlen=cfg.sample_every)  # card: their mean
         for step in range(start_step + 1, cfg.train_steps + 1):
             loss = training_step(
-                next(batches), t.pipe, t.unet, t.noise_scheduler, t.optimizer, t.lr_scheduler,
-                t.accelerator, cfg.max_grad_norm,
+                next(batches), training.pipe, training.unet, training.noise_scheduler,
+                training.optimizer, training.lr_scheduler, training.accelerator, cfg.max_grad_norm,
             )  # fmt: skip
-            loss = t.accelerator.reduce(loss, reduction="mean").item()
+            loss = training.accelerator.reduce(loss, reduction="mean").item()
             recent_losses.append(loss)
             row = {
                 "train/loss": loss,
-                "train/lr": t.lr_scheduler.get_last_lr()[0],
+                "train/lr": training.lr_scheduler.get_last_lr()[0],
                 "train/step": step,
-                "epoch": step / len(t.train_loader),
+                "epoch": step / len(training.train_loader),
             }
             run.log(row, step=step)
             history[step] = scalars(row)
             if step % cfg.sample_every == 0 or step == cfg.train_steps:
-                val_metrics = evaluate_and_sample(run, step, t, cfg, history)
-                t.accelerator.print(
+                val_metrics = evaluate_and_sample(run, step, training, cfg, history)
+                training.accelerator.print(
                     f"step {step}/{cfg.train_steps}  train/loss {loss:.4f}  "
                     f"val/loss {val_metrics['val/loss']:.4f}"
                 )
             if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
-                save_state(t, cfg, step, run.id, history)
+                save_resume_checkpoint(training, cfg, step, run.id, history)
         if start_step >= cfg.train_steps:  # resumed a run that had already finished every step
-            val_metrics = validate(t, cfg)
+            val_metrics = validation_metrics(training, cfg)
 
         last_step = max(cfg.train_steps, start_step)
-        run.log({"eval/samples": final_samples(t, cfg, last_step)}, step=last_step)
+        run.log({"eval/samples": final_samples(training, cfg, last_step)}, step=last_step)
 
         metrics = dict(val_metrics)
         if recent_losses:
             metrics["train/loss"] = sum(recent_losses) / len(recent_losses)
         card = model_card(cfg, metrics=metrics, run_path="" if run.disabled else run.path)
         lora_dir = cfg.output_dir / "lora"
-        if t.accelerator.is_main_process:
-            weights = save_lora(t.accelerator.unwrap_model(t.unet), lora_dir)
+        if training.accelerator.is_main_process:
+            weights = save_lora(training.accelerator.unwrap_model(training.unet), lora_dir)
             artifact = log_model_artifact(run, cfg.model_name, weights, card)
             link_to_registry(
                 run, artifact, cfg.collection, aliases=["staging"], defer=cfg.sweep_trial
@@ -392,5 +401,5 @@ def train(cfg: Config) -> TrainResult:
         result = TrainResult(
             metrics, run.id, None if run.disabled else Path(run.sync_dir), lora_dir, card
         )
-    t.accelerator.end_training()
+    training.accelerator.end_training()
     return result

@@ -21,7 +21,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from wb_common.tasks import MODEL_TYPES
 
@@ -185,88 +185,113 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _validate(card: ModelCard) -> None:
-    def fail(message: str) -> None:
-        raise ModelCardError(f"invalid model card: {message}")
+def _fail(message: str) -> NoReturn:
+    raise ModelCardError(f"invalid model card: {message}")
 
+
+def _validate(card: ModelCard) -> None:
     if card.model_type not in MODEL_TYPES:
-        fail(f"model_type {card.model_type!r} is not one of {', '.join(MODEL_TYPES)}")
+        _fail(f"model_type {card.model_type!r} is not one of {', '.join(MODEL_TYPES)}")
+    _validate_weights_file(card)
+    _validate_class_names(card)
+    _validate_input_size(card)
+    _validate_normalization(card.normalization)
+    _validate_provenance(card)
+    _validate_extra(card.extra)
+
+
+def _validate_weights_file(card: ModelCard) -> None:
+    """The names are short, printable, and the weights a plain file in an allow-listed format."""
     for name in ("architecture", "weights_file"):
         value = getattr(card, name)
         if not isinstance(value, str) or not value or len(value) > MAX_NAME_CHARS:
-            fail(f"{name} must be a non-empty string of at most {MAX_NAME_CHARS} characters")
+            _fail(f"{name} must be a non-empty string of at most {MAX_NAME_CHARS} characters")
         if unsafe_chars(value):
-            fail(f"{name} holds a control or bidi character")
+            _fail(f"{name} holds a control or bidi character")
     if Path(card.weights_file).name != card.weights_file or card.weights_file in (".", ".."):
-        fail(f"weights_file must be a plain file name, got {card.weights_file!r}")
+        _fail(f"weights_file must be a plain file name, got {card.weights_file!r}")
     formats = WEIGHTS_FORMATS[card.model_type]
     if not card.weights_file.lower().endswith(formats):
-        fail(
+        _fail(
             f"a {card.model_type} model's weights_file must end in {' or '.join(formats)}, got "
             f"{card.weights_file!r} (other formats can run code when loaded)"
         )
+
+
+def _validate_class_names(card: ModelCard) -> None:
     if not isinstance(card.class_names, list) or not all(
         isinstance(c, str) and c and len(c) <= MAX_NAME_CHARS and not unsafe_chars(c)
         for c in card.class_names
     ):
-        fail(
+        _fail(
             f"class_names must be a list of non-empty strings of at most {MAX_NAME_CHARS} "
             "characters, without control or bidi characters"
         )
     if card.model_type in _LABELLED_TYPES and len(card.class_names) < 2:
-        fail(f"a {card.model_type} model needs at least two class_names")
+        _fail(f"a {card.model_type} model needs at least two class_names")
     if len(card.class_names) > MAX_CLASSES:
-        fail(f"{len(card.class_names)} class_names, more than {MAX_CLASSES}")
+        _fail(f"{len(card.class_names)} class_names, more than {MAX_CLASSES}")
     if len(set(card.class_names)) != len(card.class_names):
-        fail("class_names must be unique")
-    _validate_input_size(card, fail)
-    if not isinstance(card.normalization, dict):
-        fail("normalization must be a JSON object")
-    if card.normalization:
-        if set(card.normalization) != {"mean", "std"}:
-            fail("normalization needs exactly 'mean' and 'std'")
-        mean, std = card.normalization["mean"], card.normalization["std"]
-        # Inputs are scaled to [0, 1] first: a channel's mean lies in it, its std in (0, 0.5].
-        if not (isinstance(mean, list) and len(mean) == 3 and all(_number(m) for m in mean)):
-            fail("normalization mean must be three finite numbers (R, G, B)")
-        if not all(0 <= m <= 1 for m in mean):
-            fail("normalization mean values must lie in [0, 1]")
-        if not (isinstance(std, list) and len(std) == 3 and all(_number(s) for s in std)):
-            fail("normalization std must be three finite numbers (R, G, B)")
-        if not all(0.001 <= s <= 1 for s in std):
-            fail("normalization std values must be positive, between 0.001 and 1")
-    if not isinstance(card.metrics, dict) or not all(
-        isinstance(k, str) and not unsafe_chars(k) and _number(v) for k, v in card.metrics.items()
-    ):
-        fail("metrics must map names to finite numbers")
-    for name in ("run_path", "dataset_artifact"):
-        value = getattr(card, name)
-        if not isinstance(value, str) or unsafe_chars(value):
-            fail(f"{name} must be a string without control or bidi characters")
-    if not isinstance(card.extra, dict):
-        fail("extra must be a JSON object")
-    if not _all_finite(card.extra):
-        fail("extra holds a number that is not finite")
-    if "clip_duration" in card.extra:
-        seconds = card.extra["clip_duration"]
-        if not _number(seconds) or not 0 < seconds <= MAX_CLIP_SECONDS:
-            fail(f"extra.clip_duration must be a number of seconds in (0, {MAX_CLIP_SECONDS:g}]")
+        _fail("class_names must be unique")
 
 
-def _validate_input_size(card: ModelCard, fail: Any) -> None:
+def _validate_input_size(card: ModelCard) -> None:
     size = card.input_size
     if not isinstance(size, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in size
     ):
-        fail("input_size must be a list of positive integers")
+        _fail("input_size must be a list of positive integers")
     video = card.model_type == "video-classification"
     if len(size) > 3:  # how many a served model needs, the loader checks (viewer.models)
-        fail(f"input_size has at most three numbers, got {len(size)}")
+        _fail(f"input_size has at most three numbers, got {len(size)}")
     if video and size[0] > MAX_CLIP_FRAMES:
-        fail(f"input_size asks for {size[0]} frames, more than {MAX_CLIP_FRAMES}")
+        _fail(f"input_size asks for {size[0]} frames, more than {MAX_CLIP_FRAMES}")
     side = MAX_VIDEO_SIDE if video else MAX_IMAGE_SIDE
     if any(n > side for n in size[-2:]):
-        fail(f"input_size {size} has a side over {side} pixels")
+        _fail(f"input_size {size} has a side over {side} pixels")
+
+
+def _validate_normalization(normalization: Any) -> None:
+    """Empty, or a mean and a std per RGB channel (inputs are scaled to [0, 1] first)."""
+    if not isinstance(normalization, dict):
+        _fail("normalization must be a JSON object")
+    if not normalization:
+        return
+    if set(normalization) != {"mean", "std"}:
+        _fail("normalization needs exactly 'mean' and 'std'")
+    mean, std = normalization["mean"], normalization["std"]
+    # A channel's mean lies in [0, 1], its std in (0, 0.5].
+    if not (isinstance(mean, list) and len(mean) == 3 and all(_number(m) for m in mean)):
+        _fail("normalization mean must be three finite numbers (R, G, B)")
+    if not all(0 <= m <= 1 for m in mean):
+        _fail("normalization mean values must lie in [0, 1]")
+    if not (isinstance(std, list) and len(std) == 3 and all(_number(s) for s in std)):
+        _fail("normalization std must be three finite numbers (R, G, B)")
+    if not all(0.001 <= s <= 1 for s in std):
+        _fail("normalization std values must be positive, between 0.001 and 1")
+
+
+def _validate_provenance(card: ModelCard) -> None:
+    """The metrics and where the model came from: plain values, nothing that reorders text."""
+    if not isinstance(card.metrics, dict) or not all(
+        isinstance(k, str) and not unsafe_chars(k) and _number(v) for k, v in card.metrics.items()
+    ):
+        _fail("metrics must map names to finite numbers")
+    for name in ("run_path", "dataset_artifact"):
+        value = getattr(card, name)
+        if not isinstance(value, str) or unsafe_chars(value):
+            _fail(f"{name} must be a string without control or bidi characters")
+
+
+def _validate_extra(extra: Any) -> None:
+    if not isinstance(extra, dict):
+        _fail("extra must be a JSON object")
+    if not _all_finite(extra):
+        _fail("extra holds a number that is not finite")
+    if "clip_duration" in extra:
+        seconds = extra["clip_duration"]
+        if not _number(seconds) or not 0 < seconds <= MAX_CLIP_SECONDS:
+            _fail(f"extra.clip_duration must be a number of seconds in (0, {MAX_CLIP_SECONDS:g}]")
 
 
 class WeightsFormatError(ModelCardError):

@@ -182,13 +182,7 @@ def sync_command(args: Sync) -> int:
         return 0
     wandb_sync = [sys.executable, "-m", "wandb", "sync", *map(str, run_dirs)]
     if args.dry_run:
-        print("would run: wandb sync " + " ".join(map(str, run_dirs)))
-        refused = 0
-        for run_dir in run_dirs:
-            for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
-                refused += line.startswith(REFUSED)
-                print(f"{run_dir.name}: {line}")
-        return _refused_note(refused) if refused else 0
+        return _sync_dry_run(run_dirs)
     if not find_api_key():
         print(f"wb-demo sync: {NO_KEY}", file=sys.stderr)
         return 2
@@ -199,7 +193,22 @@ def sync_command(args: Sync) -> int:
             file=sys.stderr,
         )
         return 1
+    return _replay_queues(run_dirs)
 
+
+def _sync_dry_run(run_dirs: list[Path]) -> int:
+    """What `sync` would upload and replay; nothing is sent."""
+    print("would run: wandb sync " + " ".join(map(str, run_dirs)))
+    refused = 0
+    for run_dir in run_dirs:
+        for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
+            refused += line.startswith(REFUSED)
+            print(f"{run_dir.name}: {line}")
+    return _refused_note(refused) if refused else 0
+
+
+def _replay_queues(run_dirs: list[Path]) -> int:
+    """Replay each uploaded run's queue: 2 if a line was refused, 1 if an action failed."""
     import wandb
 
     api = wandb.Api()
