@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from wb_common import cli
+from wb_common import cli, summary
 from wb_common.card import ModelCard
 from wb_common.pending import queue_action
 from wb_common.readback import RecordedArtifact, RecordedRun
@@ -91,8 +91,12 @@ def offline_result(tmp_path: Path, *, queued: bool = True) -> SimpleNamespace:
     )
 
 
-def test_the_closing_block_says_what_to_do_next(tmp_path):
-    """Metric, weights, card, run folder, Registry state and the next commands, Korean first."""
+@pytest.mark.parametrize("in_repository", [True, False])
+def test_the_closing_block_says_what_to_do_next(tmp_path, monkeypatch, in_repository):
+    """Metric, weights, card, run folder, Registry state and the next commands, Korean first.
+    The viewer command names the repository's app inside the uv workspace's .venv and the
+    installed one elsewhere (a pip install, or CI's .venv-3.13), whichever runs the test."""
+    monkeypatch.setattr(summary, "in_uv_workspace", lambda: in_repository)
     result = offline_result(tmp_path)
     text = closing_block("cls-train", result)
     lines = text.splitlines()
@@ -102,7 +106,8 @@ def test_the_closing_block_says_what_to_do_next(tmp_path):
     assert link_state(result.run_dir) == "queued" and "queued" in text
     assert f"wb-demo sync {result.run_dir.parent}" in text
     assert f"viewer-deploy --offline-run {result.run_dir}" in text
-    assert "streamlit run " in text and "apps/viewer/app.py" in text  # the repository's file
+    app = "apps/viewer/app.py" if in_repository else "print(viewer.ui.APP)"
+    assert "streamlit run " in text and app in text
     labelled = [line for line in lines if " / " in line]
     # every labelled line says it in Korean before the " / " and in English after
     assert len(labelled) >= 6 and all(HANGUL.search(line.split(" / ")[0]) for line in labelled)
