@@ -11,8 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SELF = Path(__file__).resolve().relative_to(ROOT).as_posix()
-# Notes that once lived outside the repository; spelled in pieces so this file does not name them.
-OUTSIDE_NOTES = re.compile(r"\b(?:DESIGN|FACTS|STYLE)\.md\b|(?i:road" + r"map)")
+# A project note cited by name (`SECURITY.md`, `README.md`): it must be a file the repository holds.
+NOTE_NAME = re.compile(r"\b([A-Z][A-Z_]+\.md)\b")
 # `docs/<name>.md` from the root, or `../../docs/<name>.md` from a README; not a URL's /docs/.
 DOCS_PATH = re.compile(r"(?<![\w./:-])(?:\.\./)*(docs/[\w./-]+?\.md)\b")
 # A relative Markdown link inside docs/: `[text](facts.md)`, `[text](facts.md#section)`.
@@ -34,11 +34,14 @@ def tracked_texts() -> dict[str, str]:
 
 
 def outside_citations(texts: dict[str, str]) -> list[str]:
+    """Lines naming a NOTE.md that no tracked file is called: a reader of a clone cannot open it."""
+    held = {Path(name).name for name in texts}
     return [
         f"{name}:{number}: {line.strip()}"
         for name, text in texts.items()
+        if name != SELF  # its sample below names a missing note on purpose
         for number, line in enumerate(text.splitlines(), start=1)
-        if OUTSIDE_NOTES.search(line)
+        if any(note not in held for note in NOTE_NAME.findall(line))
     ]
 
 
@@ -72,10 +75,11 @@ def test_the_checks_find_what_they_look_for():
         "packages/x/README.md": "see [facts](../../docs/nowhere.md) and docs/facts.md\n"
         "https://docs.wandb.ai/guides/x.md, https://example.com/docs/y.md\n",
         "docs/a.md": "[b](missing.md) [c](facts.md#wandb) [d](https://example.com/z.md)\n",
-        "src/m.py": "# see " + "FACTS" + ".md\n# the road" + "map's value\n",
+        "src/m.py": "# see NOWHERE.md\n# see README.md\n# and NOTES_OF_OURS.md\n",
     }
     assert broken_docs_links(sample) == [
         "packages/x/README.md -> docs/nowhere.md",
         "docs/a.md -> docs/missing.md",
     ]
-    assert [c.split(":")[1] for c in outside_citations(sample)] == ["1", "2"]
+    sample["README.md"] = ""
+    assert [c.split(":")[1] for c in outside_citations(sample)] == ["1", "3"]
