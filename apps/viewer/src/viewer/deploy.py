@@ -126,26 +126,18 @@ def read_payload(args: Args) -> str:
 
 
 LOCAL_ENTITY = "local"  # a local deploy of an offline run with no payload
-_QUEUE_FILES = ("wb_demo_pending.jsonl", "wb_demo_done.jsonl")  # wb_common.pending's queue
-_QUEUE_BYTES = 1 << 20
 
 
 def _linked_collection(run_dir: Path, config: dict) -> str | None:
     """The Registry collection the run linked (or queued, or deferred) its model to."""
-    targets = []
-    for name in _QUEUE_FILES:
-        path = run_dir / name
-        if not path.is_file() or path.is_symlink():
-            continue
-        with open(path, "rb") as f:
-            text = f.read(_QUEUE_BYTES).decode("utf-8", "replace")
-        for line in text.splitlines():
-            try:
-                action = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(action, dict) and action.get("action") == "link":
-                targets.append(str(action.get("target", "")))
+    from wb_common.pending import DONE_FILE, PENDING_FILE, read_queue  # bounded, no symlinks
+
+    targets = [
+        str(action.get("target", ""))
+        for name in (PENDING_FILE, DONE_FILE)
+        for action in read_queue(run_dir / name)[0]
+        if action.get("action") == "link"
+    ]
     deferred = config.get("registry_target")
     targets += [deferred] if isinstance(deferred, str) else []
     return targets[-1].rsplit("/", 1)[-1] if targets else None
