@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wb_common.card import CARD_FILE, ModelCard
-from wb_common.hints import sync_command
+from wb_common.commands import sync_command
 from wb_common.pending import pending_actions, queue_action, replay
 from wb_common.tasks import registry_path
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wb_common.hints import sync_command
+from wb_common.commands import sync_command
 from wb_common.pending import queue_action
 from wb_common.run import resolve_mode
 from wb_common.tasks import project_name
