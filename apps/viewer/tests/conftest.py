@@ -172,7 +172,7 @@ def run_deploy(viewer_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     return run
 
 
-# --- test doubles of wandb.Api (wandb 0.31): the calls wb_common.lookup and list_versions make -
+# --- test doubles of wandb.Api (wandb 0.31): the calls registry_version and list_versions make -
 # Signatures as in wandb/apis/public/api.py, runs.py, files.py and sdk/artifacts/artifact.py.
 
 

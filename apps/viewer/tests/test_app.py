@@ -170,12 +170,12 @@ def test_online_pages_use_the_wandb_api(
     with the model files gone, the app downloads the deployed version through it too."""
     import shutil
 
-    from wb_common import lookup
+    from viewer import registry_version
 
     _deploy(run_deploy, make_payload, artifacts, "classification")
     shutil.rmtree(viewer_home / dp.MODELS_DIR)
     api = fake_api_for("classification", versions=("v1", "v2", "v3"))
-    monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+    monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
     at = app()
     assert not at.exception and not at.error, [e.value for e in at.error]
     texts = _texts(at)
@@ -219,11 +219,11 @@ def test_lora_models_show_their_card_and_say_why(app, run_deploy, make_payload, 
 def test_a_slow_wandb_server_does_not_freeze_the_page(
     app, run_deploy, make_payload, artifacts, monkeypatch
 ):
-    """Uses a stand-in for wb_common.lookup.connect that hangs like wandb.Api does offline."""
+    """Uses a stand-in for registry_version.connect that hangs like wandb.Api does offline."""
     import threading
     import time
 
-    from wb_common import lookup
+    from viewer import registry_version
 
     release = threading.Event()
 
@@ -231,7 +231,7 @@ def test_a_slow_wandb_server_does_not_freeze_the_page(
         release.wait(30)  # wandb.Api with a key and no network: ~20 s of retries
 
     _deploy(run_deploy, make_payload, artifacts, "classification")
-    monkeypatch.setattr(lookup, "connect", hanging_connect)
+    monkeypatch.setattr(registry_version, "connect", hanging_connect)
     monkeypatch.setenv("VIEWER_WANDB_WAIT_S", "0.5")
     start = time.monotonic()
     at = app()

@@ -196,10 +196,10 @@ def test_download_path_uses_the_registry_version(
     artifacts, run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
 ):
     """Uses a test double of wandb.Api (the W&B server is unreachable here)."""
-    from wb_common import lookup
+    from viewer import registry_version
 
     api = fake_api_for("classification")
-    monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+    monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
     code, _, err = run_deploy(make_payload("classification"))
     assert code == 0, err
     assert (
@@ -216,10 +216,10 @@ def test_download_refuses_a_version_that_lost_the_alias(
     run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
 ):
     """Uses a test double of wandb.Api: v3 was promoted, then production moved on to v4."""
-    from wb_common import lookup
+    from viewer import registry_version
 
     api = fake_api_for("classification", versions=("v3", "v4"), production="v4")
-    monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+    monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
     code, _, err = run_deploy(make_payload("classification", "v3"))
     assert code == 1 and "no longer has the alias 'production'" in err
     assert not (viewer_home / dp.DEPLOYMENT_FILE).exists()

@@ -330,10 +330,10 @@ def test_record_command_applies_an_entry_on_a_checkout(tmp_path, capsys):
 
 @pytest.fixture
 def online(fake_api_for, monkeypatch):
-    from wb_common import lookup
+    from viewer import registry_version
 
     def use(api):
-        monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+        monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
         return api
 
     return lambda *a, **k: use(fake_api_for(*a, **k))

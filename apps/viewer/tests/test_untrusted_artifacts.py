@@ -168,14 +168,13 @@ def test_only_the_card_and_the_weights_are_downloaded_within_bounds(
 ):
     """Uses a test double of wandb.Api whose version's manifest also lists a 5 GB extra file
     (sizes as the manifest states them, as the server's ArtifactManifestEntry.size does)."""
-    from viewer import serving
-    from wb_common import lookup
+    from viewer import registry_version, serving
 
     api = fake_api_for("classification", versions=("v3",))
     (version,) = api.versions
     version.files = {"checkpoints/huge.bin": b"x" * 16}
     version.sizes = {"checkpoints/huge.bin": 5 << 30}
-    monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+    monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
     code, _, err = run_deploy(make_payload("classification"))
     assert code == 0, err
     assert version.downloads == ["model_card.json", "model.pth"]  # never the extra, never "*"
@@ -201,13 +200,12 @@ def test_oversized_weights_are_refused_by_the_deploy(
     run_deploy, make_payload, viewer_home, fake_api_for, monkeypatch
 ):
     """Uses a test double of wandb.Api whose manifest states weights over MAX_WEIGHTS_BYTES."""
-    from viewer import serving
-    from wb_common import lookup
+    from viewer import registry_version, serving
 
     api = fake_api_for("classification", versions=("v3",))
     (version,) = api.versions
     version.sizes = {"model.pth": serving.MAX_WEIGHTS_BYTES + 1}
-    monkeypatch.setattr(lookup, "connect", lambda timeout=15: api)
+    monkeypatch.setattr(registry_version, "connect", lambda timeout=15: api)
     code, _, err = run_deploy(make_payload("classification"))
     assert code == 2 and "over the bound" in err and err.count("\n") == 1
     assert version.downloads == ["model_card.json"]

@@ -9,6 +9,7 @@ import types
 
 import wandb_workspaces.reports.v2 as wr
 from wb_common import create_report, find_run_dirs, report_spec, start_run
+from wb_common.cli import REPLAYERS
 from wb_common.pending import pending_actions, replay
 from wb_common.report import build_report, publish_report
 
@@ -85,6 +86,6 @@ def test_sync_replays_a_queued_report(offline_wandb, monkeypatch):
         "publish_report",
         lambda spec, api=None: publish_report(spec, api=api, wr=recording),
     )
-    lines = replay(run_dir, types.SimpleNamespace(default_entity="demo-team"))
+    lines = replay(run_dir, types.SimpleNamespace(default_entity="demo-team"), REPLAYERS)
     assert lines[0].startswith("done: wr.Report(")
     assert len(saved) == 1 and pending_actions(run_dir) == []

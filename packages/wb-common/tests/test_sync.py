@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from wb_common import ModelCard, find_run_dirs, link_to_registry, log_model_artifact, start_run
-from wb_common.cli import Inspect, Sync, inspect_command, sync_command
+from wb_common.cli import REPLAYERS, Inspect, Sync, inspect_command, sync_command
 from wb_common.pending import PENDING_FILE, ReplayError, pending_actions, replay
 
 
@@ -65,12 +65,12 @@ def test_replay_links_the_matching_artifact_once(offline_run_with_link):
     other = FakeArtifact("resnet18-toy:v0", "0" * 32)
     ours = FakeArtifact("resnet18-toy:v1", digest)
     api = FakeApi([other, ours])
-    (line,) = replay(run_dir, api)
+    (line,) = replay(run_dir, api, REPLAYERS)
     assert line.startswith("done:")
     assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
     assert other.links == []
     assert api.run_paths[0].startswith("demo-team/wandb-e2e-demo-image-classification/")
-    assert replay(run_dir, api) == []  # replayed entries are not replayed again
+    assert replay(run_dir, api, REPLAYERS) == []  # replayed entries are not replayed again
     assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]
 
 
@@ -78,7 +78,7 @@ def test_replay_without_the_uploaded_artifact_explains(offline_run_with_link):
     """Replays against a test double of `wandb.Api` whose run logged nothing."""
     run_dir, _ = offline_run_with_link
     with pytest.raises(ReplayError, match="wandb sync") as caught:
-        replay(run_dir, FakeApi([]))
+        replay(run_dir, FakeApi([]), REPLAYERS)
     assert caught.value.lines[0].startswith("failed: ")
     assert len(pending_actions(run_dir)) == 1  # still queued for the next try
 
@@ -141,21 +141,16 @@ def test_replay_runs_every_action_reports_each_failure_and_replays_once(
     """A test double of `wandb.Api` for the link; the report's handler is replaced by one that
     fails like a server error. Before: the first failure stopped every later action, and a line
     queued twice ran twice."""
-    import dataclasses
-
-    from wb_common.pending import HANDLERS
-
     run_dir, digest = offline_run_with_link
     _spoil_queue(run_dir)
 
     def refuse(action, api):
         raise PermissionError("403 on the report's project")
 
-    report = dataclasses.replace(HANDLERS["report"], replay=refuse)
-    monkeypatch.setitem(HANDLERS, "report", report)
+    replayers = {**REPLAYERS, "report": refuse}
     ours = FakeArtifact("resnet18-toy:v1", digest)
     with pytest.raises(ReplayError) as caught:
-        replay(run_dir, FakeApi([ours]))
+        replay(run_dir, FakeApi([ours]), replayers)
     lines = caught.value.lines
     assert sum(line.startswith("skipped:") for line in lines) == 4
     assert sum(line.startswith("done: ") for line in lines) == 1
@@ -164,9 +159,34 @@ def test_replay_runs_every_action_reports_each_failure_and_replays_once(
     )
     assert ours.links == [("wandb-registry-model/cifar10-classifier", ["staging"])]  # once
     with pytest.raises(ReplayError):  # the report stays queued; the link is not made again
-        replay(run_dir, FakeApi([ours]))
+        replay(run_dir, FakeApi([ours]), replayers)
     assert len(ours.links) == 1
     assert [a["action"] for a in pending_actions(run_dir)] == ["report"]
+
+
+def test_a_replay_leaves_the_actions_it_has_no_replayer_for_queued(offline_run_with_link):
+    """`link_noted_model` replays links only: a queued report stays for `wb-demo sync` (test
+    double of `wandb.Api`). Before, replay took no replayers and ran every kind it knew."""
+    run_dir, digest = offline_run_with_link
+    queue = run_dir / PENDING_FILE
+    queue.write_text(
+        queue.read_text() + '{"action": "report", "spec": {"project": "p", "title": "t"}}\n'
+    )
+    ours = FakeArtifact("resnet18-toy:v1", digest)
+    (line,) = replay(run_dir, FakeApi([ours]), {"link": REPLAYERS["link"]})
+    assert line.startswith("done: api.run(") and len(ours.links) == 1
+    assert [a["action"] for a in pending_actions(run_dir)] == ["report"]
+
+
+def test_only_a_whole_action_is_queued(tmp_path):
+    """queue_action checks the line as replay will: before, any line naming a known action was
+    written, and `wb-demo sync` skipped it later."""
+    from wb_common.pending import queue_action
+
+    for bad in ({"action": "teleport"}, {"action": "link", "target": "x"}, {"action": "report"}):
+        with pytest.raises(ValueError, match="not a pending action"):
+            queue_action(tmp_path, bad)
+    assert not (tmp_path / PENDING_FILE).exists()
 
 
 def test_sync_reports_failures_and_exits_1(offline_run_with_link, monkeypatch, capsys):
@@ -318,7 +338,7 @@ def test_the_done_file_is_never_written_through_a_symlink(offline_run_with_link,
     (run_dir / DONE_FILE).symlink_to(outside)
     ours = FakeArtifact("resnet18-toy:v1", digest)
     with pytest.raises(ReplayError, match="was not written"):
-        replay(run_dir, FakeApi([ours]))
+        replay(run_dir, FakeApi([ours]), REPLAYERS)
     assert outside.read_text() == "keep\n"
 
 

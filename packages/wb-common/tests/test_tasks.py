@@ -136,3 +136,10 @@ def test_wb_common_modules_import_each_other_one_way():
     for module in sorted(graph):
         visit(module, [])
     assert "report" not in graph["pending"] and "artifacts" not in graph["pending"]
+
+
+def test_importing_wb_common_loads_no_module_for_its_side_effect():
+    """The queue's actions are written in pending.ACTIONS, not registered by importing their
+    owners: before, wb_common/__init__.py imported artifacts and report so they would register."""
+    tree = ast.parse((WB_COMMON / "__init__.py").read_text(encoding="utf-8"))
+    assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]

@@ -50,10 +50,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import tyro
-from wb_common import ModelCard, ModelCardError, lookup
+from wb_common import ModelCard, ModelCardError
 from wb_common.card import WeightsFormatError, check_weights
 
 from viewer import deployment as dp
+from viewer import registry_version
 from viewer.models import require_safe_load
 from viewer.payload import (
     PayloadError,
@@ -220,7 +221,7 @@ def local_folder(args: Args, staging: Path) -> Path | None:
 
 
 def server_api():
-    api = lookup.connect()
+    api = registry_version.connect()
     if api is None:
         raise DeployError(
             "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
@@ -233,8 +234,8 @@ def server_api():
 def resolve(api, promotion: Promotion) -> Promotion:
     """`...:production` -> the concrete version that holds it now, through the API."""
     try:
-        version = lookup.resolve_version(api, promotion.artifact_path)
-    except lookup.ServerError as err:
+        version = registry_version.resolve_version(api, promotion.artifact_path)
+    except registry_version.ServerError as err:
         raise DeployError(str(err), FAILED) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
@@ -253,9 +254,9 @@ def _weights_name(folder: Path) -> str:
 def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
     """Download the promoted version's card and weights (nothing else) into `staging`."""
     try:
-        artifact = lookup.checked_artifact(api, promotion.artifact_path, promotion.alias)
+        artifact = registry_version.checked_artifact(api, promotion.artifact_path, promotion.alias)
         download_served(artifact, staging, _weights_name)
-    except lookup.ServerError as err:
+    except registry_version.ServerError as err:
         raise DeployError(str(err), FAILED) from None
     except DownloadRefused as err:
         raise DeployError(str(err)) from None

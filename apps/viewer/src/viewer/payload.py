@@ -23,13 +23,14 @@ from typing import Any
 
 import tomllib
 from wb_common.card import escape_unsafe
-from wb_common.lookup import VERSION
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS, dispatch_body
 from wb_common.tasks import MODEL_TYPES, REGISTRY, TASKS, registry_path, registry_project
 
+from viewer.registry_version import VERSION
+
 # Re-exported for the viewer: the field names, the template W&B fills and the dispatch event type
 # live in wb_common.payload (shared with `wb-demo automation create` and the deploy workflow), the
-# pattern of a version name in wb_common.lookup.
+# pattern of a version name in viewer.registry_version.
 __all__ = ["DISPATCH_EVENT_TYPE", "FIELDS", "VERSION", "dispatch_body"]
 # Manual deploys and rollbacks (workflow_dispatch) name a version by hand: same schema, this event.
 MANUAL_EVENT_TYPE = "MANUAL_DEPLOY"

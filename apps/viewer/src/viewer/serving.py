@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wb_common import lookup
 from wb_common.card import CARD_FILE, MAX_CARD_BYTES
 
 from viewer import deployment as dp
+from viewer import registry_version
 from viewer.models import ServedModel, load_model
 
 # The largest weights a task here writes are r3d_18's ~130 MB; 1 GiB leaves room for bigger
@@ -123,6 +123,6 @@ def ensure_files(home: Path, deployment: dp.Deployment, api: object | None) -> P
 
 def load_deployed(home: Path, deployment: dp.Deployment) -> ServedModel:
     """The deployed model, loaded from verified files and the card that was deployed."""
-    api = lookup.connect() if not dp.model_folder(home, deployment).is_dir() else None
+    api = registry_version.connect() if not dp.model_folder(home, deployment).is_dir() else None
     folder = ensure_files(home, deployment, api)
     return load_model(folder, deployment.model_card)

@@ -1,10 +1,6 @@
 """W&B plumbing shared by every demo package: the only place that talks to W&B beyond run.log."""
 
-# The queue's action kinds register when their owners load (`link`, `report`): always, as before.
-from wb_common import artifacts as _artifacts  # noqa: F401
-from wb_common import report as _report  # noqa: F401
-
-# Other names load on first use (PEP 562): a CLI's config imports wb_common.tasks, and that must
+# Names load on first use (PEP 562): a CLI's config imports wb_common.tasks, and that must
 # not pull in wandb, so every `--help` stays fast.
 _HOMES = {
     "link_to_registry": "artifacts",

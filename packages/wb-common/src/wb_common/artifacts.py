@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wb_common.card import CARD_FILE, ModelCard
-from wb_common.hints import sync_command
-from wb_common.pending import ActionKind, pending_actions, queue_action, register_action, replay
+from wb_common.commands import sync_command
+from wb_common.pending import pending_actions, queue_action, replay
 from wb_common.tasks import registry_path
 
 if TYPE_CHECKING:  # wandb loads when an artifact is logged, not when a config is parsed
@@ -189,7 +189,7 @@ def link_noted_model(
 
         api = wandb.Api()
     try:
-        lines = replay(run_dir, api)
+        lines = replay(run_dir, api, {"link": replay_link})
     except Exception as err:  # the sweep itself is done: report the link, do not lose the sweep
         print(
             f"[wb-demo] 최고 시도의 모델을 {link['target']}에 연결하지 못했습니다 "
@@ -209,26 +209,7 @@ def link_noted_model(
     return "linked"
 
 
-def _link_problem(action: dict[str, Any]) -> str | None:
-    text = [k for k in ("run_path", "artifact", "digest", "target")
-            if not isinstance(action.get(k), str)]  # fmt: skip
-    if text:
-        return f"a link without a text {text[0]!r}"
-    aliases = action.get("aliases")
-    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        return "a link whose 'aliases' is not a list of names"
-    return None
-
-
-def _describe_link(action: dict[str, Any]) -> str:
-    return (
-        f"api.run({action['run_path']!r}) -> artifact {action['artifact']!r} "
-        f"(digest {action['digest'][:12]}) .link({action['target']!r}, "
-        f"aliases={action['aliases']})"
-    )
-
-
-def _replay_link(action: dict[str, Any], api: Any) -> None:
+def replay_link(action: dict[str, Any], api: Any) -> None:
     """The queued `run.link_artifact`, made after `wandb sync` uploaded the run."""
     run_path = action["run_path"]
     if run_path.startswith("/"):  # the offline run had no entity: use the logged-in one
@@ -245,6 +226,3 @@ def _replay_link(action: dict[str, Any], api: Any) -> None:
         f"run {run_path} has no artifact {action['artifact']!r} with digest "
         f"{action['digest'][:12]}; was the run synced with `wandb sync` first?"
     )
-
-
-register_action("link", ActionKind(_link_problem, _describe_link, _replay_link))

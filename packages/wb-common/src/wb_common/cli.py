@@ -17,10 +17,15 @@ from typing import Annotated, Any, Literal
 
 import tyro
 
+from wb_common.artifacts import replay_link
 from wb_common.pending import REFUSED, ReplayError, pending_actions, queue_problems, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
+from wb_common.report import replay_report
 from wb_common.run import find_api_key
+
+# The queue's actions (pending.ACTIONS) and the call that makes each once `wandb sync` uploaded.
+REPLAYERS = {"link": replay_link, "report": replay_report}
 
 NO_KEY = (
     "W&B API 키가 없습니다: `wandb login`을 실행하거나 WANDB_API_KEY를 설정하세요 — "
@@ -201,7 +206,7 @@ def _sync_dry_run(run_dirs: list[Path]) -> int:
     print("would run: wandb sync " + " ".join(map(str, run_dirs)))
     refused = 0
     for run_dir in run_dirs:
-        for line in replay(run_dir, api=None, dry_run=True):  # bad lines: "skipped: ..."
+        for line in replay(run_dir, None, REPLAYERS, dry_run=True):  # bad lines: "skipped: ..."
             refused += line.startswith(REFUSED)
             print(f"{run_dir.name}: {line}")
     return _refused_note(refused) if refused else 0
@@ -215,7 +220,7 @@ def _replay_queues(run_dirs: list[Path]) -> int:
     failed = refused = 0
     for run_dir in run_dirs:  # every run, every action: one failure stops nothing else
         try:
-            lines = replay(run_dir, api=api)
+            lines = replay(run_dir, api, REPLAYERS)
         except ReplayError as err:
             lines, failed = err.lines, failed + len(err.failures)
         refused += sum(line.startswith(REFUSED) for line in lines)

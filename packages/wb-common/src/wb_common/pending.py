@@ -6,10 +6,10 @@ save a Report. Instead of failing, the owner of that call appends it to
 replays each entry against the server (see `replay`). Replayed entries are recorded in
 `wb_demo_done.jsonl`, so running `wb-demo sync` twice links nothing twice.
 
-This module knows no kind of action: each owner registers its own (`register_action`) —
-wb_common.artifacts the "link", wb_common.report the "report" — so the dependency runs one way,
-owners -> queue. Both register on import, and importing any `wb_common` module imports the
-package, which imports both.
+The queue holds two actions (ACTIONS): a "link", queued by wb_common.artifacts, and a "report",
+queued by wb_common.report. This module knows their line format; their owners replay them, and
+whoever replays a queue names the replayers (`replay(run_dir, api, replayers)`: `wb-demo sync`
+passes wb_common.cli.REPLAYERS), so the dependency runs one way, owners -> queue.
 
 The queue is untrusted (a run folder can come from anyone, and `wb-demo sync` replays it with
 the syncing user's key), so it names only what its run owns: a line's `run_path` must be the
@@ -30,7 +30,6 @@ import re
 import stat
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,27 +44,42 @@ MAX_LINE_BYTES = 64 * 1024
 REFUSED = "refused: "  # how replay's lines begin for a line or file the queue may not name
 
 
-@dataclass(frozen=True)
-class ActionKind:
-    """How the queue checks, shows and replays one kind of action."""
+def _link_problem(action: dict[str, Any]) -> str | None:
+    text = [
+        k
+        for k in ("run_path", "artifact", "digest", "target")
+        if not isinstance(action.get(k), str)
+    ]
+    if text:
+        return f"a link without a text {text[0]!r}"
+    aliases = action.get("aliases")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        return "a link whose 'aliases' is not a list of names"
+    return None
 
-    problem: Callable[[dict[str, Any]], str | None]  # why an entry cannot be replayed, or None
-    describe: Callable[[dict[str, Any]], str]  # the call it stands for, as a person writes it
-    replay: Callable[[dict[str, Any], Any], None]  # (action, wandb.Api) -> done, or raises
+
+def _report_problem(action: dict[str, Any]) -> str | None:
+    spec = action.get("spec")
+    if not isinstance(spec, dict) or not all(
+        isinstance(spec.get(k), str) for k in ("project", "title")
+    ):
+        return "a report whose 'spec' lacks a text 'project' and 'title'"
+    return None
 
 
-HANDLERS: dict[str, ActionKind] = {}  # "link" | "report" -> its kind, registered by its owner
-
-
-def register_action(name: str, kind: ActionKind) -> None:
-    """Called once by the module that queues actions called `name`."""
-    HANDLERS[name] = kind
+# Every action a queue line may name -> why a line of it cannot be replayed (None: it can).
+# Replayed by wb_common.artifacts.replay_link and wb_common.report.replay_report (cli.REPLAYERS).
+ACTIONS: dict[str, Callable[[dict[str, Any]], str | None]] = {
+    "link": _link_problem,
+    "report": _report_problem,
+}
+Replayer = Callable[[dict[str, Any], Any], None]  # (action, wandb.Api) -> done, or raises
 
 
 def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
     """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue."""
-    if action.get("action") not in HANDLERS:
-        raise ValueError(f"unknown pending action {action.get('action')!r}")
+    if reason := _problem(action):
+        raise ValueError(f"not a pending action: {reason}")
     path = Path(run_dir) / PENDING_FILE
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
@@ -84,10 +98,10 @@ def _problem(action: Any) -> str | None:
     """Why a parsed line is not an action we can replay, or None when it is one."""
     if not isinstance(action, dict):
         return f"a JSON {type(action).__name__}, not an object"
-    kind = HANDLERS.get(action.get("action"))  # type: ignore[arg-type]
-    if kind is None:
+    problem = ACTIONS.get(action.get("action"))  # type: ignore[arg-type]
+    if problem is None:
         return f"unknown action {action.get('action')!r}"
-    return kind.problem(action)
+    return problem(action)
 
 
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # W&B's collection names
@@ -289,26 +303,41 @@ def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
 
 def describe(action: dict[str, Any]) -> str:
     """The call an action stands for, as a person would write it."""
-    return HANDLERS[action["action"]].describe(action)
+    if action["action"] == "link":
+        return (
+            f"api.run({action['run_path']!r}) -> artifact {action['artifact']!r} "
+            f"(digest {action['digest'][:12]}) .link({action['target']!r}, "
+            f"aliases={action['aliases']})"
+        )
+    spec = action["spec"]
+    return (
+        f"wr.Report(project={spec['project']!r}, title={spec['title']!r}, "
+        f"runs in group {spec.get('group')!r}).save()"
+    )
 
 
-def replay(run_dir: str | Path, api: Any, *, dry_run: bool = False) -> list[str]:
+def replay(
+    run_dir: str | Path, api: Any, replayers: dict[str, Replayer], *, dry_run: bool = False
+) -> list[str]:
     """Run the queued actions of one synced run against `api` (a `wandb.Api`).
 
-    Returns one line per action (and per skipped line). Every action runs, even after one
-    fails; each is replayed once (recorded in wb_demo_done.jsonl as it succeeds). When any
-    failed, raises ReplayError after the last one, with every line and each failure.
-    With `dry_run`, only says what it would call.
+    `replayers` maps each action to the call that makes it (cli.REPLAYERS: all of them); an
+    action it leaves out stays queued, untouched. Returns one line per action (and per skipped
+    line). Every action runs, even after one fails; each is replayed once (recorded in
+    wb_demo_done.jsonl as it succeeds). When any failed, raises ReplayError after the last one,
+    with every line and each failure. With `dry_run`, only says what it would call.
     """
     lines = [p if p.startswith(REFUSED) else f"skipped: {p}" for p in queue_problems(run_dir)]
     failures = []
     for action in pending_actions(run_dir):
+        if action["action"] not in replayers:
+            continue
         line = describe(action)
         if dry_run:
             lines.append(f"would call: {line}")
             continue
         try:
-            HANDLERS[action["action"]].replay(action, api)
+            replayers[action["action"]](action, api)
         except Exception as err:  # the server said no, or the run is not uploaded yet
             failures.append(f"{line}: {type(err).__name__}: {err}")
             lines.append(f"failed: {line} ({type(err).__name__}: {err})")

@@ -9,7 +9,8 @@
 
 Notebook 07 writes the registry calls (listing, alias moves, the Automation) in its cells;
 `wb-demo promote | rollback | automation create` use wb_common.registry. This module only decides
-and watches, so it is tested with doubles.
+and watches, so it is tested with doubles. It lives in wb-common, not beside its one caller,
+because notebook 07 imports it after `pip install wb-common` (a notebook cannot import `apps/`).
 """
 
 from __future__ import annotations

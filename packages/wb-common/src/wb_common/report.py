@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wb_common.hints import sync_command
-from wb_common.pending import ActionKind, queue_action, register_action
+from wb_common.commands import sync_command
+from wb_common.pending import queue_action
 from wb_common.run import resolve_mode
 from wb_common.tasks import project_name
 
@@ -186,25 +186,6 @@ def create_report(spec: dict[str, Any], *, run_dir: str | Path | None) -> str:
     return str(path)
 
 
-def _report_problem(action: dict[str, Any]) -> str | None:
-    spec = action.get("spec")
-    if not isinstance(spec, dict) or not all(
-        isinstance(spec.get(k), str) for k in ("project", "title")
-    ):
-        return "a report whose 'spec' lacks a text 'project' and 'title'"
-    return None
-
-
-def _describe_report(action: dict[str, Any]) -> str:
-    spec = action["spec"]
-    return (
-        f"wr.Report(project={spec['project']!r}, title={spec['title']!r}, "
-        f"runs in group {spec.get('group')!r}).save()"
-    )
-
-
-def _replay_report(action: dict[str, Any], api: Any) -> None:
+def replay_report(action: dict[str, Any], api: Any) -> None:
+    """The queued report, published after `wandb sync` uploaded its runs."""
     publish_report(action["spec"], api=api)
-
-
-register_action("report", ActionKind(_report_problem, _describe_report, _replay_report))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from wb_common.colab import ask_for_key, colab_secret, on_colab
-from wb_common.hints import sync_command
+from wb_common.commands import sync_command
 from wb_common.tasks import project_name
 
 if TYPE_CHECKING:  # wandb loads when a run starts, not when a CLI parses --help

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from wb_common.artifacts import MODEL_NOTE
-from wb_common.hints import in_uv_workspace, sync_command
+from wb_common.commands import in_uv_workspace, sync_command
 from wb_common.pending import pending_actions
 
 # Model types the viewer serves on a CPU host; LoRA adapters (llm, gen) load with their base model.

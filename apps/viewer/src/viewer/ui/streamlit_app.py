@@ -21,11 +21,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError
 from pathlib import Path
 
 import streamlit as st
-from wb_common import lookup
 from wb_common.registry import VersionInfo, list_versions
 from wb_common.tasks import MODEL_TYPES, task_of_model_type
 
 from viewer import deployment as dp
+from viewer import registry_version
 from viewer.inference import Prediction, predict
 from viewer.models import NOT_SERVED, ModelLoadError, ServedModel, require_safe_load
 from viewer.samples import load_sample
@@ -80,7 +80,7 @@ def _connection() -> Future:
     takes ~20 s, which must not freeze the page in front of an audience.
     """
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="wandb-connect").submit(
-        lookup.connect
+        registry_version.connect
     )
 
 
@@ -105,7 +105,7 @@ def cached_model_info(artifact_path: str) -> tuple[dict | None, str]:
     if api is None:
         return None, why
     try:
-        return lookup.model_info(api, artifact_path), ""
+        return registry_version.model_info(api, artifact_path), ""
     except Exception as err:
         return None, f"W&B에서 모델 정보를 가져오지 못했습니다 — W&B lookup failed ({short(err)})."
 
@@ -312,7 +312,7 @@ def show_samples(deployment: dp.Deployment) -> None:
         return
     folder = home() / dp.MODELS_DIR / f"{deployment.folder_name}-samples"
     try:
-        images = lookup.sample_generations(api, deployment.artifact_path, folder)
+        images = registry_version.sample_generations(api, deployment.artifact_path, folder)
     except Exception as err:
         st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({short(err)}).")
         return

@@ -1,10 +1,11 @@
-"""What the viewer asks the W&B server (wb_common.lookup), against test doubles of wandb.Api.
+"""What the viewer asks the W&B server (viewer.registry_version), against test doubles of
+wandb.Api.
 
-    uv run --all-packages pytest packages/wb-common/tests/test_lookup.py -q
+    uv run --all-packages pytest apps/viewer/tests/test_registry_version.py -q
 
 The W&B server is unreachable here. `VersionApiDouble` and the classes beside it
-(wb_common.doubles) are test doubles with the signatures of wandb 0.31 for the calls lookup
-makes; their docstrings say which.
+(wb_common.doubles) are test doubles with the signatures of wandb 0.31 for the calls
+registry_version makes; their docstrings say which.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import dataclasses
 
 import pytest
 import wandb
-from wb_common import lookup
+from viewer.registry_version import (
+    TIMEOUT_S,
+    VERSION,
+    ServerError,
+    connect,
+    download_artifact,
+    model_info,
+    resolve_version,
+    sample_generations,
+)
 from wb_common.doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
 from wb_common.tasks import registry_path
 from wb_common.testing import isolate_wandb
@@ -55,7 +65,7 @@ def test_connect_without_a_key_never_prompts(tmp_path, monkeypatch):
     """No test double needed: without a key, connect() returns None before touching wandb.Api."""
     isolate_wandb(monkeypatch, tmp_path)
     monkeypatch.setattr(wandb, "Api", None)  # calling it would raise TypeError
-    assert lookup.connect() is None
+    assert connect() is None
 
 
 def test_connect_hands_the_key_to_wandb_api(tmp_path, monkeypatch):
@@ -65,29 +75,29 @@ def test_connect_hands_the_key_to_wandb_api(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
     made = []
     monkeypatch.setattr(wandb, "Api", lambda **kwargs: made.append(kwargs) or "api")
-    assert lookup.connect() == "api"
-    assert made == [{"api_key": "k" * 40, "timeout": lookup.TIMEOUT_S}]
+    assert connect() == "api"
+    assert made == [{"api_key": "k" * 40, "timeout": TIMEOUT_S}]
 
 
 def test_resolve_version_follows_the_alias_and_refuses_anything_else():
     """Uses a test double of wandb.Api: production sits on v3."""
     api = registry("v2", "v3")
-    assert lookup.resolve_version(api, PATH.replace(":v3", ":production")) == "v3"
+    assert resolve_version(api, PATH.replace(":v3", ":production")) == "v3"
     api.versions[1].version = "v03"  # not a W&B version name (leading zero)
-    with pytest.raises(lookup.ServerError, match="not a version name"):
-        lookup.resolve_version(api, PATH.replace(":v3", ":production"))
+    with pytest.raises(ServerError, match="not a version name"):
+        resolve_version(api, PATH.replace(":v3", ":production"))
 
 
 @pytest.mark.parametrize("name", ["v0", "v1", "v10", "v999999"])
 def test_version_names_are_ascii_without_leading_zeros(name):
-    assert lookup.VERSION.fullmatch(name)
-    assert not lookup.VERSION.fullmatch(name.replace("v", "v0", 1) if name != "v0" else "v00")
-    assert not lookup.VERSION.fullmatch("v٢") and not lookup.VERSION.fullmatch("latest")
+    assert VERSION.fullmatch(name)
+    assert not VERSION.fullmatch(name.replace("v", "v0", 1) if name != "v0" else "v00")
+    assert not VERSION.fullmatch("v٢") and not VERSION.fullmatch("latest")
 
 
 def test_model_info_reads_the_producing_run():
     """Uses a test double of wandb.Api whose version was logged by a run."""
-    info = lookup.model_info(registry("v3", run=producing_run()), PATH)
+    info = model_info(registry("v3", run=producing_run()), PATH)
     assert info["metrics"] == {"val/acc": 0.91, "val/loss": 0.3, "epoch": 3.0}  # no _step, bool
     assert info["config"] == {"lr": 0.003, "optimizer": "adamw"}  # no _wandb
     assert info["run"]["path"] == "demo-team/wandb-e2e-demo-image-classification/abc123"
@@ -99,26 +109,26 @@ def test_model_info_reads_the_producing_run():
 
 def test_model_info_without_a_run_still_describes_the_artifact():
     """Uses a test double of wandb.Api whose version has no producing run."""
-    info = lookup.model_info(registry("v3"), PATH)
+    info = model_info(registry("v3"), PATH)
     assert info["run"] is None and info["metrics"] == {} and info["artifact"] == PATH
 
 
 def test_download_checks_the_alias_and_the_version_first(tmp_path):
     """Uses a test double of wandb.Api: production sits on v3, not v2."""
     api = registry("v2", "v3")
-    result = lookup.download_artifact(api, PATH, "production", tmp_path / "ok")
+    result = download_artifact(api, PATH, "production", tmp_path / "ok")
     assert result == {"digest": "0123abcd", "version": "v3"}
     assert (tmp_path / "ok" / "model.pth").read_bytes() == b"v3"
-    with pytest.raises(lookup.ServerError, match="no longer has the alias"):
-        lookup.download_artifact(api, PATH.replace("v3", "v2"), "production", tmp_path / "x")
+    with pytest.raises(ServerError, match="no longer has the alias"):
+        download_artifact(api, PATH.replace("v3", "v2"), "production", tmp_path / "x")
     assert not (tmp_path / "x").exists()
     # a manual deploy needs no alias; the server answering with another version is refused
-    assert lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "v2")
+    assert download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "v2")
     # a server answering with another collection's version (the check before any download)
     other = dataclasses.replace(api.versions[0], qualified_name=PATH.replace(COLLECTION, "x"))
     api.artifact = lambda name, type=None: other
-    with pytest.raises(lookup.ServerError, match="refusing a different version"):
-        lookup.download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "y")
+    with pytest.raises(ServerError, match="refusing a different version"):
+        download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "y")
     assert not (tmp_path / "y").exists()
 
 
@@ -132,9 +142,9 @@ def test_sample_generations_are_the_runs_last_logged_images(tmp_path):
         RunFileDouble("media/images/samples_3_c.png", b"3"),
     ]
     api = registry("v3", run=run)
-    paths = lookup.sample_generations(api, PATH, tmp_path, limit=2)
+    paths = sample_generations(api, PATH, tmp_path, limit=2)
     assert [p.name for p in paths] == ["samples_2_b.png", "samples_3_c.png"]
     assert [p.read_bytes() for p in paths] == [b"2", b"3"]
     # a second look (the app's next rerun) finds the files there and does not fail
-    assert lookup.sample_generations(api, PATH, tmp_path, limit=2) == paths
-    assert lookup.sample_generations(registry("v3"), PATH, tmp_path) == []  # no run, no images
+    assert sample_generations(api, PATH, tmp_path, limit=2) == paths
+    assert sample_generations(registry("v3"), PATH, tmp_path) == []  # no run, no images

@@ -1,6 +1,6 @@
 """Commands named to the user match where the user is.
 
-uv run --all-packages pytest packages/wb-common/tests/test_hints.py
+uv run --all-packages pytest packages/wb-common/tests/test_commands.py
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wb_common.hints import in_uv_workspace, sync_command, wb_demo_command
+from wb_common.commands import in_uv_workspace, sync_command, wb_demo_command
 
 
 def test_repository_venv_gets_uv_run(tmp_path: Path):

@@ -1,6 +1,6 @@
-"""What the viewer and notebook 07 ask the W&B server about a registry version (wandb 0.31's
-`wandb.Api`): which version an alias points at, its files, the run that made it and that run's
-metrics, config, datasets and logged images.
+"""A Registry version, as the viewer asks the W&B server for it (wandb 0.31's `wandb.Api`):
+which version an alias points at, checked and downloaded (the files and model card the deploy
+serves), the run that made it and that run's metrics, config, datasets and logged images.
 
 Each function takes the `Api` object, so tests pass a small double with the same methods and
 nothing here needs a network to be exercised. The viewer calls these only when an API key exists
