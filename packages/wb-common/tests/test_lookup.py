@@ -3,7 +3,7 @@
     uv run --all-packages pytest packages/wb-common/tests/test_lookup.py -q
 
 The W&B server is unreachable here. `VersionApiDouble` and the classes beside it
-(wb_common.doubles) are test doubles with the signatures of wandb 0.31 for the calls lookup
+(wb_testing.api_doubles) are test doubles with the signatures of wandb 0.31 for the calls lookup
 makes; their docstrings say which.
 """
 
@@ -14,9 +14,9 @@ import dataclasses
 import pytest
 import wandb
 from wb_common import lookup
-from wb_common.doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
 from wb_common.tasks import registry_path
-from wb_common.testing import isolate_wandb
+from wb_testing.api_doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
+from wb_testing.fixtures import isolate_wandb
 
 COLLECTION = "cifar10-classifier"
 PATH = registry_path(COLLECTION, entity="demo-team", version="v3")

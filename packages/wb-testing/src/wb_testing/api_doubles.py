@@ -13,7 +13,8 @@ They behave like the real ones where a demo can go wrong on stage, checked again
 SDK (wandb 0.31): `PyAgentDouble` does what `wandb/agents/pyagent.py` `_run_job` does around each
 trial — write the suggestion to WANDB_SWEEP_PARAM_PATH, `wandb.teardown()`, call the function,
 `wandb.finish()` — so a run started before the sweep is dead after it, exactly as on Colab.
-Used by the tests of every member and by the notebook tests; never by product code.
+Used by the tests of every member and by the notebook tests; never by product code (this module
+lives in wb-testing, which no runtime package depends on).
 """
 
 from __future__ import annotations
