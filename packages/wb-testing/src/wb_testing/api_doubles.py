@@ -46,13 +46,15 @@ class SweepServerDouble:
     trial_env: dict[str, str] = field(default_factory=lambda: {"WANDB_MODE": "offline"})
 
     def sweep(self, sweep: dict[str, Any], entity: str | None = None,
-              project: str | None = None, **kwargs: Any) -> str:  # fmt: skip
+              project: str | None = None, prior_runs: list[str] | None = None) -> str:  # fmt: skip
         self.calls.append(("sweep", {"config": sweep, "entity": entity, "project": project}))
         return self.sweep_id
 
     def agent(self, sweep_id: str, function: Callable[[], Any] | None = None,
               entity: str | None = None, project: str | None = None,
-              count: int | None = None, **kwargs: Any) -> None:  # fmt: skip
+              count: int | None = None, forward_signals: bool = False,
+              term_timeout: int | None = None,
+              max_consecutive_failed_runs: int | None = None) -> None:  # fmt: skip
         """Like pyagent: per trial, params file, `wandb.teardown()`, function, `wandb.finish()`.
 
         pyagent only logs a trial's exception; this double re-raises it, so a test sees it.
@@ -222,13 +224,16 @@ class RegistryApiDouble:
         listing = SimpleNamespace(name=self.collection, artifacts=lambda: list(self.versions))
         return SimpleNamespace(collections=lambda: [listing])
 
-    def artifact(self, path: str) -> RegistryVersionDouble:
+    def artifact(self, name: str, type: str | None = None) -> RegistryVersionDouble:
         prefix = f"wandb-registry-model/{self.collection}:"
-        wanted = path.removeprefix(prefix)
-        for version in self.versions if path.startswith(prefix) else []:
+        wanted = name.removeprefix(prefix)
+        for version in self.versions if name.startswith(prefix) else []:
             if wanted == version.version or wanted in version.aliases:
+                if type not in (None, "model"):  # as Api._artifact: every version is a model
+                    found = "this artifact is of type 'model'"
+                    raise ValueError(f"type {type!r} specified but {found}")
                 return version
-        raise wandb.errors.CommError(f"artifact {path} not found")
+        raise wandb.errors.CommError(f"artifact {name} not found")
 
     def _integration_id(self, name: str) -> str:
         import base64
