@@ -1,4 +1,4 @@
-"""Notebook 07 online, against test doubles of the W&B API (wb_common.doubles' registry double
+"""Notebook 07 online, against test doubles of the W&B API (wb_testing.api_doubles' registry double
 with `Api.artifacts` added here; no server here).
 
 Its cells run after the login cell with `ONLINE = True` and a registry holding zero, one or two
@@ -20,10 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import wandb
-from wb_common.doubles import RegistryApiDouble, RegistryVersionDouble
 from wb_common.promotion import DeploySettings
 from wb_common.registry import create_automation, promote
-from wb_common.testing import isolate_wandb
+from wb_testing.api_doubles import RegistryApiDouble, RegistryVersionDouble
+from wb_testing.fixtures import isolate_wandb
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
 

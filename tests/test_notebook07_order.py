@@ -1,6 +1,6 @@
 """Notebook 07 online, run in order against a test double of the W&B server's Automation rule.
 
-In `wb_common.doubles.RegistryApiDouble` (a test double of `wandb.Api`), saving a version with
+In `wb_testing.api_doubles.RegistryApiDouble` (a test double of `wandb.Api`), saving a version with
 an alias it did not have fires the webhook only if a matching Automation exists at that moment:
 event ADD_ARTIFACT_ALIAS on that collection with the alias `production`, action a webhook to an
 integration that exists. The cells after the login cell run in one namespace, in order, as "Run
@@ -21,9 +21,9 @@ import nbformat
 import pytest
 import wandb
 import wb_common.promotion as promotion
-from wb_common.doubles import RegistryApiDouble
 from wb_common.promotion import DeploySettings
-from wb_common.testing import isolate_wandb
+from wb_testing.api_doubles import RegistryApiDouble
+from wb_testing.fixtures import isolate_wandb
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_automations.ipynb"
 AUTOMATION = "deploy-cifar10-classifier-on-production"

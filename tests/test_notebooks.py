@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from wb_common.testing import isolate_wandb
+from wb_testing.fixtures import isolate_wandb
 
 sys.path.insert(0, str(Path(__file__).parent))
 from notebook_checks import EXPECTED, check_recorded

@@ -11,7 +11,7 @@ import json
 from viewer import deployment as dp
 from viewer.rehearse import main, rehearse, webhook_payload
 from wb_common.payload import FIELDS
-from wb_common.testing import isolate_wandb
+from wb_testing.fixtures import isolate_wandb
 
 
 def test_rehearsal_promotes_serves_and_rolls_back(tmp_path, monkeypatch, capsys):

@@ -7,11 +7,15 @@ package instead of inside it (the viewer's app once sat in `apps/viewer/app.py`,
 works in this checkout and is missing there. Each member's wheel is built with `uv build`
 (hatchling, offline when uv's cache has it) and compared with the files git tracks under its
 `src/`; then the viewer is run from its unpacked wheel alone, as a pip install would run it.
+The same wheels show that no runtime member ships test code or depends on wb-testing, the
+dev-only member that holds the tests' fixtures and test doubles.
 """
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -25,8 +29,21 @@ MEMBERS = sorted(p.parent for p in [*ROOT.glob("packages/*/pyproject.toml"),
                                     *ROOT.glob("apps/*/pyproject.toml")])  # fmt: skip
 
 
+def _project(member: Path) -> dict:
+    return tomllib.loads((member / "pyproject.toml").read_text())["project"]
+
+
 def _name(member: Path) -> str:
-    return tomllib.loads((member / "pyproject.toml").read_text())["project"]["name"]
+    return _project(member)["name"]
+
+
+# A dev-only member (wb-testing) says so with this classifier, which also makes PyPI refuse it.
+TEST_ONLY = "Private :: Do Not Upload"
+RUNTIME = [m for m in MEMBERS if TEST_ONLY not in _project(m).get("classifiers", [])]
+# What test code imports or defines; a runtime wheel holds none of it.
+TEST_IMPORTS = {"pytest", "_pytest", "wb_testing"}
+REQUIRES = re.compile(r"^Requires-Dist: *([A-Za-z0-9._-]+)", flags=re.MULTILINE)
+MOVED = {"wb_common/testing.py", "wb_common/doubles.py", "wb_common/interrupt.py"}  # to wb-testing
 
 
 def _uv() -> str:
@@ -63,7 +80,62 @@ def _tracked_runtime_files(member: Path) -> list[str]:
 
 
 def test_members_are_found():
-    assert {"wb-common", "viewer", "cls-train"} <= {_name(m) for m in MEMBERS}
+    assert {"wb-common", "viewer", "cls-train"} <= {_name(m) for m in RUNTIME}
+    assert {_name(m) for m in MEMBERS} - {_name(m) for m in RUNTIME} == {"wb-testing"}
+
+
+def find_test_code(wheel: zipfile.ZipFile) -> list[str]:
+    """Each module of `wheel` that imports pytest or wb_testing, or defines a `*Double` class (the
+    project's name for a test double), and each module that moved to wb-testing."""
+    found = sorted(MOVED & set(wheel.namelist()))
+    for name in (n for n in wheel.namelist() if n.endswith(".py")):
+        for node in ast.walk(ast.parse(wheel.read(name), filename=name)):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported = [node.module]
+            else:
+                imported = []
+            found += [f"{name} imports {m}" for m in imported if m.split(".")[0] in TEST_IMPORTS]
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Double"):
+                found.append(f"{name} defines {node.name}")
+    return found
+
+
+def required(metadata: str) -> set[str]:
+    """The distributions a wheel's METADATA requires (what pip installs with it), PEP 503 names."""
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in REQUIRES.findall(metadata)}
+
+
+@pytest.mark.parametrize("member", RUNTIME, ids=lambda m: m.name)
+def test_runtime_wheel_ships_no_test_code(member: Path, wheels: dict[str, Path]):
+    """What pip brings to Colab holds no test code and does not pull wb-testing in."""
+    with zipfile.ZipFile(wheels[_name(member)]) as wheel:
+        found = find_test_code(wheel)
+        (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = required(wheel.read(metadata).decode())
+    assert not found, f"{member.name}'s wheel holds test code: {found}"
+    assert "wb-testing" not in requires, f"{member.name} depends on the test-only wb-testing"
+
+
+def test_the_test_code_check_finds_test_code(tmp_path: Path):
+    """The check above is not vacuous: a pytest import, a test double and a moved module."""
+    path = tmp_path / "sample.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr("wb_common/testing.py", "import pytest\n")
+        wheel.writestr("x/a.py", "from wb_testing.fixtures import offline_wandb\n")
+        wheel.writestr("x/b.py", "class ApiDouble:\n    pass\nimport _pytest.monkeypatch\n")
+        wheel.writestr("x/c.py", "import os\nfrom .testing import y\nclass Doubles: ...\n")
+    with zipfile.ZipFile(path) as wheel:
+        assert find_test_code(wheel) == [
+            "wb_common/testing.py",
+            "wb_common/testing.py imports pytest",
+            "x/a.py imports wb_testing.fixtures",
+            "x/b.py defines ApiDouble",
+            "x/b.py imports _pytest.monkeypatch",
+        ]
+    metadata = "Name: x\nRequires-Dist: wandb>=0.31\nRequires-Dist: WB_Testing; extra == 'dev'\n"
+    assert required(metadata) == {"wandb", "wb-testing"}
 
 
 @pytest.mark.parametrize("member", MEMBERS, ids=lambda m: m.name)

@@ -33,7 +33,7 @@ import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from notebook_checks import check_recorded
-from wb_common.testing import isolate_wandb
+from wb_testing.fixtures import isolate_wandb
 
 NOTEBOOKS = sorted((twin.REPO_ROOT / "notebooks").glob("*.ipynb"))
 OUTPUT = twin.REPO_ROOT / ".colab-twin"

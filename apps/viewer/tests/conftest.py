@@ -22,10 +22,10 @@ import torch
 from viewer import deployment as dp
 from viewer.payload import FIELDS
 from wb_common import ModelCard
-from wb_common.doubles import ProducerRunDouble, VersionApiDouble, VersionDouble
 from wb_common.payload import example_client_payload
 from wb_common.tasks import registry_path, task_of_model_type
-from wb_common.testing import isolate_wandb
+from wb_testing.api_doubles import ProducerRunDouble, VersionApiDouble, VersionDouble
+from wb_testing.fixtures import isolate_wandb
 
 ENTITY = "demo-team"
 
@@ -238,7 +238,7 @@ class ServedVersionDouble(VersionDouble):
 @pytest.fixture
 def fake_api_for(artifacts: Artifacts):
     """fake_api_for(model_type, versions=("v2", "v3"), production="v3"): a test double of
-    `wandb.Api` (wb_common.doubles.VersionApiDouble) serving this session's real artifacts."""
+    `wandb.Api` (wb_testing.api_doubles.VersionApiDouble) serving this session's real artifacts."""
 
     def build(model_type: str, versions=("v2", "v3"), production: str = "v3") -> VersionApiDouble:
         folder = artifacts[model_type]

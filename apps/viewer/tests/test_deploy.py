@@ -271,7 +271,7 @@ def _digits_run(root: Path) -> Path:
     from cls_train.config import Config
     from cls_train.train import train
     from PIL import Image
-    from wb_common.testing import isolate_wandb
+    from wb_testing.fixtures import isolate_wandb
 
     rng = np.random.default_rng(0)
     for digit in ("0", "1", "2"):

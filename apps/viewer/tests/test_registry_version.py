@@ -4,7 +4,7 @@ wandb.Api.
     uv run --all-packages pytest apps/viewer/tests/test_registry_version.py -q
 
 The W&B server is unreachable here. `VersionApiDouble` and the classes beside it
-(wb_common.doubles) are test doubles with the signatures of wandb 0.31 for the calls
+(wb_testing.api_doubles) are test doubles with the signatures of wandb 0.31 for the calls
 registry_version makes; their docstrings say which.
 """
 
@@ -24,9 +24,9 @@ from viewer.registry_version import (
     resolve_version,
     sample_generations,
 )
-from wb_common.doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
 from wb_common.tasks import registry_path
-from wb_common.testing import isolate_wandb
+from wb_testing.api_doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
+from wb_testing.fixtures import isolate_wandb
 
 COLLECTION = "cifar10-classifier"
 PATH = registry_path(COLLECTION, entity="demo-team", version="v3")

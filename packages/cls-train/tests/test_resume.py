@@ -13,7 +13,7 @@ import pytest
 import torch
 from cls_train.config import Config, smoke_config
 from cls_train.train import train
-from wb_common.interrupt import interrupt_after_checkpoint, kill_after_checkpoint_then_resume
+from wb_testing.interrupt import interrupt_after_checkpoint, kill_after_checkpoint_then_resume
 
 
 def test_killed_run_resumes_with_every_epoch_once(offline_wandb, tmp_path, capsys):

@@ -21,7 +21,7 @@ if "YOLO_CONFIG_DIR" not in os.environ:
 
 from det_train.config import Config, smoke_config
 from det_train.train import train
-from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixture)
+from wb_testing.fixtures import offline_wandb, smoke_run_fixture  # noqa: F401  (fixture)
 
 SETTINGS_BEFORE = "ultralytics-settings-before.json"  # in the smoke root; test_train compares
 

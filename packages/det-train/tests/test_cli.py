@@ -10,7 +10,7 @@ import sys
 import pytest
 from det_train import cli
 from wb_common import find_run_dirs
-from wb_common.testing import assert_second_run_refused, plant_run
+from wb_testing.fixtures import assert_second_run_refused, plant_run
 
 
 def _exit_message(capsys: pytest.CaptureFixture[str], main) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from det_train.config import Config, smoke_config
 from det_train.train import train
-from wb_common.interrupt import kill_after_checkpoint_then_resume
+from wb_testing.interrupt import kill_after_checkpoint_then_resume
 
 
 def written(path: Path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from gen_train.config import Config, smoke_config
 from gen_train.train import train
-from wb_common.testing import isolate_hub, offline_wandb, smoke_run_fixture  # noqa: F401
+from wb_testing.fixtures import isolate_hub, offline_wandb, smoke_run_fixture  # noqa: F401
 
 # `gen-train --smoke` once, offline, in its own W&B sandbox.
 smoke_run = smoke_run_fixture(train, lambda root: smoke_config(Config(output_dir=root / "out")))

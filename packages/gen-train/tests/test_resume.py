@@ -10,7 +10,7 @@ import sys
 
 from gen_train.config import Config, smoke_config
 from gen_train.train import train
-from wb_common.interrupt import kill_after_checkpoint_then_resume
+from wb_testing.interrupt import kill_after_checkpoint_then_resume
 
 STEPS, EVERY = 8, 4  # checkpoint and sample every 4 steps: killed at 4, resumed to 8
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from llm_train.config import Config, smoke_config
 from llm_train.train import train
-from wb_common.testing import isolate_hub, offline_wandb, smoke_run_fixture  # noqa: F401
+from wb_testing.fixtures import isolate_hub, offline_wandb, smoke_run_fixture  # noqa: F401
 
 # `llm-train --smoke` once, offline, in its own W&B sandbox and an empty Hugging Face cache.
 smoke_run = smoke_run_fixture(

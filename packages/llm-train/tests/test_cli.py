@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from llm_train.cli import sweep_main, train_main
-from wb_common.testing import assert_second_run_refused, plant_run
+from wb_testing.fixtures import assert_second_run_refused, plant_run
 
 HANGUL = re.compile("[가-힣]")
 

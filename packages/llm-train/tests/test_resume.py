@@ -11,7 +11,7 @@ import sys
 
 from llm_train.config import Config, smoke_config
 from llm_train.train import train
-from wb_common.interrupt import kill_after_checkpoint_then_resume
+from wb_testing.interrupt import kill_after_checkpoint_then_resume
 
 # 16 pairs at batch 8: 2 optimizer steps an epoch, 2 epochs; a checkpoint every 2 steps.
 FLAGS = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from seg_train.config import Config, smoke_config
 from seg_train.train import train
-from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
+from wb_testing.fixtures import offline_wandb, smoke_run_fixture  # noqa: F401  (fixtures)
 
 smoke_run = smoke_run_fixture(
     train, lambda root: smoke_config(Config(output_dir=root / "out", data_dir=root / "data"))

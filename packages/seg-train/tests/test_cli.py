@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from seg_train.cli import sweep_main, train_main
-from wb_common.testing import assert_second_run_refused, plant_run
+from wb_testing.fixtures import assert_second_run_refused, plant_run
 
 
 def run_cli(monkeypatch, main, *args: str) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from video_train.config import Config, smoke_config
 from video_train.train import train
-from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401  (fixture)
+from wb_testing.fixtures import offline_wandb, smoke_run_fixture  # noqa: F401  (fixture)
 
 # `video-train --smoke` once, offline, in its own W&B sandbox.
 smoke_run = smoke_run_fixture(

@@ -10,7 +10,7 @@ import sys
 
 from video_train.config import Config, smoke_config
 from video_train.train import train
-from wb_common.interrupt import kill_after_checkpoint_then_resume
+from wb_testing.interrupt import kill_after_checkpoint_then_resume
 
 SMALL = 32  # max_train_samples: the smallest run that still has a few steps an epoch
 

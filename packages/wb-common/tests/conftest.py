@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from wb_common.testing import offline_wandb  # noqa: F401  (fixture)
+from wb_testing.fixtures import offline_wandb  # noqa: F401  (fixture)
 
 _RECORD_SCRIPT = """
 import sys, wandb

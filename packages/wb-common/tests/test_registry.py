@@ -9,7 +9,6 @@ import json
 
 import pytest
 from wb_common.cli import Promote, Registry, Rollback, registry_command
-from wb_common.doubles import RegistryApiDouble
 from wb_common.payload import DISPATCH_EVENT_TYPE, FIELDS
 from wb_common.registry import (
     RegistryError,
@@ -18,10 +17,11 @@ from wb_common.registry import (
     promote,
     rollback,
 )
+from wb_testing.api_doubles import RegistryApiDouble
 
 
 def registry_api(n_versions: int = 3) -> RegistryApiDouble:
-    """A test double of `wandb.Api` (wb_common.doubles): cifar10-classifier with `n_versions`
+    """A test double of `wandb.Api` (wb_testing.api_doubles): cifar10-classifier with `n_versions`
     versions, v<i> scoring val/acc 0.5 + i/10, and a webhook named github-dispatch."""
     versions = [([], {"val/acc": 0.5 + i / 10}) for i in range(n_versions)]
     return RegistryApiDouble("cifar10-classifier", versions, webhooks=("github-dispatch",))

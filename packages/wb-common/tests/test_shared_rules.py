@@ -20,8 +20,8 @@ from wb_common.checkpoint import (
     save_run_id,
 )
 from wb_common.hub import hub_reachable
-from wb_common.testing import NO_NETWORK_PROXY
 from wb_common.video import UNIFORM, clip_times, sampling_rule
+from wb_testing.fixtures import NO_NETWORK_PROXY
 
 
 @pytest.mark.parametrize("value", ["1", "true", "ON", "yes"])

@@ -16,9 +16,9 @@ import wandb
 import yaml
 from wb_common import find_run_dirs, read_run, run_sweep, start_run
 from wb_common.artifacts import MODEL_NOTE
-from wb_common.doubles import ApiDouble, ArtifactDouble, RunDouble
 from wb_common.pending import pending_actions
 from wb_common.sweep import Trial, check_sweep_config, finish_sweep
+from wb_testing.api_doubles import ApiDouble, ArtifactDouble, RunDouble
 
 SWEEP = {
     "method": "bayes",

@@ -1,5 +1,5 @@
 """Sweeps against a W&B server, with test doubles of `wandb.sweep`, `wandb.agent` and `wandb.Api`
-(wb_common.doubles; no server here): the pyagent teardown, joining a sweep with --sweep-id, the
+(wb_testing.api_doubles; no server here): the pyagent teardown, joining a sweep with --sweep-id, the
 one registry link of the best trial, and `wb-demo report --sweep` once every agent is done.
 
 uv run --package wb-common pytest packages/wb-common/tests/test_sweep_server.py
@@ -20,13 +20,6 @@ from wandb.sdk.lib.asyncio_manager import AlreadyJoinedError
 from wb_common import find_run_dirs, read_run, start_run
 from wb_common.artifacts import MODEL_NOTE, link_noted_model
 from wb_common.cli import Report, report_command
-from wb_common.doubles import (
-    ApiDouble,
-    ArtifactDouble,
-    RunDouble,
-    SweepServerDouble,
-    sweep_double,
-)
 from wb_common.report import REPORT_FACTS, build_report
 from wb_common.sweep import (
     SweepError,
@@ -35,6 +28,13 @@ from wb_common.sweep import (
     local_agent,
     parse_sweep_path,
     run_sweep,
+)
+from wb_testing.api_doubles import (
+    ApiDouble,
+    ArtifactDouble,
+    RunDouble,
+    SweepServerDouble,
+    sweep_double,
 )
 
 SWEEP = {

@@ -1,9 +1,9 @@
-"""Test helpers for every member: an isolated, offline W&B with no key and no network, and the
-one smoke training a task's tests read back.
+"""Test fixtures for every member's tests: an isolated, offline W&B with no key and no network,
+and the one smoke training a task's tests read back. Test-only code, in no runtime package.
 
 Use from a member's `tests/conftest.py`:
 
-    from wb_common.testing import offline_wandb, smoke_run_fixture  # noqa: F401
+    from wb_testing.fixtures import offline_wandb, smoke_run_fixture  # noqa: F401
 
     smoke_run = smoke_run_fixture(train, lambda root: smoke_config(Config(output_dir=root / "out")))
 """
@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import wandb
-
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 
 # A proxy on a closed loopback port: any download attempt (CIFAR, torchvision weights, the Hub)

@@ -1,6 +1,6 @@
 """Test doubles for the W&B calls that need a server: `wandb.sweep`, `wandb.agent`, `wandb.Api`.
 
-`VersionApiDouble` and the classes beside it stand in for what wb_common.lookup asks about one
+`VersionApiDouble` and the classes beside it stand in for what viewer.registry_version asks about one
 registry version (signatures of wandb 0.31: wandb/apis/public/api.py, runs.py, files.py,
 wandb/sdk/artifacts/artifact.py): `Api.artifact(name, type=None)` (ValueError for another type;
 an alias resolves to the version holding it), `Api.artifacts(type_name, name, ...)`,
@@ -13,7 +13,8 @@ They behave like the real ones where a demo can go wrong on stage, checked again
 SDK (wandb 0.31): `PyAgentDouble` does what `wandb/agents/pyagent.py` `_run_job` does around each
 trial — write the suggestion to WANDB_SWEEP_PARAM_PATH, `wandb.teardown()`, call the function,
 `wandb.finish()` — so a run started before the sweep is dead after it, exactly as on Colab.
-Used by the tests of every member and by the notebook tests; never by product code.
+Used by the tests of every member and by the notebook tests; never by product code (this module
+lives in wb-testing, which no runtime package depends on).
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ class SweepServerDouble:
     trial_env: dict[str, str] = field(default_factory=lambda: {"WANDB_MODE": "offline"})
 
     def sweep(self, sweep: dict[str, Any], entity: str | None = None,
-              project: str | None = None, **kwargs: Any) -> str:  # fmt: skip
+              project: str | None = None, prior_runs: list[str] | None = None) -> str:  # fmt: skip
         self.calls.append(("sweep", {"config": sweep, "entity": entity, "project": project}))
         return self.sweep_id
 
     def agent(self, sweep_id: str, function: Callable[[], Any] | None = None,
               entity: str | None = None, project: str | None = None,
-              count: int | None = None, **kwargs: Any) -> None:  # fmt: skip
+              count: int | None = None, forward_signals: bool = False,
+              term_timeout: int | None = None,
+              max_consecutive_failed_runs: int | None = None) -> None:  # fmt: skip
         """Like pyagent: per trial, params file, `wandb.teardown()`, function, `wandb.finish()`.
 
         pyagent only logs a trial's exception; this double re-raises it, so a test sees it.
@@ -221,13 +224,16 @@ class RegistryApiDouble:
         listing = SimpleNamespace(name=self.collection, artifacts=lambda: list(self.versions))
         return SimpleNamespace(collections=lambda: [listing])
 
-    def artifact(self, path: str) -> RegistryVersionDouble:
+    def artifact(self, name: str, type: str | None = None) -> RegistryVersionDouble:
         prefix = f"wandb-registry-model/{self.collection}:"
-        wanted = path.removeprefix(prefix)
-        for version in self.versions if path.startswith(prefix) else []:
+        wanted = name.removeprefix(prefix)
+        for version in self.versions if name.startswith(prefix) else []:
             if wanted == version.version or wanted in version.aliases:
+                if type not in (None, "model"):  # as Api._artifact: every version is a model
+                    found = "this artifact is of type 'model'"
+                    raise ValueError(f"type {type!r} specified but {found}")
                 return version
-        raise wandb.errors.CommError(f"artifact {path} not found")
+        raise wandb.errors.CommError(f"artifact {name} not found")
 
     def _integration_id(self, name: str) -> str:
         import base64
@@ -378,7 +384,7 @@ class VersionDouble:
         path_prefix: str | None = None,
         multipart: bool | None = None,
     ) -> str:
-        assert root is not None, "wb_common.lookup always says where"
+        assert root is not None, "viewer.registry_version always says where"
         if self.folder is not None:
             shutil.copytree(self.folder, root, dirs_exist_ok=True)
         for name, data in self.files.items():

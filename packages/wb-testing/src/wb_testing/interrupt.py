@@ -1,7 +1,7 @@
 """Kill a training run with `kill -9` after its first checkpoint, resume it, read both files back.
 
 Every task's `tests/test_resume.py` uses this, offline, with W&B isolated by
-`wb_common.testing.offline_wandb` (the subprocesses inherit that environment):
+`wb_testing.fixtures.offline_wandb` (the subprocesses inherit that environment):
 
     run = kill_after_checkpoint_then_resume(
         [sys.executable, "-m", "cls_train.cli", "--smoke", "--output-dir", str(out)],
