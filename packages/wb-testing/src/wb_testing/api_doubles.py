@@ -1,7 +1,7 @@
 """Test doubles for the W&B calls that need a server: `wandb.sweep`, `wandb.agent`, `wandb.Api`.
 
-`VersionApiDouble` and the classes beside it stand in for what viewer.registry_version asks about one
-registry version (signatures of wandb 0.31: wandb/apis/public/api.py, runs.py, files.py,
+`VersionApiDouble` and the classes beside it stand in for what viewer.registry_version asks about
+one registry version (signatures of wandb 0.31: wandb/apis/public/api.py, runs.py, files.py,
 wandb/sdk/artifacts/artifact.py): `Api.artifact(name, type=None)` (ValueError for another type;
 an alias resolves to the version holding it), `Api.artifacts(type_name, name, ...)`,
 `Artifact.download(root=None, ...)`, `.logged_by()`, `Run.summary_metrics`, `.config`,
