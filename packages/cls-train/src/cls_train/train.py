@@ -38,8 +38,7 @@ from cls_train.data import ImageTensors, build_dataloaders, dataset_files, prepa
 from cls_train.model import (
     WEIGHTS_FILE,
     build_model,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
 )
 
@@ -170,7 +169,7 @@ def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
 
     train_loader, val_loader, class_names = build_dataloaders(cfg)

@@ -47,8 +47,7 @@ from gen_train.model import (
     WEIGHTS_FILE,
     add_lora,
     build_pipeline,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
     noise_scheduler_for,
     optimizer_class,
@@ -229,7 +228,7 @@ class LoraTraining:
 def build_training(cfg: Config, resumed: dict[str, Any] | None) -> LoraTraining:
     """The frozen pipeline with a fresh LoRA (or the checkpoint's), loaders and optimiser,
     prepared by Accelerate. Every download happens here, before a W&B run exists."""
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
     # The frozen weights in half precision halve their memory; the LoRA layers stay fp32.
     pipe = build_pipeline(cfg, dtype=torch_dtype(accelerator.mixed_precision))

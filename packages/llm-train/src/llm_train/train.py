@@ -50,8 +50,7 @@ from llm_train.model import (
     WEIGHTS_FILE,
     build_model,
     build_tokenizer,
-    compute_dtype_for,
-    device_capability,
+    compute_dtype,
     keep_adapters_in,
     model_card,
     precision_flags,
@@ -244,7 +243,7 @@ def train(cfg: Config) -> TrainResult:
     """Fine-tune, compare before/after, then version the adapter and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resume_from = last_checkpoint(cfg.output_dir) if cfg.resume else None
-    dtype = compute_dtype_for(device_capability())
+    dtype = compute_dtype()
     set_seed(cfg.seed)
     # Hub downloads come first: offline, they fail with one sentence before a W&B run exists.
     tokenizer = build_tokenizer(cfg)

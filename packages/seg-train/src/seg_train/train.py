@@ -42,8 +42,7 @@ from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_b
 from seg_train.model import (
     WEIGHTS_FILE,
     build_model,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
     set_train_mode,
 )
@@ -242,7 +241,7 @@ def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
 
     train_loader, val_loader, class_names = build_dataloaders(cfg)
