@@ -90,7 +90,7 @@ def lora_training(cfg: Config, precision: str, device: torch.device) -> gen_trai
     threads = torch.get_num_threads()  # the tiny pipeline pins one thread for its own tests
     with (
         mock.patch.object(gen_train, "build_pipeline", random_sd15),
-        mock.patch.object(gen_train, "mixed_precision_for", lambda _capability: precision),
+        mock.patch.object(gen_train, "mixed_precision", lambda: precision),
     ):
         training = gen_train.build_training(cfg, resumed=None)
     torch.set_num_threads(threads)
@@ -133,7 +133,7 @@ def measure(cfg: Config, precision: str, steps: int) -> str:
 
 
 def main() -> None:
-    from wb_common.precision import device_capability, mixed_precision_for
+    from wb_common.precision import mixed_precision
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="the smoke pipeline (CPU check)")
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1)
     args = parser.parse_args()
     tiny = args.tiny or not torch.cuda.is_available()
-    precision = "no" if tiny else args.precision or mixed_precision_for(device_capability())
+    precision = "no" if tiny else args.precision or mixed_precision()
     if torch.cuda.is_available():
         print(torch.cuda.get_device_name(), torch.cuda.get_device_capability())
     with tempfile.TemporaryDirectory(prefix="gen-bench-") as tmp:

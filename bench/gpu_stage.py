@@ -98,11 +98,11 @@ class Row:
 
 def precision_for(pass_name: str) -> str:
     """accelerate's mixed_precision for a pass; on a CPU both are "no" (accelerate has no fp16)."""
-    from wb_common.precision import device_capability, mixed_precision_for
+    from wb_common.precision import mixed_precision
 
     if pass_name == "t4" and torch.cuda.is_available():
         return "fp16"
-    return mixed_precision_for(device_capability())
+    return mixed_precision()
 
 
 @dataclasses.dataclass

@@ -17,7 +17,7 @@ from gen_train.model import (
     build_pipeline,
     build_tiny_pipeline,
     load_tokenizer,
-    mixed_precision_for,
+    mixed_precision,
     optimizer_class,
     torch_dtype,
 )
@@ -73,10 +73,10 @@ def test_one_mixed_precision_step_with_8bit_adam_on_the_gpu(tmp_path):
     """fp16/bf16 frozen weights, fp32 LoRA, AdamW8bit: the path a T4 or A100 takes."""
     from accelerate import Accelerator
     from diffusers.optimization import get_scheduler
-    from gen_train.model import device_capability, noise_scheduler_for
+    from gen_train.model import noise_scheduler_for
     from gen_train.train import training_step
 
-    precision = mixed_precision_for(device_capability())
+    precision = mixed_precision()
     accelerator = Accelerator(mixed_precision=precision)
     pipe = build_tiny_pipeline(tmp_path).to(torch_dtype(precision))
     params = add_lora(pipe.unet, rank=4)

@@ -19,8 +19,7 @@ from llm_train.model import (
     bitsandbytes_usable,
     build_model,
     build_tokenizer,
-    compute_dtype_for,
-    device_capability,
+    compute_dtype,
     load_base_model,
     lora_config,
     precision_flags,
@@ -132,7 +131,7 @@ def test_real_model_offline_fails_fast_naming_smoke(offline_hub, monkeypatch, hf
 def test_4bit_model_computes_in_the_gpu_dtype(tmp_path):
     """On a GPU: NF4 weights on the device, compute dtype by capability, one backward pass."""
     cfg = smoke_config(Config(output_dir=tmp_path))
-    dtype = compute_dtype_for(device_capability())
+    dtype = compute_dtype()
     model = build_model(cfg, dtype)
     layer = model.base_model.model.model.layers[0].self_attn.q_proj.base_layer
     assert type(layer).__name__ == "Linear4bit" and layer.compute_dtype == dtype
@@ -160,7 +159,7 @@ def test_notebook_writes_the_quantization_and_lora_calls_the_package_makes(dtype
     build_model use."""
     import llm_train.model as model_module
 
-    monkeypatch.setattr(model_module, "compute_dtype_for", lambda capability: dtype)
+    monkeypatch.setattr(model_module, "compute_dtype", lambda: dtype)
     source = _notebook_cell("BitsAndBytesConfig(")
     assert "LoraConfig(" in source
     cfg = Config()

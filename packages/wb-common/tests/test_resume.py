@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 from wb_common import find_run_dirs, read_run, start_run
-from wb_common.resume import colab_output_dir, previous_record, recover_history, scalars
+from wb_common.resume import (
+    colab_output_dir,
+    log_again_what_was_lost,
+    previous_record,
+    recover_history,
+    scalars,
+)
 
 
 def test_scalars_keep_numbers_only_and_load_with_weights_only(tmp_path):
@@ -64,6 +70,31 @@ def test_rows_missing_from_the_previous_file_are_logged_again_at_their_steps(off
     assert after.metric("epoch") == [2, 3]
     assert [row["_step"] for row in before.history + after.history] == [1, 2, 3]
     assert after.run_id == before.run_id
+
+
+def test_step_zero_rows_in_the_block_come_before_the_rows_logged_again(offline_wandb, capsys):
+    """A kill lost the whole first file: the samples row (step 0) logged inside the block and
+    the checkpoint's epochs logged again on leaving it all land, in step order, nothing dropped."""
+    first = start_run("image-classification", {})
+    first.finish()  # a file that holds no row: everything sat in the unfilled block
+    history = {e: {"train/loss": 1.0 / e, "epoch": e} for e in (1, 2)}
+    run = start_run("image-classification", {}, run_id=first.id)
+    with log_again_what_was_lost(run, history) as previous:
+        assert previous.missing("dataset/samples") and previous.missing_artifact("cifar10")
+        run.log({"dataset/samples": 1}, step=0)
+    run.finish()
+    assert "2 of 2 logged steps" in capsys.readouterr().out
+    _, after = (read_run(d) for d in find_run_dirs(offline_wandb, first.id))
+    assert [row["_step"] for row in after.history] == [0, 1, 2]
+    assert after.metric("epoch") == [1, 2] and "dataset/samples" in after.history[0]
+
+
+def test_an_exception_in_the_block_logs_nothing_again():
+    logged = []
+    run = types.SimpleNamespace(disabled=False, log=lambda row, step: logged.append(step))
+    with pytest.raises(RuntimeError), log_again_what_was_lost(run, {1: {"epoch": 1}}):
+        raise RuntimeError("dataset upload failed")
+    assert logged == []
 
 
 def test_a_fresh_run_has_no_previous_record(offline_wandb):

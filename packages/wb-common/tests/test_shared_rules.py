@@ -96,6 +96,15 @@ def test_an_epoch_state_restores_model_optimizer_and_schedule(tmp_path):
     assert fresh_optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
 
 
+def test_an_epoch_state_keeps_the_numbers_of_each_logged_row(tmp_path):
+    """A train loop keeps the row it logged; the checkpoint keeps its numbers only, so media
+    (a wandb.Image, a table) never reach torch.save and `weights_only=True` still loads it."""
+    model = torch.nn.Linear(1, 1)
+    row = {"val/acc": 0.5, "epoch": 1, "val/examples": object(), "flag": True}
+    save_checkpoint(tmp_path, epoch_state(epoch=1, run_id="abc123", history={1: row}, model=model))
+    assert load_checkpoint(tmp_path)["history"] == {1: {"val/acc": 0.5, "epoch": 1}}
+
+
 def test_run_id_note_beside_a_library_checkpoint(tmp_path):
     assert load_run_id(tmp_path) is None
     save_run_id(tmp_path / "out", "abc123")

@@ -29,7 +29,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import save_run_id
-from wb_common.resume import previous_record, recover_history
+from wb_common.resume import log_again_what_was_lost
 
 from det_train.checkpoint import epoch_row, logged_history, resume_point
 from det_train.config import TASK, ULTRALYTICS_FIELDS, Config, check_config
@@ -283,21 +283,17 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
     # Leaving `with` finishes the run; an exception marks it failed (exit code 1), resumable.
     with start_run(TASK, cfg, group=cfg.group, tags=tags, run_id=run_id) as run:
         save_run_id(cfg.output_dir, run.id)  # wandb_run.json: --resume continues this run
-        # What the earlier files of a resumed run still hold (kill -9 loses wandb's last 32 KiB).
-        previous = previous_record(run)
-        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            for cache in data.root.rglob("*.cache"):  # Ultralytics' label index: not data
-                cache.unlink()
-            log_dataset_artifact(
-                run,
-                cfg.dataset_name,
-                path=None if cfg.dataset == "voc" else data.root,  # VOC is 2.8 GB: metadata only
-                metadata=dataset_metadata(cfg, data),
-            )
-        if previous.missing("dataset/samples"):
-            run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)}, step=0)
-        if checkpoint is not None:  # epochs in results.csv that the killed run file lost
-            recover_history(run, logged_history(checkpoint.parents[1]), previous)
+        # --resume: what a kill -9 lost is logged again (results.csv's epochs on leaving the block).
+        history = logged_history(checkpoint.parents[1]) if checkpoint else {}
+        with log_again_what_was_lost(run, history) as previous:
+            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+                for cache in data.root.rglob("*.cache"):  # Ultralytics' label index: not data
+                    cache.unlink()
+                path = None if cfg.dataset == "voc" else data.root  # VOC is 2.8 GB: metadata only
+                metadata = dataset_metadata(cfg, data)
+                log_dataset_artifact(run, cfg.dataset_name, path=path, metadata=metadata)
+            if previous.missing("dataset/samples"):
+                run.log({"dataset/samples": sample_table(data, cfg.sample_table_size)}, step=0)
 
         add_wandb_logging(model, run)  # run.define_metric + run.log(..., step=epoch) each epoch
         # Added after ours: an extra on_fit_epoch_end sees the epoch already logged.

@@ -27,7 +27,7 @@ from wb_common import ModelCard
 from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
-from wb_common.precision import device_capability, mixed_precision_for, torch_dtype  # noqa: F401
+from wb_common.precision import mixed_precision, torch_dtype  # noqa: F401
 from wb_common.tasks import TASKS
 
 from gen_train.config import TASK, TINY_MODEL, Config

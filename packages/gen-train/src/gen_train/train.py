@@ -39,7 +39,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import History, previous_record, recover_history, scalars
+from wb_common.resume import History, log_again_what_was_lost, scalars
 
 from gen_train.config import NARUTO, TASK, Config, check_config
 from gen_train.data import CaptionedImages, build_dataloaders, dataset_files, prepare_batch
@@ -47,8 +47,7 @@ from gen_train.model import (
     WEIGHTS_FILE,
     add_lora,
     build_pipeline,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
     noise_scheduler_for,
     optimizer_class,
@@ -229,7 +228,7 @@ class LoraTraining:
 def build_training(cfg: Config, resumed: dict[str, Any] | None) -> LoraTraining:
     """The frozen pipeline with a fresh LoRA (or the checkpoint's), loaders and optimiser,
     prepared by Accelerate. Every download happens here, before a W&B run exists."""
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
     # The frozen weights in half precision halve their memory; the LoRA layers stay fp32.
     pipe = build_pipeline(cfg, dtype=torch_dtype(accelerator.mixed_precision))
@@ -316,7 +315,7 @@ def save_resume_checkpoint(
         "lr_scheduler": training.lr_scheduler.state_dict(),
         "step": step,
         "run_id": run_id,
-        "history": history,
+        "history": {step: scalars(row) for step, row in history.items()},  # weights_only loads
     }
     save_checkpoint(cfg.output_dir, state)
 
@@ -341,18 +340,17 @@ def train(cfg: Config) -> TrainResult:
         run.define_metric("train/step")
         for key in ("train/*", "val/*", "epoch", "generated"):
             run.define_metric(key, step_metric="train/step")
-        previous = previous_record(run)  # what a killed run's files still hold
-        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            files = dataset_files(cfg, training.train_loader.dataset, training.val_loader.dataset)
-            log_dataset_artifact(
-                run, cfg.dataset_name, path=files, metadata=dataset_metadata(cfg, training)
-            )
-        if previous.missing("dataset/samples"):
-            samples = sample_table(training.train_loader.dataset, cfg.sample_table_size)
-            run.log({"dataset/samples": samples}, step=0)
-        # Steps the checkpoint has and the run lost; before step 0's baseline below, which a
-        # fresh run's `history` then holds (it was never lost: nothing to log again).
-        recover_history(run, history, previous)
+        # --resume: what a kill -9 lost is logged again (the checkpoint's rows on leaving the
+        # block, before step 0's baseline below: a fresh run's, never lost, nothing to log again).
+        with log_again_what_was_lost(run, history) as previous:
+            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+                train_data, val_data = training.train_loader.dataset, training.val_loader.dataset
+                files = dataset_files(cfg, train_data, val_data)
+                metadata = dataset_metadata(cfg, training)
+                log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
+            if previous.missing("dataset/samples"):
+                samples = sample_table(training.train_loader.dataset, cfg.sample_table_size)
+                run.log({"dataset/samples": samples}, step=0)
         if start_step == 0:  # the base model's val/loss and images: the baseline
             val_metrics = evaluate_and_sample(run, 0, training, cfg, history)
 
@@ -372,7 +370,7 @@ def train(cfg: Config) -> TrainResult:
                 "epoch": step / len(training.train_loader),
             }
             run.log(row, step=step)
-            history[step] = scalars(row)
+            history[step] = row  # --resume logs again what the run file lost
             if step % cfg.sample_every == 0 or step == cfg.train_steps:
                 val_metrics = evaluate_and_sample(run, step, training, cfg, history)
                 training.accelerator.print(

@@ -24,7 +24,7 @@ from transformers import (
 )
 from wb_common import ModelCard
 from wb_common.hub import hub_reachable  # HF_HUB_OFFLINE or no answer in 3 s: the cache only
-from wb_common.precision import device_capability, mixed_precision_for, torch_dtype
+from wb_common.precision import mixed_precision, torch_dtype
 from wb_common.tasks import TASKS
 
 from llm_train.config import TASK, Config
@@ -43,12 +43,12 @@ class ModelDownloadError(RuntimeError):
     """The base model could not be fetched; the message says what to do instead."""
 
 
-def compute_dtype_for(capability: tuple[int, int] | None) -> torch.dtype:
-    """The dtype for the model's matmuls and bitsandbytes' 4-bit compute (None: no GPU).
+def compute_dtype() -> torch.dtype:
+    """The dtype for the model's matmuls and bitsandbytes' 4-bit compute on this machine.
 
     The same rule as every task (wb_common.precision): bf16 from 8.0, fp16 on a T4, fp32 on CPU.
     """
-    return torch_dtype(mixed_precision_for(capability))
+    return torch_dtype(mixed_precision())
 
 
 def precision_flags(dtype: torch.dtype) -> dict[str, bool]:
@@ -196,7 +196,7 @@ def build_model(cfg: Config, dtype: torch.dtype | None = None) -> PeftModel:
     key - a sweep's next trial - gets the same base back with the last adapter unloaded and a
     freshly initialised one on it (lora_B zero: the model starts as the base model).
     """
-    dtype = dtype or compute_dtype_for(device_capability())
+    dtype = dtype or compute_dtype()
     key = _base_key(cfg, dtype)
     loaded = _BASES.get(key)
     if loaded is None:

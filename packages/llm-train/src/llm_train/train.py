@@ -34,7 +34,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import save_run_id
-from wb_common.resume import previous_record, recover_history
+from wb_common.resume import log_again_what_was_lost
 
 from llm_train.checkpoint import (
     StepWandbCallback,
@@ -50,8 +50,7 @@ from llm_train.model import (
     WEIGHTS_FILE,
     build_model,
     build_tokenizer,
-    compute_dtype_for,
-    device_capability,
+    compute_dtype,
     keep_adapters_in,
     model_card,
     precision_flags,
@@ -244,7 +243,7 @@ def train(cfg: Config) -> TrainResult:
     """Fine-tune, compare before/after, then version the adapter and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resume_from = last_checkpoint(cfg.output_dir) if cfg.resume else None
-    dtype = compute_dtype_for(device_capability())
+    dtype = compute_dtype()
     set_seed(cfg.seed)
     # Hub downloads come first: offline, they fail with one sentence before a W&B run exists.
     tokenizer = build_tokenizer(cfg)
@@ -270,16 +269,16 @@ def train(cfg: Config) -> TrainResult:
             f"trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f}%)"
         )
 
-        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-        previous = previous_record(run)
-        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            files = dataset_files(train_data, eval_data, cfg.output_dir / "data")
-            metadata = dataset_metadata(cfg, train_data, eval_data)
-            log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
-        if previous.missing("dataset/samples"):
-            run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
-        # Steps the checkpoint's log_history has and the killed run file lost, at their own steps.
-        recover_history(run, logged_history(resume_from) if resume_from else {}, previous)
+        # --resume: what a kill -9 lost is logged again (log_history's steps on leaving the block).
+        history = logged_history(resume_from) if resume_from else {}
+        with log_again_what_was_lost(run, history) as previous:
+            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+                files = dataset_files(train_data, eval_data, cfg.output_dir / "data")
+                metadata = dataset_metadata(cfg, train_data, eval_data)
+                log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
+            if previous.missing("dataset/samples"):
+                samples = sample_table(train_data, cfg.sample_table_size)
+                run.log({"dataset/samples": samples}, step=0)
 
         trainer = SFTTrainer(
             model=model,

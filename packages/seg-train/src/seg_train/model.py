@@ -11,7 +11,7 @@ from torchvision.models.segmentation import (
 from wb_common import ModelCard
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
-from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+from wb_common.precision import mixed_precision  # noqa: F401
 from wb_common.tasks import TASKS
 
 from seg_train.config import TASK, Config

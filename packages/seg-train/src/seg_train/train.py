@@ -35,15 +35,14 @@ from wb_common import (
 )
 from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
 from wb_common.progress import progress
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.resume import log_again_what_was_lost
 
 from seg_train.config import TASK, Config, check_config
 from seg_train.data import SegTensors, build_dataloaders, get_mapping, prepare_batch, raw_data_dir
 from seg_train.model import (
     WEIGHTS_FILE,
     build_model,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
     set_train_mode,
 )
@@ -242,7 +241,7 @@ def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
 
     train_loader, val_loader, class_names = build_dataloaders(cfg)
@@ -270,14 +269,15 @@ def train(cfg: Config) -> TrainResult:
         # a resumed run continues the same axis, online or offline, and never reuses a step.
         run.define_metric("epoch")
         run.define_metric("*", step_metric="epoch", step_sync=False)
-        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-        previous = previous_record(run)
-        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            metadata = dataset_metadata(train_data, val_data, cfg)
-            log_dataset_artifact(run, cfg.dataset_name, path=raw_data_dir(cfg), metadata=metadata)
-        if previous.missing("dataset/samples"):
-            run.log({"dataset/samples": sample_table(train_data, cfg.sample_table_size)}, step=0)
-        recover_history(run, history, previous)  # epochs the checkpoint has and the file lost
+        # --resume: what a kill -9 lost is logged again (the checkpoint's rows leaving the block).
+        with log_again_what_was_lost(run, history) as previous:
+            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+                metadata = dataset_metadata(train_data, val_data, cfg)
+                path = raw_data_dir(cfg)
+                log_dataset_artifact(run, cfg.dataset_name, path=path, metadata=metadata)
+            if previous.missing("dataset/samples"):
+                samples = sample_table(train_data, cfg.sample_table_size)
+                run.log({"dataset/samples": samples}, step=0)
 
         metrics: dict[str, float] = {}
         for epoch in range(start_epoch, cfg.epochs + 1):
@@ -289,7 +289,7 @@ def train(cfg: Config) -> TrainResult:
             # The same validation images every epoch: scrub the step slider to watch masks improve.
             examples = val_examples(val_data, preds, cfg.media_samples)
             run.log({**row, "val/examples": examples}, step=epoch)
-            history[epoch] = scalars(row)  # --resume logs again what the run file lost
+            history[epoch] = row  # --resume logs again what the run file lost
             accelerator.print(epoch_summary(epoch, cfg.epochs, row))
             if accelerator.is_main_process:
                 save_checkpoint(cfg.output_dir, epoch_state(

@@ -9,7 +9,7 @@ from torchvision.models.video import R3D_18_Weights, r3d_18
 from wb_common import ModelCard
 
 # Re-exported: train.py and the notebook take the precision choice from this module.
-from wb_common.precision import device_capability, mixed_precision_for  # noqa: F401
+from wb_common.precision import mixed_precision  # noqa: F401
 from wb_common.tasks import TASKS
 from wb_common.video import UNIFORM
 

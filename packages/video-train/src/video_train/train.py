@@ -33,7 +33,7 @@ from wb_common import (
 )
 from wb_common.checkpoint import epoch_state, load_checkpoint, restore, save_checkpoint
 from wb_common.progress import progress
-from wb_common.resume import previous_record, recover_history, scalars
+from wb_common.resume import log_again_what_was_lost
 
 from video_train.config import TASK, Config, check_config
 from video_train.data import (
@@ -46,8 +46,7 @@ from video_train.data import (
 from video_train.model import (
     WEIGHTS_FILE,
     build_model,
-    device_capability,
-    mixed_precision_for,
+    mixed_precision,
     model_card,
 )
 
@@ -224,7 +223,7 @@ def train(cfg: Config) -> TrainResult:
     """Train, evaluate each epoch, then version the model and link it to the Registry."""
     check_config(cfg)  # before any download: a bad flag costs nothing
     resumed = load_checkpoint(cfg.output_dir) if cfg.resume else None
-    accelerator = Accelerator(mixed_precision=mixed_precision_for(device_capability()))
+    accelerator = Accelerator(mixed_precision=mixed_precision())
     set_seed(cfg.seed)
 
     train_loader, val_loader, class_names = build_dataloaders(cfg)
@@ -248,14 +247,14 @@ def train(cfg: Config) -> TrainResult:
         # a resumed run continues the same axis, online or offline, and never reuses a step.
         run.define_metric("epoch")
         run.define_metric("*", step_metric="epoch", step_sync=False)
-        # What the earlier files of a resumed run still hold (a kill -9 loses wandb's last 32 KiB).
-        previous = previous_record(run)
-        if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-            metadata = dataset_metadata(cfg, train_data, val_data)
-            log_dataset_artifact(run, cfg.dataset_name, path=dataset_files(cfg), metadata=metadata)
-        if previous.missing("dataset/samples"):
-            run.log(dataset_preview(train_data, cfg), step=0)  # Table + tiled wandb.Video
-        recover_history(run, history, previous)  # epochs the checkpoint has, the run file lost
+        # --resume: what a kill -9 lost is logged again (the checkpoint's rows leaving the block).
+        with log_again_what_was_lost(run, history) as previous:
+            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+                metadata = dataset_metadata(cfg, train_data, val_data)
+                path = dataset_files(cfg)
+                log_dataset_artifact(run, cfg.dataset_name, path=path, metadata=metadata)
+            if previous.missing("dataset/samples"):
+                run.log(dataset_preview(train_data, cfg), step=0)  # Table + tiled wandb.Video
 
         metrics: dict[str, float] = {}
         for epoch in range(start_epoch, cfg.epochs + 1):
@@ -265,7 +264,7 @@ def train(cfg: Config) -> TrainResult:
             metrics, probs, labels = evaluate(model, val_loader, accelerator, cfg.img_size)
             row = {**train_metrics, **metrics, "epoch": epoch}
             run.log(row, step=epoch)
-            history[epoch] = scalars(row)
+            history[epoch] = row  # --resume logs again what the run file lost
             accelerator.print(epoch_summary(epoch, cfg.epochs, row))
             if accelerator.is_main_process:
                 save_checkpoint(cfg.output_dir, epoch_state(

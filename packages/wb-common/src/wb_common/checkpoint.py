@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from wb_common.resume import History
+from wb_common.resume import History, scalars
 
 CHECKPOINT_FILE = "checkpoint.pt"
 RUN_STATE_FILE = "wandb_run.json"
@@ -103,9 +103,11 @@ def load_checkpoint(output_dir: Path) -> dict[str, Any]:
 
 def epoch_state(*, epoch: int, run_id: str, history: History, **parts: Any) -> dict[str, Any]:
     """What `checkpoint.pt` holds after `epoch`: each part's `state_dict()` under its name
-    (model, optimizer, scheduler), the W&B run id and what every epoch logged."""
+    (model, optimizer, scheduler), the W&B run id and the numbers every epoch logged (`scalars`
+    of each row of `history`: media left out, loadable with `weights_only=True`)."""
     state = {name: part.state_dict() for name, part in parts.items()}
-    return {**state, "epoch": epoch, "run_id": run_id, "history": history}
+    kept = {step: scalars(row) for step, row in history.items()}
+    return {**state, "epoch": epoch, "run_id": run_id, "history": kept}
 
 
 def restore(checkpoint: dict[str, Any] | None, **parts: Any) -> tuple[int, History]:

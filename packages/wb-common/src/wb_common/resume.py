@@ -10,9 +10,10 @@ the resumed rows on steps the first file already used. The remedy, used by every
    (wandb ignores a row whose step is below the run's current step: online, the server's
    `starting_step` keeps rows it already has from being logged twice.)
 2. The checkpoint carries `history`: the numbers of every row logged so far, by step.
-3. On `--resume`, `previous_record(run)` reads the earlier files of the same run back, and
-   `recover_history` logs again, at their own steps, the rows none of them holds. Dataset
-   artifacts and tables are logged again when `previous.missing(...)` says so.
+3. On `--resume`, `with log_again_what_was_lost(run, history) as previous:` reads the earlier
+   files of the same run back (`previous_record`); inside the block a task logs again its dataset
+   artifact and step-0 tables where `previous.missing...` says so, and leaving the block logs
+   again, at their own steps, the checkpoint's rows none of the files holds (`recover_history`).
 
 On Colab the checkpoint itself must outlive the VM: `colab_output_dir` puts `output_dir` on
 Google Drive.
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
@@ -121,6 +123,20 @@ def recover_history(
             f"were logged again (steps {lost[0]}..{lost[-1]})."
         )
     return len(lost)
+
+
+@contextmanager
+def log_again_what_was_lost(
+    run: Any, history: Mapping[int, Mapping[str, float]]
+) -> Iterator[PreviousRecord]:
+    """What a killed run's earlier files lack, logged again: in the block, what the task logs at
+    step 0 (guarded by the `PreviousRecord` it yields); on leaving it, the checkpoint's `history`
+    rows at their own steps. That order is the rule of `recover_history`: wandb drops a row whose
+    step is below the run's current step. A fresh run (no earlier file) misses everything.
+    """
+    previous = previous_record(run)
+    yield previous
+    recover_history(run, history, previous)
 
 
 def _in_smoke_mode(smoke: bool | None) -> bool:
