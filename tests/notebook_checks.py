@@ -367,3 +367,37 @@ def _check_sweep(
         if spec.get("metric") != expected.sweep_metric:
             problems.append(f"the report compares on {spec.get('metric')!r}")
     return problems
+
+
+# Notebooks whose sweep cell prints one line per trial and a few closing lines, nothing else
+# (05 adds the HF Trainer's progress display once per trial).
+QUIET_SWEEP = {
+    "01_image_classification", "02_image_segmentation", "03_image_detection",
+    "04_video_classification", "06_image_generation",
+}  # fmt: skip
+
+
+def sweep_cell_lines(notebook: Any) -> list[str]:
+    """The non-empty text lines the executed sweep cell (the one calling wandb.agent) showed."""
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "wandb.agent(" in c.source]
+    text = []
+    for output in cell.get("outputs", []):
+        text.append(output.get("text", ""))
+        text.append(output.get("data", {}).get("text/plain", ""))
+        text += output.get("traceback", [])
+    return [line for line in "\n".join(text).splitlines() if line.strip()]
+
+
+def quiet_sweep_problems(notebook_stem: str, notebook: Any) -> list[str]:
+    """What an executed notebook's sweep cell printed beyond one line per trial and a closing."""
+    if notebook_stem not in QUIET_SWEEP:
+        return []
+    lines = sweep_cell_lines(notebook)
+    shown = "\n".join(lines)
+    trials = sum(line.startswith("시도 ") for line in lines)
+    problems = []
+    if not (trials >= 1 and len(lines) <= trials + 5):
+        problems.append(f"{notebook_stem}: the sweep cell printed {len(lines)} lines:\n{shown}")
+    if any("Warning" in line or "Ignoring project" in line for line in lines):
+        problems.append(f"{notebook_stem}: the sweep cell printed a warning:\n{shown}")
+    return problems

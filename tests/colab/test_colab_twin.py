@@ -11,8 +11,9 @@ it, and the notebook executed in smoke mode with its own install cell installing
 - the install changed a Colab package outside `twin.ALLOWED_CHANGES` (never torch, torchvision,
   numpy, pandas, pillow, pyarrow), printed pip's resolver-conflict banner or built a dependency
   from source,
-- the run the notebook recorded lacks what the notebook teaches (tests/notebook_checks.py, the
-  same checks the uv-environment notebook test makes).
+- the run the notebook recorded lacks what the notebook teaches, or its sweep cell prints more
+  than a line per trial (tests/notebook_checks.py, the same checks the uv-environment notebook
+  test makes; `.ci/run` relies on this lane alone to execute the notebooks).
 
 Each notebook's summary (what changed, how long install and run took) lands in `.colab-twin/`.
 WB_DEMO_TWIN_INSTALL_ONLY=1 stops each notebook after its install cell: a two-minute check of
@@ -32,7 +33,7 @@ import pytest
 import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from notebook_checks import check_recorded
+from notebook_checks import check_recorded, quiet_sweep_problems
 from wb_testing.fixtures import isolate_wandb
 
 NOTEBOOKS = sorted((twin.REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -118,6 +119,7 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
         problems.append(f"a cell failed:\n{failure}")
     elif not install_only:
         problems += check_recorded(path.stem, tmp_path)  # runs/ and work/ are in it
+        problems += quiet_sweep_problems(path.stem, notebook)
 
     summary = {
         "notebook": path.stem,

@@ -125,19 +125,6 @@ def test_registry_link_is_queued_offline(smoke_run):
     assert link["artifact"] == "r3d18-synthetic-motion"
 
 
-def test_resume_continues_the_same_run(offline_wandb, tmp_path):
-    """A run stopped after epoch 1 continues at epoch 2 under the same W&B run id."""
-    cfg = smoke_config(Config(output_dir=tmp_path / "out", data_dir=tmp_path / "data", epochs=1))
-    cfg = dataclasses.replace(cfg, max_train_samples=16, sample_table_size=1, val_table_size=1)
-    first = train(cfg)
-    second = train(dataclasses.replace(cfg, epochs=2, resume=True))
-    assert second.run_id == first.run_id
-    before, after = (read_run(d) for d in find_run_dirs(offline_wandb, first.run_id))
-    assert before.metric("epoch") == [1]
-    assert after.metric("epoch") == [2]
-    assert after.run_id == before.run_id
-
-
 class Interrupted(Exception):
     """Stands in for a Colab disconnect in the middle of training."""
 
