@@ -44,8 +44,12 @@ def console_scripts() -> dict[str, str]:
 
 def timed(code: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], capture_output=True, check=False,
-                   env={**os.environ, "COLUMNS": "100"})  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     return time.perf_counter() - start
 
 

@@ -44,11 +44,15 @@ class PilDataset(Dataset):
     def __init__(self, data: ImageTensors):
         self.images = [Image.fromarray(img.permute(1, 2, 0).numpy()) for img in data.images]
         self.labels = data.labels.tolist()
-        self.transform = v2.Compose([
-            v2.RandomResizedCrop(SIZE, scale=(0.75, 1.0)), v2.RandomHorizontalFlip(),
-            v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True),
-            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ])  # fmt: skip
+        self.transform = v2.Compose(
+            [
+                v2.RandomResizedCrop(SIZE, scale=(0.75, 1.0)),
+                v2.RandomHorizontalFlip(),
+                v2.PILToTensor(),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -79,13 +83,19 @@ def main() -> None:
     feed = images_per_second(ours_loader)
     full = images_per_second(ours_loader, lambda images: prepare_batch(images, SIZE, train=True))
 
-    print(f"torch threads: {torch.get_num_threads()}, images: {args.images}, batch: {BATCH}, "
-          f"output {SIZE}x{SIZE}, img_size default {cfg.img_size}")  # fmt: skip
+    print(
+        f"torch threads: {torch.get_num_threads()}, images: {args.images}, batch: {BATCH}, "
+        f"output {SIZE}x{SIZE}, img_size default {cfg.img_size}"
+    )
     print(f"baseline  per-image PIL transforms, 2 workers : {baseline:10.0f} images/s")
-    print(f"ours      CPU feed (augment on the GPU)       : {feed:10.0f} images/s  "
-          f"{feed / baseline:7.1f}x")  # fmt: skip
-    print(f"ours      full pipeline run on the CPU        : {full:10.0f} images/s  "
-          f"{full / baseline:7.1f}x")  # fmt: skip
+    print(
+        f"ours      CPU feed (augment on the GPU)       : {feed:10.0f} images/s  "
+        f"{feed / baseline:7.1f}x"
+    )
+    print(
+        f"ours      full pipeline run on the CPU        : {full:10.0f} images/s  "
+        f"{full / baseline:7.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -236,7 +236,7 @@ EPOCH_TASKS = {  # task: package, model, what a batch item is, the --tiny Config
     "cls": ("cls_train", "resnet18", "images", dict(img_size=32, batch_size=8)),
     "seg": ("seg_train", "deeplabv3_mobilenet_v3_large", "images", dict(img_size=32, batch_size=4)),
     "video": ("video_train", "r3d_18", "clips", dict(num_frames=4, img_size=32, batch_size=2)),
-}  # fmt: skip
+}
 
 
 def training_data(task: str, cfg, n: int):

@@ -53,18 +53,23 @@ class PilPairs(Dataset):
     def __init__(self, data: SegTensors, size: int):
         self.images = [Image.fromarray(img.permute(1, 2, 0).numpy()) for img in data.images]
         self.masks = [Image.fromarray(mask.numpy()) for mask in data.masks]
-        self.transform = v2.Compose([
-            v2.RandomResizedCrop(size, scale=(0.75, 1.0)), v2.RandomHorizontalFlip(),
-            v2.ToImage(), v2.ToDtype({tv_tensors.Image: torch.float32, "others": None}, scale=True),
-            v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ])  # fmt: skip
+        self.transform = v2.Compose(
+            [
+                v2.RandomResizedCrop(size, scale=(0.75, 1.0)),
+                v2.RandomHorizontalFlip(),
+                v2.ToImage(),
+                v2.ToDtype({tv_tensors.Image: torch.float32, "others": None}, scale=True),
+                v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, i: int):
-        image, mask = self.transform(self.images[i], tv_tensors.Mask(v2.functional.pil_to_tensor(
-            self.masks[i])[0]))  # fmt: skip
+        image, mask = self.transform(
+            self.images[i], tv_tensors.Mask(v2.functional.pil_to_tensor(self.masks[i])[0])
+        )
         return image, mask.long()
 
 
@@ -90,11 +95,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     source = to_classes(*synthetic_pets(args.images, size=SOURCE), CLASS_MAPPINGS["trimap"])
-    print(f"torch threads: {torch.get_num_threads()}, images: {args.images}, batch: {BATCH}, "
-          f"source {SOURCE}x{SOURCE}")  # fmt: skip
+    print(
+        f"torch threads: {torch.get_num_threads()}, images: {args.images}, batch: {BATCH}, "
+        f"source {SOURCE}x{SOURCE}"
+    )
     for size in (128, 256):
-        baseline = images_per_second(DataLoader(PilPairs(source, size), batch_size=BATCH,
-                                                shuffle=True, num_workers=2))  # fmt: skip
+        baseline = images_per_second(
+            DataLoader(PilPairs(source, size), batch_size=BATCH, shuffle=True, num_workers=2)
+        )
         start = time.perf_counter()
         data = resize_once(source, size)
         once = time.perf_counter() - start
@@ -104,10 +112,14 @@ def main() -> None:
         print(
             f"{size} px  baseline per-sample PIL (image+mask), 2 workers: {baseline:8.0f} images/s"
         )
-        print(f"{size} px  ours CPU feed (augment on the GPU)          : {feed:8.0f} images/s  "
-              f"{feed / baseline:6.1f}x")  # fmt: skip
-        print(f"{size} px  ours full pipeline run on the CPU           : {full:8.0f} images/s  "
-              f"{full / baseline:6.1f}x   (+ one-time resize {once:.2f} s)")  # fmt: skip
+        print(
+            f"{size} px  ours CPU feed (augment on the GPU)          : {feed:8.0f} images/s  "
+            f"{feed / baseline:6.1f}x"
+        )
+        print(
+            f"{size} px  ours full pipeline run on the CPU           : {full:8.0f} images/s  "
+            f"{full / baseline:6.1f}x   (+ one-time resize {once:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,9 @@ def build_artifact(model_type: str, folder: Path) -> None:
         module = deeplabv3_mobilenet_v3_large(
             weights=None, weights_backbone=None, num_classes=3, aux_loss=False
         )
-        card = ModelCard(model_type, "deeplabv3_mobilenet_v3_large", "model.pth", names,
-                         [128, 128], IMAGENET)  # fmt: skip
+        card = ModelCard(
+            model_type, "deeplabv3_mobilenet_v3_large", "model.pth", names, [128, 128], IMAGENET
+        )
     else:
         from torchvision.models.video import r3d_18
 
@@ -207,8 +208,10 @@ def main() -> None:
     from viewer.browser import CHROMIUM, MISSING
 
     browser = not args.no_browser and CHROMIUM.exists()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, runs={args.runs}, "
-          f"{os.cpu_count()} CPUs, load average {_load()} at the start")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, runs={args.runs}, "
+        f"{os.cpu_count()} CPUs, load average {_load()} at the start"
+    )
     if not args.no_browser and not browser:
         print(f"browser column skipped: {CHROMIUM} {MISSING}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,8 +220,10 @@ def main() -> None:
             build_artifact(model_type, folder)
             child = subprocess.run(
                 [sys.executable, __file__, "--cold", str(folder)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             cold_result = json.loads(child.stdout.strip().splitlines()[-1])
             result = warm(folder, args.runs)
             line = (

@@ -195,8 +195,10 @@ def one_keyframe_clip(path: Path, width: int, height: int, fps: int, frames: int
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "ultrafast",
-                          "x264-params": "keyint=infinite:scenecut=0:bframes=0"}  # fmt: skip
+        stream.options = {
+            "preset": "ultrafast",
+            "x264-params": "keyint=infinite:scenecut=0:bframes=0",
+        }
         pixels = np.zeros((height, width, 3), dtype=np.uint8)
         pixels[::16, ::16] = 255
         frame = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
@@ -247,8 +249,9 @@ def make_inputs(folder: Path, tiny: bool = False) -> list[Input]:
         inputs.append(Input(name, "video", path, f"H.264 {width}x{height} {frames / 24:g} s"))
     if not tiny:  # issue 24's uploads: cheap on disk, costly to decode
         grey16_png(folder / "png16-40mp.png", 6320)
-        inputs.append(Input("png16-40mp", "image", folder / "png16-40mp.png",
-                            "PNG 16-bit grey 6320x6320"))  # fmt: skip
+        inputs.append(
+            Input("png16-40mp", "image", folder / "png16-40mp.png", "PNG 16-bit grey 6320x6320")
+        )
         rgba_png(folder / "rgba-40mp.png", 6320)
         inputs.append(Input("rgba-40mp", "image", folder / "rgba-40mp.png", "PNG RGBA 6320x6320"))
         line_png(folder / "png-1x40m.png", 40_000_000)
@@ -313,8 +316,11 @@ def build_models(types: list[str], root: Path, tiny: bool = False) -> dict[str, 
 
 def measure(decoder: str, item: Input, folder: Path | None) -> dict:
     folder_arg = str(folder) if folder is not None else "-"
-    proc = subprocess.run([sys.executable, "-c", CASE, decoder, item.kind, str(item.path),
-                           folder_arg], capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", CASE, decoder, item.kind, str(item.path), folder_arg],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{decoder} {item.name} {folder_arg} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -347,8 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per case; the median is shown")
     parser.add_argument("--types", nargs="+", choices=TYPES, default=list(TYPES))
-    parser.add_argument("--budget-mb", type=float, default=BUDGET_MB,
-                        help="most MB one accepted upload may add (issue 17: ~300)")  # fmt: skip
+    parser.add_argument(
+        "--budget-mb",
+        type=float,
+        default=BUDGET_MB,
+        help="most MB one accepted upload may add (issue 17: ~300)",
+    )
     parser.add_argument("--inputs", nargs="+", help="only these inputs (names as in the table)")
     parser.add_argument("--no-decode-only", action="store_true", help="only the model rows")
     parser.add_argument("--no-full", action="store_true", help="skip the old decoder's column")
@@ -365,14 +375,21 @@ def main(argv: list[str] | None = None) -> int:
         types = [t for t in TYPES if t in args.types]
         folders = build_models(types, root / "models", tiny=args.tiny)
         decoders = ("viewer",) if args.no_full else ("viewer", "full")
-        print(f"budget: {args.budget_mb:g} MB per accepted upload; load average "
-              f"{load_before[0]:.1f} (1 min) at the start")  # fmt: skip
-        print(f"{'input':<12} {'handled by':<21} {'viewer':>9} {'full':>9} {'time':>7} "
-              f"{'budget':<7} output")  # fmt: skip
+        print(
+            f"budget: {args.budget_mb:g} MB per accepted upload; load average "
+            f"{load_before[0]:.1f} (1 min) at the start"
+        )
+        print(
+            f"{'input':<12} {'handled by':<21} {'viewer':>9} {'full':>9} {'time':>7} "
+            f"{'budget':<7} output"
+        )
         for item, model_type in cases(inputs, types, not args.no_decode_only):
             folder = None if model_type == DECODE_ONLY else folders[model_type]
-            got = {d: median_run(d, item, folder, args.repeats) for d in decoders
-                   if d == "viewer" or item.full}  # fmt: skip
+            got = {
+                d: median_run(d, item, folder, args.repeats)
+                for d in decoders
+                if d == "viewer" or item.full
+            }
             view = got["viewer"]
             row = {
                 "input": item.name,
@@ -394,13 +411,18 @@ def main(argv: list[str] | None = None) -> int:
             shown = (
                 "refused: " + view["refused"].split(" — ")[-1] if view["refused"] else view["out"]
             )
-            print(f"{item.name:<12} {model_type:<21} {row['viewer_mb']:>6.0f} MB {full} "
-                  f"{row['viewer_s']:>6.2f}s {row['verdict']:<7} {shown}", flush=True)  # fmt: skip
+            print(
+                f"{item.name:<12} {model_type:<21} {row['viewer_mb']:>6.0f} MB {full} "
+                f"{row['viewer_s']:>6.2f}s {row['verdict']:<7} {shown}",
+                flush=True,
+            )
     load_after = os.getloadavg()
     failed = [r for r in rows if r["verdict"] == "FAIL"]
-    print(f"load average {load_after[0]:.1f} (1 min) at the end; "
-          f"{len(rows) - len(failed)}/{len(rows)} rows within {args.budget_mb:g} MB: "
-          f"{'FAIL' if failed else 'PASS'}")  # fmt: skip
+    print(
+        f"load average {load_after[0]:.1f} (1 min) at the end; "
+        f"{len(rows) - len(failed)}/{len(rows)} rows within {args.budget_mb:g} MB: "
+        f"{'FAIL' if failed else 'PASS'}"
+    )
     if args.json:
         args.json.write_text(json.dumps({
             "budget_mb": args.budget_mb, "repeats": args.repeats, "tiny": args.tiny,

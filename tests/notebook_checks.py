@@ -372,9 +372,12 @@ def _check_sweep(
 # Notebooks whose sweep cell prints one line per trial and a few closing lines, nothing else
 # (05 adds the HF Trainer's progress display once per trial).
 QUIET_SWEEP = {
-    "01_image_classification", "02_image_segmentation", "03_image_detection",
-    "04_video_classification", "06_image_generation",
-}  # fmt: skip
+    "01_image_classification",
+    "02_image_segmentation",
+    "03_image_detection",
+    "04_video_classification",
+    "06_image_generation",
+}
 
 
 def sweep_cell_lines(notebook: Any) -> list[str]:

@@ -27,7 +27,8 @@ def test_the_filled_template_of_every_collection_is_a_valid_promotion(task):
 
 
 def test_a_smoke_collection_is_not_deployable():
-    payload = example_client_payload("acme", TASKS["image-classification"].collection + "-smoke",
-                                     "v3", "wb-demo-test")  # fmt: skip
+    payload = example_client_payload(
+        "acme", TASKS["image-classification"].collection + "-smoke", "v3", "wb-demo-test"
+    )
     with pytest.raises(ValueError, match="artifact_collection_name"):
         parse_payload(json.dumps(payload), {"acme"})

@@ -62,8 +62,12 @@ def probe() -> dict:
     env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(probes)],
-        capture_output=True, text=True, timeout=300, env=env, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -98,8 +98,9 @@ def test_fits_a_t4_is_judged_from_the_t4_pass_peak():
 
 def test_a_non_finite_loss_is_reported():
     bench = load_bench()
-    row = bench.Row("llm", "q", "t4", "fp16", True, 3, 1.0, 1.0, "tokens", 3.0, 3.0,
-                    [2.0, float("nan")])  # fmt: skip
+    row = bench.Row(
+        "llm", "q", "t4", "fp16", True, 3, 1.0, 1.0, "tokens", 3.0, 3.0, [2.0, float("nan")]
+    )
     assert row.loss_finite is False
     assert (
         bench.Row("llm", "q", "t4", "fp16", True, 0, 0, 0, "", None, None, []).loss_finite is False

@@ -168,10 +168,10 @@ def test_two_versions_promote_the_better_and_keep_the_way_back(offline_runs, cap
     assert ns["aliases_after_promotion"] == cli_promotion(versions, "v1")
     assert api.holder("production") == "v1" and api.holder("previous-production") == "v0"
     # The Automation written in the cell is the one `wb-demo automation create` makes.
-    (made, kwargs), = api.created  # fmt: skip
+    ((made, kwargs),) = api.created
     reference = RegistryApiDouble("cifar10-classifier", [], webhooks=("github-dispatch",))
     create_automation(reference, "demo-team", "cifar10-classifier", "github-dispatch")
-    (expected, expected_kwargs), = reference.created  # fmt: skip
+    ((expected, expected_kwargs),) = reference.created
     assert made == expected
     assert kwargs["name"] == expected_kwargs["name"] and kwargs["fetch_existing"] is True
 

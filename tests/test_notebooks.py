@@ -51,9 +51,9 @@ def execute(notebook: nbformat.NotebookNode, workdir: Path) -> str | None:
     nbclient stops at the first cell that raises (CellExecutionError) after storing that cell's
     error output, so the cell is found from the outputs and its first lines are shown.
     """
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={
-        "metadata": {"path": str(workdir)}
-    })  # fmt: skip
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     try:
         client.execute()
     except CellExecutionError as err:
@@ -91,11 +91,13 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
 
 def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
     """The failure path above, for real: the cell that raised is named, later cells never run."""
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("# the broken cell\nraise ValueError('boom')"),
-        nbformat.v4.new_code_cell("(open('ran-after', 'w'))"),
-    ])  # fmt: skip
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell("# the broken cell\nraise ValueError('boom')"),
+            nbformat.v4.new_code_cell("(open('ran-after', 'w'))"),
+        ]
+    )
     failure = execute(notebook, tmp_path)
     assert failure is not None and failure.startswith("cell 1 raised ValueError: boom")
     assert "# the broken cell" in failure
@@ -215,9 +217,12 @@ def test_a_network_lost_after_login_makes_the_init_cell_go_offline(tmp_path, mon
         _stage_env(monkeypatch, tmp_path, url, path)
         notebook = cells_through(path, "wandb.init(")
         # As if the login cell had found the server: the mode is online when the init cell runs.
-        notebook.cells.insert(-1, nbformat.v4.new_code_cell(
-            'MODE, ONLINE = "online", True\nos.environ.pop("WANDB_MODE", None)'
-        ))  # fmt: skip
+        notebook.cells.insert(
+            -1,
+            nbformat.v4.new_code_cell(
+                'MODE, ONLINE = "online", True\nos.environ.pop("WANDB_MODE", None)'
+            ),
+        )
         text = run_cells(notebook, tmp_path)
     assert "Traceback" not in text, text[-3000:]
     assert "오프라인으로 계속 기록합니다" in text, text[-3000:]

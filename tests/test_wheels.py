@@ -25,8 +25,9 @@ import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMBERS = sorted(p.parent for p in [*ROOT.glob("packages/*/pyproject.toml"),
-                                    *ROOT.glob("apps/*/pyproject.toml")])  # fmt: skip
+MEMBERS = sorted(
+    p.parent for p in [*ROOT.glob("packages/*/pyproject.toml"), *ROOT.glob("apps/*/pyproject.toml")]
+)
 
 
 def _project(member: Path) -> dict:
@@ -188,7 +189,11 @@ print("served", url)
     env.pop("VIEWER_HOME", None)
     proc = subprocess.run(
         [sys.executable, "-c", script, str(site)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "served http://127.0.0.1:" in proc.stdout

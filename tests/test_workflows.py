@@ -111,24 +111,29 @@ def test_zizmor_auditor_persona_is_clean():
     assert exe
     proc = subprocess.run(
         [exe, "--offline", "--persona=auditor", str(WORKFLOWS / "deploy-on-promotion.yml")],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _git(cwd: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}  # fmt: skip
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _entry(model_type: str, collection: str, version: str, sequence: int):
     from viewer import deployment as dp
     from wb_common import ModelCard
 
-    card = ModelCard(model_type=model_type, architecture="x", weights_file="w.pth",
-                     class_names=["a", "b"])  # fmt: skip
+    card = ModelCard(
+        model_type=model_type, architecture="x", weights_file="w.pth", class_names=["a", "b"]
+    )
     return dp.Deployment(
         model_type=model_type, model_name=collection, version=version,
         artifact_path=f"acme/wandb-registry-model/{collection}:{version}",
@@ -145,8 +150,11 @@ def test_commit_step_disables_hooks_and_reapplies_on_a_moved_tip(tmp_path):
     planted in .git/hooks and a core.hooksPath set in the repository must not run."""
     from viewer import deployment as dp
 
-    script = next(s["run"] for s in load_workflow("deploy-on-promotion.yml")["jobs"]["record"]
-                  ["steps"] if "run" in s and "viewer.record" in s["run"])  # fmt: skip
+    script = next(
+        s["run"]
+        for s in load_workflow("deploy-on-promotion.yml")["jobs"]["record"]["steps"]
+        if "run" in s and "viewer.record" in s["run"]
+    )
     origin, runner, other = tmp_path / "origin.git", tmp_path / "runner", tmp_path / "other"
     _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     _git(tmp_path, "clone", "-q", str(origin), str(other))
@@ -192,8 +200,9 @@ def test_commit_step_disables_hooks_and_reapplies_on_a_moved_tip(tmp_path):
            "RUNNER_TEMP": str(temp), "GH_TOKEN": "tok", "GITHUB_REPOSITORY": "acme/demo",
            "BRANCH": "main", "GIT_CONFIG_GLOBAL": str(gitconfig),
            "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
-    proc = subprocess.run(["bash", "-c", script], cwd=runner, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=runner, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "the branch moved on (attempt 1)" in proc.stdout
     assert not marker.exists(), marker.read_text()
@@ -201,12 +210,15 @@ def test_commit_step_disables_hooks_and_reapplies_on_a_moved_tip(tmp_path):
         _git(other, "--git-dir", str(origin), "show", "main:apps/viewer/deployment.json")
     )
     assert {t: e["version"] for t, e in tip["models"].items()} == {
-        "classification": "v4", "segmentation": "v1"}  # fmt: skip
+        "classification": "v4",
+        "segmentation": "v1",
+    }
     # a second run of the same entry (a re-run job) commits nothing
     _git(runner, "fetch", "-q", "origin")
     _git(runner, "reset", "-q", "--hard", "origin/main")
-    proc = subprocess.run(["bash", "-c", script], cwd=runner, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=runner, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0 and "nothing to commit" in proc.stdout, proc.stderr
 
 

@@ -111,8 +111,9 @@ def test_old_python_gets_one_korean_sentence(tmp_path: Path, monkeypatch):
     subprocess.run(["uv", "venv", "--python", python, str(venv)], check=True, env=env)
     subprocess.run(
         ["uv", "pip", "install", "--python", str(venv / "bin" / "python"), "ipykernel<7"],
-        check=True, env=env,
-    )  # fmt: skip
+        check=True,
+        env=env,
+    )
     kernel = twin.write_kernelspec(tmp_path / "jupyter", venv / "bin" / "python", "py39")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     output = run_cell(install_cell(NOTEBOOKS[0]), kernel, tmp_path / "jupyter", tmp_path)

@@ -92,8 +92,10 @@ def test_the_install_cell_keeps_any_other_conflict_verbatim_and_the_twin_fails_i
     assert shown == other  # pip's words, untouched
     problems = twin.install_problems({}, shown)
     assert any(p.startswith("the install cell shows pip's") for p in problems)
-    mixed = BANNER.replace("\x1b[0m", "\ncudf 26 requires numpy<2, but you have numpy 2.1.3 which "
-                           "is incompatible.\x1b[0m")  # fmt: skip
+    mixed = BANNER.replace(
+        "\x1b[0m",
+        "\ncudf 26 requires numpy<2, but you have numpy 2.1.3 which is incompatible.\x1b[0m",
+    )
     assert "ERROR:" in rendered(mixed)  # a known conflict beside an unknown one: all shown
 
 

@@ -188,8 +188,9 @@ class EntryDouble:
     downloads: list[str]
     ref: str | None = None
 
-    def download(self, root: str | None = None, skip_cache: bool | None = None,
-                 executor: object = None) -> str:  # fmt: skip
+    def download(
+        self, root: str | None = None, skip_cache: bool | None = None, executor: object = None
+    ) -> str:
         assert root is not None
         self.downloads.append(self.path)
         target = Path(root) / self.path

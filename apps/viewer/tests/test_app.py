@@ -32,8 +32,11 @@ def app(viewer_home):
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "error", "success")
-             for e in getattr(at, kind)]  # fmt: skip
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "error", "success")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -78,8 +81,9 @@ def test_classification_pages_offline(app, run_deploy, make_payload, artifacts):
     assert at.dataframe[-1].value["버전 · Version"].tolist() == ["v3"]
 
 
-def test_upload_predicts_and_bad_uploads_keep_the_app_serving(app, run_deploy, make_payload,
-                                                              artifacts):  # fmt: skip
+def test_upload_predicts_and_bad_uploads_keep_the_app_serving(
+    app, run_deploy, make_payload, artifacts
+):
     from viewer.inference import predict
     from viewer.models import load_model
     from viewer.uploads import read_image

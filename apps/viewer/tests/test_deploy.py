@@ -182,9 +182,11 @@ def test_deploy_straight_from_an_offline_training_run(
     )
     code, _, err = run_deploy(
         make_payload("classification", "v9"),
-        "--offline-run", str(artifacts.cls_run),
-        "--artifact-dir", str(artifacts["classification"]),
-    )  # fmt: skip
+        "--offline-run",
+        str(artifacts.cls_run),
+        "--artifact-dir",
+        str(artifacts["classification"]),
+    )
     assert code == 2 and "not both" in err
     code, _, err = run_deploy(
         make_payload("classification", "v9"), "--offline-run", str(viewer_home)

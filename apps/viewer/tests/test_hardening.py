@@ -177,8 +177,9 @@ def test_images_are_decoded_at_the_served_size():
 
 def _entry(model_type: str, version: str, sequence: int = 0) -> dp.Deployment:
     collection = task_of_model_type(model_type).collection
-    card = ModelCard(model_type=model_type, architecture="x", weights_file="w.pth",
-                     class_names=["a", "b"])  # fmt: skip
+    card = ModelCard(
+        model_type=model_type, architecture="x", weights_file="w.pth", class_names=["a", "b"]
+    )
     return dp.Deployment(
         model_type=model_type, model_name=collection, version=version,
         artifact_path=registry_path(collection, entity="team", version=version),
@@ -252,8 +253,11 @@ def test_a_kill_at_any_point_leaves_manifest_and_history_consistent(tmp_path, po
     assert outcome.startswith(("deployed", "team/wandb-registry-model/cifar10-classifier:v9 is"))
     assert dp.read_deployments(home)["classification"].version == "v9"
     assert [e["version"] for e in dp.read_history(home)] == ["v8", "v9"]
-    leftovers = [p.name for p in home.iterdir() if p.name not in (
-        dp.DEPLOYMENT_FILE, dp.HISTORY_FILE, dp.LOCK_FILE)]  # fmt: skip
+    leftovers = [
+        p.name
+        for p in home.iterdir()
+        if p.name not in (dp.DEPLOYMENT_FILE, dp.HISTORY_FILE, dp.LOCK_FILE)
+    ]
     assert leftovers == []
 
 
@@ -345,8 +349,12 @@ def test_manual_rollback_to_a_version_without_production(online, run_deploy, vie
     from viewer.payload import manual_payload
 
     online("classification", versions=("v1", "v2"), production="v2")
-    env = {"COLLECTION": "cifar10-classifier", "VERSION": "v1", "ENTITY": "demo-team",
-           "ACTOR": "kim"}  # fmt: skip
+    env = {
+        "COLLECTION": "cifar10-classifier",
+        "VERSION": "v1",
+        "ENTITY": "demo-team",
+        "ACTOR": "kim",
+    }
     code, _, err = run_deploy(manual_payload(env), "--manual")
     assert code == 0, err
     assert dp.read_deployments(viewer_home)["classification"].version == "v1"
@@ -356,8 +364,9 @@ def test_manual_rollback_to_a_version_without_production(online, run_deploy, vie
     assert code == 2 and "--manual" in err
 
 
-def test_a_webhook_naming_the_alias_resolves_to_the_version(online, run_deploy, make_payload,
-                                                            viewer_home):  # fmt: skip
+def test_a_webhook_naming_the_alias_resolves_to_the_version(
+    online, run_deploy, make_payload, viewer_home
+):
     """`artifact_version_string` = `...:production`: resolved through the API (test double)."""
     online("classification", versions=("v2", "v3"), production="v3")
     payload = make_payload(
@@ -377,17 +386,19 @@ def test_the_org_entity_deploys_when_allow_listed(online, run_deploy, make_paylo
     for artifact in api.versions:
         artifact.qualified_name = artifact.qualified_name.replace("demo-team/", "acme-org/")
     payload = make_payload(
-        "classification", entity_name="acme-org",
+        "classification",
+        entity_name="acme-org",
         artifact_version_string="acme-org/wandb-registry-model/cifar10-classifier:v3",
-    )  # fmt: skip
+    )
     assert run_deploy(payload)[0] == 2  # not allow-listed: refused
     monkeypatch.setenv("VIEWER_ALLOWED_ENTITIES", "demo-team,acme-org")
     code, _, err = run_deploy(payload)
     assert code == 0, err
 
 
-def test_entry_out_is_written_only_when_something_changed(artifacts, run_deploy, make_payload,
-                                                          tmp_path):  # fmt: skip
+def test_entry_out_is_written_only_when_something_changed(
+    artifacts, run_deploy, make_payload, tmp_path
+):
     out = tmp_path / "entry.json"
     folder = str(artifacts["classification"])
     args = ("--artifact-dir", folder, "--entry-out", str(out), "--sequence", "42")

@@ -140,8 +140,9 @@ def test_the_cards_frame_sampling_picks_the_frames(artifacts, monkeypatch):
     assert not np.array_equal(clip.frames, uniform.frames)  # other frames of the same video
 
 
-def test_a_card_with_an_unknown_frame_sampling_is_refused(artifacts, tmp_path, run_deploy,
-                                                          make_payload):  # fmt: skip
+def test_a_card_with_an_unknown_frame_sampling_is_refused(
+    artifacts, tmp_path, run_deploy, make_payload
+):
     """Not a model that quietly sees other frames than it was trained on: one sentence, Korean
     then English, when the model loads, so `viewer-deploy` refuses it before it is served."""
     import shutil

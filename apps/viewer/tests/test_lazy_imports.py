@@ -52,8 +52,11 @@ def test_the_app_imports_ultralytics_and_av_only_for_their_model_type(
     env = {k: v for k, v in os.environ.items() if k != "ULTRALYTICS_SAFE_LOAD"}
     result = subprocess.run(
         [sys.executable, "-c", SERVE, model_type],
-        capture_output=True, text=True, timeout=600, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["loaded"] == expected

@@ -139,8 +139,10 @@ def test_manual_deploy_payload_passes_the_same_validation(monkeypatch, capsys):
     env = {"COLLECTION": "cifar10-classifier", "VERSION": "v4", "ENTITY": "team", "ACTOR": "kim"}
     promotion = parse_payload(json.dumps(manual_payload(env)), {"team"})
     assert (promotion.collection, promotion.version, promotion.author) == (
-        "cifar10-classifier", "v4", "kim"
-    )  # fmt: skip
+        "cifar10-classifier",
+        "v4",
+        "kim",
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert main(["manual"]) == 0
@@ -265,10 +267,12 @@ def test_the_deployers_collections_come_from_its_file_and_flags(tmp_path, make_p
         parse_payload(raw, ALLOWED)
     promotion = parse_payload(raw, ALLOWED, own)
     assert (promotion.collection, promotion.model_type) == ("digits-classifier", "classification")
-    for bad, message in [('[collections]\n"x" = "regression"\n', "is not one of"),
-                         ('[collections]\n"../x" = "classification"\n', "not a W&B collection"),
-                         ("collections = 3\n", "no \\[collections\\] table"),
-                         ("[collections\n", "cannot read")]:  # fmt: skip
+    for bad, message in [
+        ('[collections]\n"x" = "regression"\n', "is not one of"),
+        ('[collections]\n"../x" = "classification"\n', "not a W&B collection"),
+        ("collections = 3\n", "no \\[collections\\] table"),
+        ("[collections\n", "cannot read"),
+    ]:
         (tmp_path / "collections.toml").write_text(bad)
         with pytest.raises(PayloadError, match=message):
             load_collections(tmp_path)

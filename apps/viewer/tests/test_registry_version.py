@@ -51,8 +51,12 @@ def registry(
 
 
 def producing_run() -> ProducerRunDouble:
-    dataset = VersionDouble("demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0",
-                             "v0", [], type="dataset")  # fmt: skip
+    dataset = VersionDouble(
+        "demo-team/wandb-e2e-demo-image-classification/synthetic-cifar10:v0",
+        "v0",
+        [],
+        type="dataset",
+    )
     return ProducerRunDouble(
         summary_metrics={"val/acc": 0.91, "val/loss": 0.3, "_step": 7, "epoch": 3, "ok": True},
         config={"lr": 0.003, "optimizer": "adamw", "_wandb": {}},

@@ -124,8 +124,12 @@ def test_bad_cards_and_non_finite_outputs_are_refused_and_change_nothing(
         ),
         "NaN outputs": (nan_weights, "NaN or infinity"),
     }
-    assert run_deploy(make_payload("segmentation"), "--artifact-dir",
-                      str(artifacts["segmentation"]))[0] == 0  # fmt: skip
+    assert (
+        run_deploy(make_payload("segmentation"), "--artifact-dir", str(artifacts["segmentation"]))[
+            0
+        ]
+        == 0
+    )
     before = (viewer_home / dp.DEPLOYMENT_FILE).read_bytes()
     for case, (folder, message) in cases.items():
         code, out, err = run_deploy(make_payload("classification"), "--artifact-dir", str(folder))
@@ -220,9 +224,12 @@ def test_bidi_overrides_never_reach_the_step_summary_or_the_page(make_payload):
     from viewer.ui import md
 
     hostile = make_payload("classification", event_author="kim\u202egnp.exe\u2066x\u200b")
-    for text in (step_summary(json.dumps(hostile, ensure_ascii=False)),
-                 step_summary("not json \u202e {"), md("cat\u202egod"),
-                 md("cat\u202egod", in_html=True)):  # fmt: skip
+    for text in (
+        step_summary(json.dumps(hostile, ensure_ascii=False)),
+        step_summary("not json \u202e {"),
+        md("cat\u202egod"),
+        md("cat\u202egod", in_html=True),
+    ):
         assert not any(c in text for c in "\u202e\u2066\u200b"), text
         assert "u202e" in text
     assert "kim\\u202egnp.exe" in step_summary(json.dumps(hostile, ensure_ascii=False))

@@ -95,8 +95,12 @@ def test_sample_table_shows_ground_truth_boxes(smoke_run):
 def test_prediction_table_has_boxes_with_confidence(smoke_run):
     table = smoke_run.recorded.table("val/predictions")
     assert table["columns"] == [
-        "image", "detections", "classes", "confidences", "ground_truth_objects"
-    ]  # fmt: skip
+        "image",
+        "detections",
+        "classes",
+        "confidences",
+        "ground_truth_objects",
+    ]
     assert len(table["data"]) == 8
     total = 0
     for image, detections, classes, confidences, truth in table["data"]:

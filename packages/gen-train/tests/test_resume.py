@@ -32,9 +32,11 @@ def test_killed_run_resumes_with_every_step_once(offline_wandb, tmp_path, capsys
     )
     # Every optimizer step exactly once, at its own step; the dataset and its preview once.
     lost = run.assert_nothing_lost(
-        step_key="train/step", steps=range(STEPS + 1), dataset=cfg.dataset_name,
+        step_key="train/step",
+        steps=range(STEPS + 1),
+        dataset=cfg.dataset_name,
         once=["dataset/samples"],
-    )  # fmt: skip
+    )
     assert [r["_step"] for r in run.history if "train/loss" in r] == list(range(1, STEPS + 1))
     assert [r["_step"] for r in run.history if "val/loss" in r] == [0, 4, 8]
     lost_before_checkpoint = [step for step in lost if step <= EVERY]

@@ -47,8 +47,9 @@ def test_a_trial_samples_and_checkpoints_only_at_its_last_step(tmp_path):
 def test_offline_sweep_runs_two_trials_and_queues_the_report(offline_wandb, tmp_path):
     base = dataclasses.replace(
         smoke_config(Config(output_dir=tmp_path / "out")),
-        max_train_samples=32, final_prompts=["a red circle"],
-    )  # fmt: skip
+        max_train_samples=32,
+        final_prompts=["a red circle"],
+    )
     result = sweep(base, count=2)
 
     assert len(result.trials) == 2

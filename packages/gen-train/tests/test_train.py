@@ -134,9 +134,12 @@ def test_resume_continues_the_same_run(offline_wandb, tmp_path):
     """A run stopped after step 4 continues at step 5 under the same W&B run id."""
     cfg = dataclasses.replace(
         smoke_config(Config(output_dir=tmp_path / "out")),
-        train_steps=4, sample_every=2, checkpoint_every=2, max_train_samples=32,
+        train_steps=4,
+        sample_every=2,
+        checkpoint_every=2,
+        max_train_samples=32,
         final_prompts=["a red circle"],
-    )  # fmt: skip
+    )
     first = train(cfg)
     second = train(dataclasses.replace(cfg, train_steps=6, resume=True))
     assert second.run_id == first.run_id

@@ -15,9 +15,13 @@ from wb_testing.interrupt import kill_after_checkpoint_then_resume
 
 # 16 pairs at batch 8: 2 optimizer steps an epoch, 2 epochs; a checkpoint every 2 steps.
 FLAGS = {
-    "max_train_samples": 16, "eval_samples": 4, "save_steps": 2, "eval_steps": 2,
-    "logging_steps": 1, "max_new_tokens": 4,
-}  # fmt: skip
+    "max_train_samples": 16,
+    "eval_samples": 4,
+    "save_steps": 2,
+    "eval_steps": 2,
+    "logging_steps": 1,
+    "max_new_tokens": 4,
+}
 
 
 def test_killed_run_resumes_with_every_step_once(offline_hub, tmp_path, capsys):
@@ -37,9 +41,11 @@ def test_killed_run_resumes_with_every_step_once(offline_hub, tmp_path, capsys):
     # Every row the Trainer logged (its log_history, both processes) is in W&B exactly once, at
     # step=global_step; the dataset artifact and its preview once.
     lost = run.assert_nothing_lost(
-        step_key="train/global_step", steps=range(5), dataset=cfg.dataset_name,
+        step_key="train/global_step",
+        steps=range(5),
+        dataset=cfg.dataset_name,
         once=["dataset/samples"],
-    )  # fmt: skip
+    )
     final = max(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     log_history = json.loads((final / "trainer_state.json").read_text())["log_history"]
     loss_steps = [e["step"] for e in log_history if "loss" in e]

@@ -55,8 +55,9 @@ def test_user_errors_are_one_sentence_before_any_download(
 ):
     data_dir = offline_wandb.parent / "data"
     out = offline_wandb.parent / "out"
-    code = run_cli(monkeypatch, train_main, "--data-dir", str(data_dir), "--output-dir", str(out),
-                   *args)  # fmt: skip
+    code = run_cli(
+        monkeypatch, train_main, "--data-dir", str(data_dir), "--output-dir", str(out), *args
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith(message) and err.count("\n") == 1, err

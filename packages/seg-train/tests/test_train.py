@@ -76,8 +76,12 @@ def test_sample_and_prediction_tables(smoke_run):
     run = smoke_run.recorded
     samples = run.table("dataset/samples")
     assert samples["columns"] == [
-        "image", "mask_overlay", "pet_fraction", "background_fraction", "border_fraction",
-    ]  # fmt: skip
+        "image",
+        "mask_overlay",
+        "pet_fraction",
+        "background_fraction",
+        "border_fraction",
+    ]
     assert len(samples["data"]) == 8
     for row in samples["data"]:
         assert set(row[1]["masks"]) == {"ground_truth"}

@@ -65,10 +65,12 @@ def test_media_with_masks_boxes_and_tables_read_back(offline_wandb):
            "class_id": 1, "scores": {"confidence": 0.9}, "box_caption": "pet 0.90"}  # fmt: skip
     image = wandb.Image(
         np.zeros((16, 16, 3), dtype=np.uint8),
-        masks={"predictions": {"mask_data": mask, "class_labels": labels},
-               "ground_truth": {"mask_data": mask, "class_labels": labels}},
+        masks={
+            "predictions": {"mask_data": mask, "class_labels": labels},
+            "ground_truth": {"mask_data": mask, "class_labels": labels},
+        },
         boxes={"predictions": {"box_data": [box], "class_labels": labels}},
-    )  # fmt: skip
+    )
     table = wandb.Table(columns=["image", "iou"])
     table.add_data(image, 0.5)
     run = start_run("image-segmentation", {})

@@ -181,8 +181,9 @@ def test_only_the_expected_status_is_success(github, capsys, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), OK)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        code = automation_test_command(_args(f"http://127.0.0.1:{server.server_address[1]}"),
-                                       token=TOKEN)  # fmt: skip
+        code = automation_test_command(
+            _args(f"http://127.0.0.1:{server.server_address[1]}"), token=TOKEN
+        )
     finally:
         server.shutdown()
         server.server_close()

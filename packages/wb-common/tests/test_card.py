@@ -99,10 +99,12 @@ def _write_raw(tmp_path, text: str):
         (("0.25, 0.25, 0.25", "Infinity, 0.25, 0.25"), "Infinity, which is not JSON"),
         (("0.25, 0.25, 0.25", "1e400, 0.25, 0.25"), "not finite"),
         (('"val/acc": 0.9', '"val/acc": 1e400'), "not finite"),
-        (('"weights_file": "model.pth"', '"weights_file": "x.pth", "weights_file": "model.pth"'),
-         "repeats the key 'weights_file'"),
+        (
+            ('"weights_file": "model.pth"', '"weights_file": "x.pth", "weights_file": "model.pth"'),
+            "repeats the key 'weights_file'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_non_finite_numbers_and_repeated_keys_are_refused_when_read(tmp_path, replace, message):
     text = json.dumps(make_card().to_dict())
     assert replace[0] in text

@@ -118,9 +118,13 @@ def test_the_closing_block_of_an_online_run_names_its_url(tmp_path, monkeypatch)
     run_dir = tmp_path / "wandb" / "run-20261207_010101-abc123"
     run_dir.mkdir(parents=True)
     result = SimpleNamespace(
-        metrics={"eval/loss": 1.5}, run_id="abc123", run_dir=run_dir,
-        adapter_dir=tmp_path / "adapter", card=card("llm-lora"), trainable_params=1,
-    )  # fmt: skip
+        metrics={"eval/loss": 1.5},
+        run_id="abc123",
+        run_dir=run_dir,
+        adapter_dir=tmp_path / "adapter",
+        card=card("llm-lora"),
+        trainable_params=1,
+    )
     text = closing_block("llm-train", result)
     assert "https://wandb.ai/team/wandb-e2e-demo-image-classification/runs/abc123" in text
     assert "linked" in text and str(tmp_path / "adapter") in text

@@ -45,11 +45,11 @@ def test_one_version_already_in_production_promotes_nothing_new():
 
 
 def test_two_versions_promote_the_better_one_and_keep_production_as_rollback_target():
-    plan = plan_promotion([version(0, 0.9, ("production",)), version(1, 0.7)],
-                          "cifar10-classifier")  # fmt: skip
+    plan = plan_promotion([version(0, 0.9, ("production",)), version(1, 0.7)], "cifar10-classifier")
     assert plan.candidate == "v1" and plan.production == "v0" and plan.can_roll_back
-    plan = plan_promotion([version(0, 0.6), version(1, 0.9), version(2, None)],
-                          "cifar10-classifier")  # fmt: skip
+    plan = plan_promotion(
+        [version(0, 0.6), version(1, 0.9), version(2, None)], "cifar10-classifier"
+    )
     assert plan.candidate == "v1" and plan.rows[2] == ("v2", "staging", None)
 
 
@@ -114,8 +114,10 @@ def test_the_actions_run_is_followed_to_its_end_with_each_status_shown():
     assert "기다리는 중" in shown[0]  # before the webhook's run appears (the old run is ignored)
     states = [line.split("#7: ")[1].split()[0] for line in shown[1:]]
     assert states == ["queued", "in_progress", "completed/success"]  # each change shown once
-    assert calls[0] == ("https://api.github.com/repos/team/demo/actions/runs"
-                        "?event=repository_dispatch&per_page=5", "tok")  # fmt: skip
+    assert calls[0] == (
+        "https://api.github.com/repos/team/demo/actions/runs?event=repository_dispatch&per_page=5",
+        "tok",
+    )
 
 
 def test_a_run_that_never_finishes_ends_in_one_sentence():

@@ -70,8 +70,9 @@ def test_bad_sweep_configs_fail_before_any_trial(broken, message):
 
 def test_parameters_that_are_not_config_fields_are_refused():
     with pytest.raises(ValueError, match="optimizer are not fields"):
-        run_sweep(SWEEP, toy_trial, task="image-classification", count=1,
-                  fields=["lr", "batch_size"])  # fmt: skip
+        run_sweep(
+            SWEEP, toy_trial, task="image-classification", count=1, fields=["lr", "batch_size"]
+        )
 
 
 def test_online_sweep_uses_wandb_sweep_and_agent(offline_wandb, monkeypatch, tmp_path):
@@ -125,8 +126,9 @@ class RegistryWithStaging(ApiDouble):
         self.asked.append(path)
         if self.staging_metrics is None or not path.endswith(":staging"):
             raise wandb.errors.CommError(f"artifact {path} not found")
-        return SimpleNamespace(metadata={"model_type": "classification",
-                                         "metrics": self.staging_metrics})  # fmt: skip
+        return SimpleNamespace(
+            metadata={"model_type": "classification", "metrics": self.staging_metrics}
+        )
 
 
 TARGET = "wandb-registry-model/cifar10-classifier"
@@ -181,10 +183,13 @@ def test_with_no_staging_version_the_best_trial_becomes_staging(tmp_path, run_re
     assert model.links == [(TARGET, ["sweep-best", "staging"])]
 
 
-@pytest.mark.parametrize(("staging", "aliases"), [
-    ({"val/acc": 0.90}, ["sweep-best"]),
-    ({"val/acc": 0.10}, ["sweep-best", "staging"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("staging", "aliases"),
+    [
+        ({"val/acc": 0.90}, ["sweep-best"]),
+        ({"val/acc": 0.10}, ["sweep-best", "staging"]),
+    ],
+)
 def test_offline_the_queued_link_compares_with_the_model_this_session_linked(
     tmp_path, staging, aliases, run_record
 ):

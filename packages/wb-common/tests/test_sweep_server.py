@@ -94,8 +94,10 @@ def test_a_finished_run_before_the_sweep_is_fine(offline_wandb, server):
 def test_online_sweep_registers_then_runs_the_agent_in_the_sweeps_group(offline_wandb, server):
     result = run_sweep(SWEEP, toy_trial, task=TASK, count=3)
     (sweep_call, agent_call) = server.calls
-    assert sweep_call == ("sweep", {"config": SWEEP, "entity": None,
-                                    "project": "wandb-e2e-demo-image-classification"})  # fmt: skip
+    assert sweep_call == (
+        "sweep",
+        {"config": SWEEP, "entity": None, "project": "wandb-e2e-demo-image-classification"},
+    )
     assert agent_call[1]["count"] == 3 and agent_call[1]["sweep_id"] == "abc123"
     assert result.group == "sweep-abc123" and result.sweep_id == "abc123"
     assert result.best.params == {"lr": 1e-3}
@@ -109,8 +111,12 @@ def test_sweep_id_joins_the_server_sweep_without_creating_linking_or_reporting(
                        sweep_id="team/wandb-e2e-demo-image-classification/xyz789")  # fmt: skip
     assert [c[0] for c in server.calls] == ["agent"]  # no wandb.sweep: the sweep exists
     project = "wandb-e2e-demo-image-classification"
-    assert server.calls[0][1] == {"sweep_id": "xyz789", "entity": "team", "project": project,
-                                  "count": 2}  # fmt: skip
+    assert server.calls[0][1] == {
+        "sweep_id": "xyz789",
+        "entity": "team",
+        "project": project,
+        "count": 2,
+    }
     assert result.group == "sweep-xyz789"  # every agent's runs share it: the report's runset
     assert result.link is None  # other agents may still run: wb-demo report --sweep links
     assert "wb-demo report --sweep team/wandb-e2e-demo-image-classification/xyz789" in (
@@ -164,14 +170,17 @@ class SweepApiDouble(ApiDouble):
 def _server_sweep(states=("finished", "finished", "finished"), staging=None):
     target = "wandb-registry-model/cifar10-classifier"
     runs = [
-        RunDouble(f"team/wandb-e2e-demo-image-classification/r{i}",
-                  config={"lr": lr, "registry_target": target},
-                  summary={"val/acc": acc}, state=state,
-                  artifacts=[ArtifactDouble(f"resnet18-cifar10:v{i}")])
+        RunDouble(
+            f"team/wandb-e2e-demo-image-classification/r{i}",
+            config={"lr": lr, "registry_target": target},
+            summary={"val/acc": acc},
+            state=state,
+            artifacts=[ArtifactDouble(f"resnet18-cifar10:v{i}")],
+        )
         for i, (lr, acc, state) in enumerate(
             zip((1e-2, 1e-3, 1e-4), (0.5, 0.9, 0.7), states, strict=True)
         )
-    ]  # fmt: skip
+    ]
     path = "team/wandb-e2e-demo-image-classification/abc123"
     api = SweepApiDouble(sweeps={path: sweep_double(SWEEP, runs)})
     api.staging_metrics = staging

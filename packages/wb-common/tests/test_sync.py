@@ -17,8 +17,12 @@ from wb_common.pending import PENDING_FILE, ReplayError, pending_actions, replay
 def offline_run_with_link(offline_wandb, tmp_path):
     weights = tmp_path / "model.pth"
     weights.write_bytes(b"weights")
-    card = ModelCard(model_type="classification", architecture="resnet18",
-                     weights_file="model.pth", class_names=["a", "b"])  # fmt: skip
+    card = ModelCard(
+        model_type="classification",
+        architecture="resnet18",
+        weights_file="model.pth",
+        class_names=["a", "b"],
+    )
     run = start_run("image-classification", {"lr": 0.1})
     run.log({"val/acc": 0.75, "epoch": 1})
     artifact = log_model_artifact(run, "resnet18-toy", weights, card)

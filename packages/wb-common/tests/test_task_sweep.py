@@ -116,8 +116,9 @@ def test_a_bad_base_config_or_parameter_stops_before_any_trial(offline_wandb, tm
         refused.append(sorted(sweep_config["parameters"]))
         raise ValueError("width is not a library argument")
 
-    task_sweep = TaskSweep("image-classification", SWEEP_CONFIG, toy_train, checked,
-                           check_parameters=check_parameters)  # fmt: skip
+    task_sweep = TaskSweep(
+        "image-classification", SWEEP_CONFIG, toy_train, checked, check_parameters=check_parameters
+    )
     with pytest.raises(ValueError, match="lr must be positive"):
         task_sweep.sweep(ToyConfig(lr=-1, output_dir=tmp_path), 2)
     with pytest.raises(ValueError, match="library argument"):

@@ -85,9 +85,10 @@ def _code_strings(path: Path) -> list[str]:
     return [
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and id(node) not in docstrings
-    ]  # fmt: skip
+    ]
 
 
 def test_a_collection_name_is_written_once_in_the_source():

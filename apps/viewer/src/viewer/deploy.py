@@ -172,8 +172,9 @@ def local_promotion(run_dir: Path, home: Path, current: dict[str, dp.Deployment]
         raise DeployError(str(err)) from None
     prefix = registry_path(collection, entity=LOCAL_ENTITY) + ":v"
     now = current.get(card.model_type)
-    hashes = {n: dp.sha256_file(files[n]) for n in (card.weights_file, "model_card.json")
-              if n in files}  # fmt: skip
+    hashes = {
+        n: dp.sha256_file(files[n]) for n in (card.weights_file, "model_card.json") if n in files
+    }
     if now is not None and now.artifact_path.startswith(prefix) and now.files == hashes:
         version = now.version  # this very model is served: nothing to do
     else:

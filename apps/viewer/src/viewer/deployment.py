@@ -290,9 +290,10 @@ def _finish_journal(home: Path) -> str | None:
         return None
     if _last_history_line(home) != history_line(entry):
         append_history(home, entry)
-    write_atomic(home / DEPLOYMENT_FILE, manifest_bytes(
-        {t: _parse_entry(t, e) for t, e in data["manifest"]["models"].items()}
-    ))  # fmt: skip
+    write_atomic(
+        home / DEPLOYMENT_FILE,
+        manifest_bytes({t: _parse_entry(t, e) for t, e in data["manifest"]["models"].items()}),
+    )
     journal.unlink()
     return entry.artifact_path
 

@@ -150,9 +150,11 @@ def detect(served: ServedModel, image: Image.Image) -> Prediction:
     font = _font(max(12, image.height // 40))
     boxes = []
     for xyxy, cls, conf in zip(
-        result.boxes.xyxy.tolist(), result.boxes.cls.tolist(), result.boxes.conf.tolist(),
+        result.boxes.xyxy.tolist(),
+        result.boxes.cls.tolist(),
+        result.boxes.conf.tolist(),
         strict=True,
-    ):  # fmt: skip
+    ):
         label = card.class_names[int(cls)]
         colour = colours[int(cls)]
         caption = f"{label} {conf:.2f}"

@@ -172,8 +172,7 @@ def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
     """Run the chain; returns the versions the viewer served after each step."""
     home = workdir / "viewer"
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(workdir),
-           "WANDB_SILENT": "true"}  # fmt: skip
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(workdir), "WANDB_SILENT": "true"}
     runs = [train_version(i, workdir, env) for i in (0, 1)]
     served = []
     for index, run_dir in enumerate(runs):
@@ -182,8 +181,9 @@ def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
     try:
         served.append(served_version(home))
         print(f"[rehearse] the viewer at {url} serves {COLLECTION}:{served[-1]}")
-        rollback = manual_payload({"COLLECTION": COLLECTION, "VERSION": "v0",
-                                   "ENTITY": ENTITY, "ACTOR": "rehearsal"})  # fmt: skip
+        rollback = manual_payload(
+            {"COLLECTION": COLLECTION, "VERSION": "v0", "ENTITY": ENTITY, "ACTOR": "rehearsal"}
+        )
         deploy("roll back to v0", rollback, runs[0], home, env)
         served.append(served_version(home))
         print(f"[rehearse] after the rollback it serves {COLLECTION}:{served[-1]}")

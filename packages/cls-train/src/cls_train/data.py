@@ -207,10 +207,13 @@ def dataset_files(cfg: Config, train: ImageTensors, val: ImageTensors) -> Path:
     path = cfg.output_dir / f"{cfg.dataset_name}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
-        {"train": (train.images, train.labels), "val": (val.images, val.labels),
-         "class_names": train.class_names},
+        {
+            "train": (train.images, train.labels),
+            "val": (val.images, val.labels),
+            "class_names": train.class_names,
+        },
         path,
-    )  # fmt: skip
+    )
     return path
 
 
@@ -223,9 +226,12 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
         collate_fn=_whole_batch, generator=generator, pin_memory=torch.cuda.is_available(),
     )  # fmt: skip
     val_loader = DataLoader(
-        val, batch_size=cfg.batch_size * 2, shuffle=False, collate_fn=_whole_batch,
+        val,
+        batch_size=cfg.batch_size * 2,
+        shuffle=False,
+        collate_fn=_whole_batch,
         pin_memory=torch.cuda.is_available(),
-    )  # fmt: skip
+    )
     return train_loader, val_loader, train.class_names
 
 

@@ -164,9 +164,12 @@ def demo_trial_config(cfg: Config) -> Config:
     if cfg.smoke:
         return dataclasses.replace(cfg, max_train_samples=32, final_prompts=cfg.final_prompts[:1])
     return dataclasses.replace(
-        cfg, train_steps=60, sample_every=30, max_train_samples=200,
+        cfg,
+        train_steps=60,
+        sample_every=30,
+        max_train_samples=200,
         final_prompts=cfg.final_prompts[:1],
-    )  # fmt: skip
+    )
 
 
 def demo_sweep_config(sweep_config: dict) -> dict:

@@ -57,8 +57,11 @@ def _whole_batch(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor
 
 SHAPES = ("circle", "square", "triangle", "cross")
 COLOURS = {
-    "red": (220, 40, 40), "green": (40, 180, 60), "blue": (50, 80, 220), "yellow": (230, 210, 40),
-}  # fmt: skip
+    "red": (220, 40, 40),
+    "green": (40, 180, 60),
+    "blue": (50, 80, 220),
+    "yellow": (230, 210, 40),
+}
 BACKGROUNDS = {"white": (235, 235, 235), "black": (25, 25, 25)}
 
 
@@ -186,14 +189,21 @@ def build_dataloaders(
     """Shuffled training batches and fixed validation batches, uint8 straight from memory."""
     train, val = build_datasets(cfg, tokenizer)
     train_loader = DataLoader(
-        train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size,
-        collate_fn=_whole_batch, generator=torch.Generator().manual_seed(cfg.seed),
+        train,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=len(train) > cfg.batch_size,
+        collate_fn=_whole_batch,
+        generator=torch.Generator().manual_seed(cfg.seed),
         pin_memory=torch.cuda.is_available(),
-    )  # fmt: skip
+    )
     val_loader = DataLoader(
-        val, batch_size=cfg.batch_size, shuffle=False, collate_fn=_whole_batch,
+        val,
+        batch_size=cfg.batch_size,
+        shuffle=False,
+        collate_fn=_whole_batch,
         pin_memory=torch.cuda.is_available(),
-    )  # fmt: skip
+    )
     return train_loader, val_loader
 
 

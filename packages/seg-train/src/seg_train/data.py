@@ -411,9 +411,12 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
         collate_fn=_whole_batch, generator=generator, pin_memory=torch.cuda.is_available(),
     )  # fmt: skip
     val_loader = DataLoader(
-        val, batch_size=cfg.batch_size * 2, shuffle=False, collate_fn=_whole_batch,
+        val,
+        batch_size=cfg.batch_size * 2,
+        shuffle=False,
+        collate_fn=_whole_batch,
         pin_memory=torch.cuda.is_available(),
-    )  # fmt: skip
+    )
     return train_loader, val_loader, train.class_names
 
 
@@ -445,8 +448,12 @@ def prepare_batch(
         cols = torch.where(flip, cols.flip(1), cols)
         batch = torch.arange(n, device=device)[:, None, None]
         masks = masks[batch, rows[:, :, None], cols[:, None, :]]
-        images = images[batch[:, None], torch.arange(3, device=device)[None, :, None, None],
-                        rows[:, None, :, None], cols[:, None, None, :]]  # fmt: skip
+        images = images[
+            batch[:, None],
+            torch.arange(3, device=device)[None, :, None, None],
+            rows[:, None, :, None],
+            cols[:, None, None, :],
+        ]
     elif (h, w) != (img_size, img_size):
         # CPUs resize uint8 directly (a fast vectorised kernel); CUDA interpolates floats only.
         source = images if device.type == "cpu" else images.float()

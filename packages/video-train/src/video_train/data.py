@@ -292,9 +292,12 @@ def build_dataloaders(cfg: Config) -> tuple[DataLoader, DataLoader, list[str]]:
         collate_fn=_whole_batch, generator=generator, pin_memory=torch.cuda.is_available(),
     )  # fmt: skip
     val_loader = DataLoader(
-        val, batch_size=cfg.batch_size * 2, shuffle=False, collate_fn=_whole_batch,
+        val,
+        batch_size=cfg.batch_size * 2,
+        shuffle=False,
+        collate_fn=_whole_batch,
         pin_memory=torch.cuda.is_available(),
-    )  # fmt: skip
+    )
     return train_loader, val_loader, train.class_names
 
 

@@ -84,12 +84,16 @@ def send_test_dispatch(
     except GitHubCallError as err:
         hint = {
             401: ("토큰이 유효하지 않습니다", "the token is not valid"),
-            403: ("토큰에 이 저장소의 Contents 읽기·쓰기 권한이 없습니다",
-                  "the token lacks Contents: read & write on this repository"),
-            404: ("저장소가 없거나 토큰이 볼 수 없습니다",
-                  "no such repository, or the token cannot see it"),
+            403: (
+                "토큰에 이 저장소의 Contents 읽기·쓰기 권한이 없습니다",
+                "the token lacks Contents: read & write on this repository",
+            ),
+            404: (
+                "저장소가 없거나 토큰이 볼 수 없습니다",
+                "no such repository, or the token cannot see it",
+            ),
             422: ("GitHub가 본문을 거절했습니다", "GitHub rejected the body"),
-        }.get(err.status)  # fmt: skip
+        }.get(err.status)
         if hint is None or err.redirect is not None:
             raise DispatchError(str(err)) from None
         raise DispatchError(

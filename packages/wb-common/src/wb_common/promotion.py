@@ -172,8 +172,10 @@ def wait_for_workflow(
             run = max(runs, key=lambda r: r["created_at"])
             state = f"{run['status']}" + (f"/{run['conclusion']}" if run.get("conclusion") else "")
             if state != last:
-                show(f"[GitHub Actions] {run.get('name', 'workflow')} #{run.get('run_number', '?')}"
-                     f": {state}  {run.get('html_url', '')}")  # fmt: skip
+                show(
+                    f"[GitHub Actions] {run.get('name', 'workflow')} #{run.get('run_number', '?')}"
+                    f": {state}  {run.get('html_url', '')}"
+                )
                 last, last_shown = state, clock()
             if run["status"] == "completed":
                 return run
@@ -189,7 +191,9 @@ def wait_for_workflow(
                 f"확인하세요. The workflow did not finish within {timeout:.0f} s (see Actions)."
             )
         if now - last_shown >= heartbeat:
-            show(f"[GitHub Actions] {now - start:.0f}초째 기다리는 중 ({last}), "
-                 f"최대 {timeout:.0f}초. Still {last} after {now - start:.0f} s.")  # fmt: skip
+            show(
+                f"[GitHub Actions] {now - start:.0f}초째 기다리는 중 ({last}), "
+                f"최대 {timeout:.0f}초. Still {last} after {now - start:.0f} s."
+            )
             last_shown = now
         sleep(interval)

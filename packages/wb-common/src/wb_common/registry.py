@@ -244,8 +244,9 @@ def create_automation(api: Any, entity: str, collection: str, webhook: str) -> A
     hooks = {hook.name: hook for hook in api.webhook_integrations(entity=entity)}
     if webhook not in hooks:
         known = ", ".join(sorted(hooks)) or "none"
-        raise RegistryError(f"{entity} has no webhook named {webhook!r} (it has: {known}). "
-                            + WEBHOOK_UI_STEP)  # fmt: skip
+        raise RegistryError(
+            f"{entity} has no webhook named {webhook!r} (it has: {known}). " + WEBHOOK_UI_STEP
+        )
     scope = api.artifact_collection(type_name="model", name=registry_path(collection))
     event = OnAddArtifactAlias(scope=scope, filter=ArtifactEvent.alias == PRODUCTION_ALIAS)
     action = SendWebhook.from_integration(hooks[webhook], payload=dispatch_body())

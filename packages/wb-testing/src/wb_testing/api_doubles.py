@@ -189,8 +189,12 @@ class RegistryApiDouble:
 
     SCOPE_ID = "QXJ0aWZhY3RQb3J0Zm9saW86Nw=="  # the collection's id, as artifact_collection gives
 
-    def __init__(self, collection: str, versions: list[tuple[list[str], dict[str, float]]],
-                 webhooks: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        collection: str,
+        versions: list[tuple[list[str], dict[str, float]]],
+        webhooks: tuple[str, ...] = (),
+    ) -> None:
         self.collection = collection
         self.versions = [
             RegistryVersionDouble(self, f"v{i}", list(aliases), metrics)
@@ -241,13 +245,16 @@ class RegistryApiDouble:
         number = self.webhooks.index(name) + 1
         return base64.b64encode(f"Integration:{number}".encode()).decode()
 
-    def webhook_integrations(self, entity: str | None = None, *, per_page: int = 50,
-                             start: str | None = None) -> list[Any]:  # fmt: skip
+    def webhook_integrations(
+        self, entity: str | None = None, *, per_page: int = 50, start: str | None = None
+    ) -> list[Any]:
         from wandb.automations.integrations import WebhookIntegration
 
         url = "https://api.github.com/repos/o/r/dispatches"
-        return [WebhookIntegration(id=self._integration_id(name), name=name, url_endpoint=url)
-                for name in self.webhooks]  # fmt: skip
+        return [
+            WebhookIntegration(id=self._integration_id(name), name=name, url_endpoint=url)
+            for name in self.webhooks
+        ]
 
     def artifact_collection(self, type_name: str, name: str) -> Any:
         from wandb.automations.scopes import _ArtifactPortfolioScope
@@ -267,8 +274,9 @@ class RegistryApiDouble:
         if made.name in self.automations_made:  # the server answers 409 CONFLICT
             if fetch_existing:
                 return self.automations_made[made.name]
-            raise ValueError(f"Automation {made.name!r} exists. Unable to create another "
-                             "with the same name.")  # fmt: skip
+            raise ValueError(
+                f"Automation {made.name!r} exists. Unable to create another with the same name."
+            )
         self.automations_made[made.name] = made
         return made
 
@@ -412,8 +420,9 @@ class VersionApiDouble:
                 wanted == version.version or wanted in version.aliases
             ):
                 if type is not None and version.type != type:  # as Api._artifact
-                    raise ValueError(f"type {type!r} specified but this artifact is of type "
-                                     f"{version.type!r}")  # fmt: skip
+                    raise ValueError(
+                        f"type {type!r} specified but this artifact is of type {version.type!r}"
+                    )
                 return version
         raise ValueError(f"artifact {name} not found")  # wandb: CommError or ValueError
 

@@ -239,12 +239,15 @@ def show_prediction(prediction: Prediction) -> None:
     if prediction.boxes:
         st.dataframe(
             [
-                {"클래스 · Class": b["label"], "신뢰도 · Confidence": round(b["confidence"], 4),
-                 "박스 · Box (x1, y1, x2, y2)": b["xyxy"]}
+                {
+                    "클래스 · Class": b["label"],
+                    "신뢰도 · Confidence": round(b["confidence"], 4),
+                    "박스 · Box (x1, y1, x2, y2)": b["xyxy"],
+                }
                 for b in prediction.boxes
             ],
             hide_index=True,
-        )  # fmt: skip
+        )
     st.caption(f"추론 시간 · Inference: {prediction.latency_ms:.0f} ms (CPU)")
 
 
