@@ -28,23 +28,19 @@ class Task:
 
 
 _TABLE = (
-    Task(
-        "image-classification",
-        "classification",
-        "cifar10-classifier",
-        "이미지 분류 · Classification",
-    ),
-    Task("image-segmentation", "segmentation", "pet-segmenter", "이미지 분할 · Segmentation"),
-    Task("image-detection", "detection", "coco128-detector", "객체 탐지 · Detection"),
-    Task(
-        "video-classification",
-        "video-classification",
-        "ucf101-classifier",
-        "동영상 분류 · Video classification",
-    ),
-    Task("llm-finetuning", "llm-lora", "qwen3-4b-ko-lora", "LLM 파인튜닝 · Qwen3 LoRA"),
-    Task("image-generation", "diffusion-lora", "sd15-naruto-lora", "이미지 생성 · SD 1.5 LoRA"),
-)
+    Task("image-classification", "classification", "cifar10-classifier",
+         "이미지 분류 · Classification"),
+    Task("image-segmentation", "segmentation", "pet-segmenter",
+         "이미지 분할 · Segmentation"),
+    Task("image-detection", "detection", "coco128-detector",
+         "객체 탐지 · Detection"),
+    Task("video-classification", "video-classification", "ucf101-classifier",
+         "동영상 분류 · Video classification"),
+    Task("llm-finetuning", "llm-lora", "qwen3-4b-ko-lora",
+         "LLM 파인튜닝 · Qwen3 LoRA"),
+    Task("image-generation", "diffusion-lora", "sd15-naruto-lora",
+         "이미지 생성 · SD 1.5 LoRA"),
+)  # fmt: skip
 TASKS: dict[str, Task] = {task.name: task for task in _TABLE}
 MODEL_TYPES = tuple(task.model_type for task in _TABLE)
 
