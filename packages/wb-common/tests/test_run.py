@@ -96,3 +96,24 @@ def test_a_run_used_as_a_context_is_marked_failed_when_training_crashes(offline_
     crashed, finished = (read_run(d) for d in find_run_dirs(offline_wandb))
     assert (crashed.exit_code, finished.exit_code) == (1, 0)
     assert crashed.metric("train/loss") == [2.0]
+
+
+@dataclass
+class TaskLikeConfig:
+    dataset: str = "cifar10"
+    group: str | None = "lr-study"
+    smoke: bool = False
+
+
+@pytest.mark.parametrize(
+    ("config", "tags"),
+    [(TaskLikeConfig(), ["cifar10"]), (TaskLikeConfig(smoke=True), ["smoke"])],
+    ids=["dataset", "smoke"],
+)
+def test_a_run_takes_its_group_and_tags_from_the_task_config(offline_wandb, config, tags):
+    """What every train() passed by hand: the config's group, and a tag to filter the runs table
+    by (the dataset, or "smoke" for a smoke run)."""
+    start_run("image-classification", config).finish()
+    (run_dir,) = find_run_dirs(offline_wandb)
+    recorded = read_run(run_dir)
+    assert (recorded.group, recorded.tags) == ("lr-study", tags)

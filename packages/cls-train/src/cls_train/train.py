@@ -184,14 +184,8 @@ def train(cfg: Config) -> TrainResult:
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
     # Leaving the `with` by an exception finishes the run with exit code 1: W&B shows it failed.
-    with start_run(
-        TASK,
-        cfg,
-        group=cfg.group,
-        tags=["smoke"] if cfg.smoke else [cfg.dataset],
-        run_id=resumed["run_id"] if resumed else None,
-        disabled=not accelerator.is_main_process,
-    ) as run:
+    run_id = resumed["run_id"] if resumed else None
+    with start_run(TASK, cfg, run_id=run_id, disabled=not accelerator.is_main_process) as run:
         # The step of every row is the epoch (0: before training), and the charts plot by epoch:
         # a resumed run continues the same axis, online or offline, and never reuses a step.
         run.define_metric("epoch")

@@ -279,9 +279,8 @@ def train(cfg: Config, callbacks: dict[str, list[Callable]] | None = None) -> Tr
     model = build_model(cfg, checkpoint)
     ensure_font()
 
-    tags = ["smoke"] if cfg.smoke else [cfg.dataset]
     # Leaving `with` finishes the run; an exception marks it failed (exit code 1), resumable.
-    with start_run(TASK, cfg, group=cfg.group, tags=tags, run_id=run_id) as run:
+    with start_run(TASK, cfg, run_id=run_id) as run:
         save_run_id(cfg.output_dir, run.id)  # wandb_run.json: --resume continues this run
         # --resume: what a kill -9 lost is logged again (results.csv's epochs on leaving the block).
         history = logged_history(checkpoint.parents[1]) if checkpoint else {}

@@ -327,13 +327,9 @@ def train(cfg: Config) -> TrainResult:
     training = build_training(cfg, resumed)
     start_step = resumed["step"] if resumed else 0
     history = resumed.get("history", {}) if resumed else {}  # step -> the numbers logged there
+    run_id = resumed["run_id"] if resumed else None
     with start_run(
-        TASK,
-        cfg,
-        group=cfg.group,
-        tags=["smoke"] if cfg.smoke else [cfg.dataset],
-        run_id=resumed["run_id"] if resumed else None,
-        disabled=not training.accelerator.is_main_process,
+        TASK, cfg, run_id=run_id, disabled=not training.accelerator.is_main_process
     ) as run:
         # Every row is logged at step=train/step (the optimizer step; 0: the base model) and
         # charts plot against it: a resumed run continues the same axis, never reusing a step.

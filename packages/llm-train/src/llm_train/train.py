@@ -252,12 +252,12 @@ def train(cfg: Config) -> TrainResult:
 
     # One W&B run, on the main process only; the others get a disabled run with the same methods.
     state = PartialState()
+    run_id = run_to_resume(cfg.output_dir) if resume_from else None
     with start_run(
         TASK,
         cfg,
-        group=cfg.group,
         tags=["smoke"] if cfg.smoke else [cfg.dataset_name],
-        run_id=run_to_resume(cfg.output_dir) if resume_from else None,
+        run_id=run_id,
         disabled=not state.is_main_process,
     ) as run:
         if state.is_main_process:

@@ -82,7 +82,7 @@ def start_run(
     *,
     job_type: str = "train",
     group: str | None = None,
-    tags: Iterable[str] = (),
+    tags: Iterable[str] | None = None,
     name: str | None = None,
     run_id: str | None = None,
     dir: str | os.PathLike[str] | None = None,
@@ -93,18 +93,26 @@ def start_run(
     `config` is the task's dataclass; it is recorded with `dataclasses.asdict`. `disabled=True`
     (e.g. on the non-main processes of a multi-GPU job) gives W&B's no-op run: same methods,
     nothing recorded, so the training loop never branches on "is logging on".
+    Unless given, the run's `group` is the config's `group` field and its `tags` are ["smoke"]
+    for a smoke run, else the config's `dataset`: the runs table filters by them.
     """
     import wandb
+
+    values = _config_dict(config)
+    group = values.get("group") if group is None else group
+    if tags is None:
+        dataset = values.get("dataset")
+        tags = ["smoke"] if values.get("smoke") else [str(dataset)] if dataset else []
 
     active = wandb.run
     if active is not None and os.environ.get("WANDB_SWEEP_PARAM_PATH") and not disabled:
         # A sweep trial that started its run itself (`run = wandb.init()`, as W&B's docs teach,
         # reading its parameters from run.config): train in that run, with the whole config.
-        active.config.update(_config_dict(config), allow_val_change=True)
+        active.config.update(values, allow_val_change=True)
         if tags:
             active.tags = (*active.tags, *tags)
         return active
-    smoke = bool(_config_dict(config).get("smoke"))
+    smoke = bool(values.get("smoke"))
     # wandb's ~20-line banner is off: one line below says where the run lives (--verbose: all).
     silent = not verbose_requested(config)
     if silent:  # and the process's info lines ("Adding directory to artifact ..."); warnings stay
@@ -116,7 +124,7 @@ def start_run(
         wandb.init,
         project=project_name(task),
         entity=os.environ.get("WANDB_ENTITY"),
-        config=_config_dict(config),
+        config=values,
         job_type=job_type,
         group=group,
         tags=list(tags),
