@@ -208,13 +208,7 @@ class RegistryApiDouble:
         self.default_entity = "demo-team"
 
     def artifacts(
-        self,
-        type_name: str,
-        name: str,
-        order: str | None = None,
-        per_page: int = 50,
-        tags: list[str] | None = None,
-        start: str | None = None,
+        self, type_name, name, order=None, per_page=50, tags=None, start=None
     ) -> list[Any]:
         """One collection's versions, as `list_versions(api, collection=, entity=)` and notebook
         07 read them; the SDK resolves the entity in `name` to its organization."""
@@ -427,13 +421,7 @@ class VersionApiDouble:
         raise ValueError(f"artifact {name} not found")  # wandb: CommError or ValueError
 
     def artifacts(
-        self,
-        type_name: str,
-        name: str,
-        order: str | None = None,
-        per_page: int = 50,
-        tags: list[str] | None = None,
-        start: str | None = None,
+        self, type_name, name, order=None, per_page=50, tags=None, start=None
     ) -> list[VersionDouble]:
         self.calls.append(("artifacts", type_name, name))
         return [v for v in self.versions if v.qualified_name.rpartition(":")[0] == name]
