@@ -28,7 +28,9 @@ import pytest
 import wandb
 import wb_common.promotion as promotion
 from wb_common.promotion import DeploySettings
+from wb_common.readback import find_run_dirs, read_run
 from wb_common.registry import create_automation, promote
+from wb_common.tasks import TASKS
 from wb_testing.api_doubles import RegistryApiDouble, RegistryVersionDouble
 from wb_testing.fixtures import isolate_wandb
 
@@ -282,11 +284,17 @@ def test_a_workflow_that_never_finishes_ends_the_wait_in_one_sentence(offline_ru
     assert "→ 불일치" in out  # the cells after the wait still run: the viewer serves v0
 
 
-def test_any_of_the_six_collections_is_chosen_in_one_variable(offline_runs, capsys, github):
+def test_any_of_the_six_collections_is_chosen_in_one_variable(
+    offline_runs, capsys, github, tmp_path
+):
     api = two_versions(collection="pet-segmenter")
     run_cells(api, capsys, edits=[('TASK = "image-classification"', 'TASK = "image-segmentation"')])
     name = "deploy-pet-segmenter-on-production"
     assert api.fired == [(name, "pet-segmenter:v1", "production")]
+    # the review run is recorded in the chosen task's project, not the classifier's
+    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    assert review.job_type == "promotion-review" and review.config["collection"] == "pet-segmenter"
+    assert review.project == TASKS["image-segmentation"].project
 
 
 def test_the_taught_calls_are_written_in_the_cells():
