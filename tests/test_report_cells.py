@@ -64,3 +64,11 @@ def test_notebook_takes_its_report_facts_from_the_package(name):
     text = (NOTEBOOKS / name).read_text(encoding="utf-8")
     assert f"from {package}.sweep import" in text and "report_spec_for(" in text
     assert not re.search(r"x\s*=\s*\\\"(epoch|train/step|train/global_step)", text)
+
+
+@pytest.mark.parametrize(("package", "task"), sorted(TASKS.values()), ids=lambda v: str(v))
+def test_the_sweep_and_the_report_name_one_metric_and_goal(package, task):
+    """REPORT_FACTS holds each task's metric and goal for the report and for notebook 07's
+    choice of version (wb_common.promotion.compared_on); the sweep optimizes the same."""
+    metric = importlib.import_module(f"{package}.sweep").SWEEP_CONFIG["metric"]
+    assert (metric["name"], metric["goal"]) == (REPORT_FACTS[task].metric, REPORT_FACTS[task].goal)

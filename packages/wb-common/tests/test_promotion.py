@@ -144,3 +144,28 @@ def test_a_long_wait_shows_a_line_every_heartbeat_and_gives_up_in_minutes():
     assert [line.split("초째")[0].rsplit(" ", 1)[-1] for line in waited] == [
         "30", "60", "90", "120", "150", "180", "210"
     ]  # fmt: skip
+
+
+def scored(n, metrics, collection):
+    return VersionInfo(collection=collection, version=f"v{n}", aliases=["staging"],
+                       metrics=metrics, run_path="t/p/r")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("collection", "metric", "better", "worse"),
+    [
+        ("pet-segmenter", "val/mean_iou", 0.7, 0.4),  # higher is better
+        ("qwen3-4b-ko-lora", "eval/perplexity", 3.1, 9.5),  # lower is better
+        ("sd15-naruto-lora-smoke", "val/loss", 0.10, 0.30),  # a smoke twin: its task's metric
+        ("digits-classifier", "val/acc", 0.95, 0.90),  # your own classifier: cls-train's val/acc
+    ],
+)
+def test_versions_are_compared_on_their_tasks_metric_in_its_direction(
+    collection, metric, better, worse
+):
+    """Every collection but the classifier once fell back to the newest version: they were all
+    compared on val/acc, which they do not log (and perplexity must go down, not up)."""
+    versions = [scored(0, {metric: better}, collection), scored(1, {metric: worse}, collection)]
+    plan = plan_promotion(versions, collection, smoke=collection.endswith("-smoke"))
+    assert plan.candidate == "v0", plan.message
+    assert f"{metric}=" in plan.message

@@ -24,7 +24,7 @@ from typing import Any
 from wb_common import github_http
 from wb_common.colab import secret_or_env
 from wb_common.payload import PRODUCTION_ALIAS
-from wb_common.tasks import SMOKE_SUFFIX, TASKS, collection_for
+from wb_common.tasks import SMOKE_SUFFIX, TASKS, collection_for, task_of_collection
 
 CLASSIFIER = TASKS["image-classification"].collection  # what notebook 01 and `cls-train` link
 GITHUB_API = "https://api.github.com"
@@ -46,22 +46,37 @@ class PromotionPlan:
     production: str | None  # the version that holds `production` now (the rollback target)
     rows: list[tuple[str, str, float | None]]  # (version, aliases, metric) for the Table
     message: str  # one Korean sentence (+English) for the presenter
+    metric: str  # what the rows' third column holds (compared_on)
 
     @property
     def can_roll_back(self) -> bool:
         return self.production is not None and self.production != self.candidate
 
 
+def compared_on(collection: str) -> tuple[str, str]:
+    """(metric, goal) the versions of `collection` are compared on: its task's sweep metric
+    (wb_common.report.REPORT_FACTS; a `-smoke` twin as its task). A collection of no task
+    (your own classifier, `<folder>-classifier`) is compared on val/acc, as cls-train logs it."""
+    from wb_common.report import REPORT_FACTS
+
+    task = task_of_collection(collection.removesuffix(SMOKE_SUFFIX))
+    facts = REPORT_FACTS[task.name if task else "image-classification"]
+    return facts.metric, facts.goal
+
+
 def plan_promotion(
-    versions: Iterable[Any], collection: str, *, metric: str = "val/acc", smoke: bool = False
+    versions: Iterable[Any], collection: str, *, smoke: bool = False
 ) -> PromotionPlan:
     """Choose the version to promote among `versions` (wb_common.registry.VersionInfo rows).
 
     Only versions of `collection` count; a `-smoke` collection only when `smoke` (toy models
     must never reach production). Zero versions: no candidate, a sentence saying how to make
-    one. One: that one. More: the best `metric` among those not already in production (the
-    one in production is the rollback target), ties to the newer version.
+    one. One: that one. More: the best by the collection's metric (`compared_on`: higher
+    val/mean_iou, lower eval/perplexity) among those not already in production (the one in
+    production is the rollback target), ties to the newer version.
     """
+    metric, goal = compared_on(collection)
+    sign = 1.0 if goal == "maximize" else -1.0
     if collection.endswith(SMOKE_SUFFIX) and not smoke:
         raise PromotionError(
             f"{collection}은 스모크(장난감) 모델 컬렉션이라 스모크 모드에서만 고릅니다. "
@@ -72,7 +87,7 @@ def plan_promotion(
     rows = [(v.version, ",".join(v.aliases) or "-", v.metrics.get(metric)) for v in mine]
     production = next((v.version for v in mine if PRODUCTION_ALIAS in v.aliases), None)
     if not mine:
-        return PromotionPlan(collection, None, None, rows, (
+        return PromotionPlan(collection, None, None, rows, metric=metric, message=(
             f"{collection}에 아직 버전이 없습니다: 이 작업의 노트북(01–06)이나 학습 명령으로 "
             f"모델을 학습해 연결한 뒤 다시 실행하세요. {collection} has no version yet: train and "
             "link one first."
@@ -82,7 +97,7 @@ def plan_promotion(
     def score(v: Any) -> tuple[float, int]:
         value = v.metrics.get(metric)
         ok = isinstance(value, (int, float)) and value == value  # NaN != NaN
-        return (value if ok else float("-inf"), int(v.version.lstrip("v") or 0))
+        return (sign * value if ok else float("-inf"), int(v.version.lstrip("v") or 0))
 
     best = max(others, key=score)
     if best.version == production:
@@ -97,7 +112,7 @@ def plan_promotion(
             f"{collection}:{best.version}을 승격합니다 ({metric}={shown}, 버전 {len(mine)}개 중). "
             f"Promoting {collection}:{best.version} ({metric}={shown}, of {len(mine)} versions)."
         )
-    return PromotionPlan(collection, best.version, production, rows, message)
+    return PromotionPlan(collection, best.version, production, rows, message, metric)
 
 
 @dataclass(frozen=True)

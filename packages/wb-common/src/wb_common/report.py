@@ -30,6 +30,7 @@ class ReportFacts:
     metric: str  # the sweep metric, e.g. "val/acc"
     line_metrics: tuple[str, ...]  # curves, plotted against `x_axis`
     x_axis: str  # the step key the task's runs log by (a wrong one gives empty charts)
+    goal: str = "maximize"  # the sweep's goal for `metric`; notebook 07 compares versions by it
 
 
 REPORT_FACTS: dict[str, ReportFacts] = {
@@ -51,11 +52,11 @@ REPORT_FACTS: dict[str, ReportFacts] = {
     ),
     "llm-finetuning": ReportFacts(  # TRL logs by optimizer step
         "Qwen3-4B 한국어 QLoRA: 하이퍼파라미터 스윕 비교", "eval/perplexity",
-        ("eval/perplexity", "eval/loss", "train/loss"), "train/global_step",
+        ("eval/perplexity", "eval/loss", "train/loss"), "train/global_step", "minimize",
     ),
     "image-generation": ReportFacts(  # diffusers loop: one point per optimizer step
         "SD 1.5 LoRA (나루토 스타일): 하이퍼파라미터 스윕 비교", "val/loss",
-        ("train/loss", "val/loss"), "train/step",
+        ("train/loss", "val/loss"), "train/step", "minimize",
     ),
 }  # fmt: skip
 
