@@ -109,11 +109,22 @@ def test_inspect_of_a_non_run_is_one_sentence(tmp_path, capsys):
     assert "not a W&B run folder" in capsys.readouterr().err
 
 
+def _own_report() -> str:
+    """A queue line of a report into the fixture run's own project (no entity: offline)."""
+    import json
+
+    from wb_common import report_spec
+
+    spec = report_spec("image-classification", title="t", description="d", metric="val/acc",
+                       params=["lr"], line_metrics=["val/acc"], group="sweep-1")  # fmt: skip
+    return json.dumps({"action": "report", "spec": spec})
+
+
 def _spoil_queue(run_dir):
     """The real queued link, then the lines issue 14 found: cut short, wrong shape, twice."""
     queue = run_dir / PENDING_FILE
     (good,) = queue.read_text().splitlines()
-    report = '{"action": "report", "spec": {"project": "p", "title": "t"}}'
+    report = _own_report()
     queue.write_text("\n".join([
         good,
         good[: len(good) // 2],  # 2: a crash cut it short
@@ -173,9 +184,7 @@ def test_a_replay_leaves_the_actions_it_has_no_replayer_for_queued(offline_run_w
     double of `wandb.Api`). Before, replay took no replayers and ran every kind it knew."""
     run_dir, digest = offline_run_with_link
     queue = run_dir / PENDING_FILE
-    queue.write_text(
-        queue.read_text() + '{"action": "report", "spec": {"project": "p", "title": "t"}}\n'
-    )
+    queue.write_text(queue.read_text() + _own_report() + "\n")
     ours = FakeArtifact("resnet18-toy:v1", digest)
     (line,) = replay(run_dir, FakeApi([ours]), {"link": REPLAYERS["link"]})
     assert line.startswith("done: api.run(") and len(ours.links) == 1
