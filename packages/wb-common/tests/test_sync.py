@@ -367,3 +367,29 @@ def test_link_targets_follow_the_runs_task():
                 "victim-team/wandb-registry-model/cifar10-classifier", "wandb-registry-model/a/b",
                 "wandb-registry-model/", "wandb-registry-dataset/cifar10-classifier"):  # fmt: skip
         assert target_problem(bad, owner), bad
+
+
+def test_a_queue_file_symlinked_elsewhere_is_never_appended_to(tmp_path):
+    """Before: queue_action opened the queue with `open("a")`, which follows a symlink planted
+    in its place, and appended the action to the file it pointed at."""
+    import os
+
+    from wb_common.pending import queue_action
+
+    link = {"action": "link", "run_path": "/p/abcd1234", "artifact": "m", "digest": "d",
+            "target": "wandb-registry-model/m", "aliases": ["staging"]}  # fmt: skip
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / PENDING_FILE).symlink_to(outside)
+    with pytest.raises(ValueError, match=r"심볼릭 링크이거나 .* is a symlink or not a regular"):
+        queue_action(run_dir, link)
+    assert outside.read_text() == "keep\n"
+    (run_dir / PENDING_FILE).unlink()
+    os.mkfifo(run_dir / PENDING_FILE)  # no reader: a plain open("a") would wait forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        queue_action(run_dir, link)
+    (run_dir / PENDING_FILE).unlink()
+    assert queue_action(run_dir, link) == run_dir / PENDING_FILE  # a plain file is written
+    assert (run_dir / PENDING_FILE).read_text().count("\n") == 1

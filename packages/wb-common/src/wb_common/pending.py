@@ -25,6 +25,7 @@ being held in memory. Only PENDING_FILE is replayed; nothing else in the folder 
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -110,13 +111,38 @@ Replayer = Callable[[dict[str, Any], Any], None]  # (action, wandb.Api) -> done,
 
 
 def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
-    """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue."""
+    """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue.
+
+    Raises ValueError for a line replay would skip, or a queue file that is a symlink (never
+    written through, like DONE_FILE) or not a regular file.
+    """
     if reason := _problem(action):
         raise ValueError(f"not a pending action: {reason}")
     path = Path(run_dir) / PENDING_FILE
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
+    try:
+        _append(path, action)
+    except OSError as err:
+        if err.errno not in _NOT_REGULAR:  # e.g. no run folder: said as the OS says it
+            raise
+        raise ValueError(
+            f"{path}이 심볼릭 링크이거나 일반 파일이 아니라 대기열에 쓰지 않았습니다. "
+            f"{path} is a symlink or not a regular file ({err.strerror}), so nothing was queued"
+        ) from None
     return path
+
+
+# a symlink planted in its place (O_NOFOLLOW), a FIFO (O_NONBLOCK), a folder, anything else
+_NOT_REGULAR = (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EINVAL)
+
+
+def _append(path: Path, action: dict[str, Any]) -> None:
+    """Append one line to a queue file, never through a symlink (O_NOFOLLOW) nor to a FIFO."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO: ENXIO
+    with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 class ReplayError(RuntimeError):
@@ -347,9 +373,7 @@ def queue_problems(run_dir: str | Path) -> list[str]:
 
 def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
     """Append to DONE_FILE, never through a symlink planted in its place (O_NOFOLLOW)."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(Path(run_dir) / DONE_FILE, flags, 0o644), "a", encoding="utf-8") as f:
-        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
+    _append(Path(run_dir) / DONE_FILE, action)
 
 
 def describe(action: dict[str, Any]) -> str:
