@@ -83,7 +83,7 @@ def _report_problem(action: dict[str, Any]) -> str | None:
     if missing := [k for k in fields if k not in spec and k not in _REPORT_OPTIONAL]:
         return f"a report whose spec lacks {missing[0]!r}"
     for key, most in _REPORT_TEXT.items():
-        value = spec.get(key, "epoch")
+        value = spec.get(key, "epoch")  # only x_axis may be absent (checked above)
         if value is None and key in ("entity", "group"):
             continue
         if not isinstance(value, str) or not 0 < len(value) <= most:
@@ -125,7 +125,7 @@ def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
         if err.errno not in _NOT_REGULAR:  # e.g. no run folder: said as the OS says it
             raise
         raise ValueError(
-            f"{path}이 심볼릭 링크이거나 일반 파일이 아니라 대기열에 쓰지 않았습니다. "
+            f"대기열 파일 {path}이 심볼릭 링크이거나 일반 파일이 아니라 쓰지 않았습니다. "
             f"{path} is a symlink or not a regular file ({err.strerror}), so nothing was queued"
         ) from None
     return path
