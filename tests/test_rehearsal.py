@@ -37,4 +37,5 @@ def test_a_failing_step_is_one_sentence(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("viewer.rehearse._bin", lambda name: "/bin/false")
     assert main(["--workdir", str(tmp_path / "work")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("viewer-rehearse: train v0 failed") and err.count("\n") == 1
+    assert err.startswith("viewer-rehearse: 리허설 단계가 실패했습니다 — train v0 failed")
+    assert err.count("\n") == 1

@@ -27,7 +27,7 @@ def test_deploy_validates_then_records_each_model_type(
         make_payload(model_type), "--artifact-dir", str(artifacts[model_type])
     )
     assert code == 0, err
-    assert out.startswith("viewer-deploy: deployed demo-team/wandb-registry-model/")
+    assert out.startswith("viewer-deploy: 배포했습니다 — deployed demo-team/wandb-registry-model/")
     (deployment,) = dp.read_deployments(viewer_home).values()
     assert deployment.model_type == model_type and deployment.version == "v3"
     assert deployment.deployed_by == "jiyoon" and deployment.source == "local"
@@ -109,6 +109,12 @@ def _failing_cases(tmp_path: Path, artifacts, make_payload) -> dict[str, tuple]:
     }
 
 
+def _korean_first(line: str) -> bool:
+    """The sentence after `viewer-deploy: ` begins with Hangul and goes on in English."""
+    sentence = line.removeprefix("viewer-deploy: ")
+    return "\uac00" <= sentence[:1] <= "\ud7a3" and " — " in sentence
+
+
 def test_every_failure_leaves_deployment_json_byte_for_byte(
     artifacts, run_deploy, make_payload, viewer_home, tmp_path
 ):
@@ -125,6 +131,7 @@ def test_every_failure_leaves_deployment_json_byte_for_byte(
         assert out == "", case
         assert message in err, f"{case}: {err}"
         assert err.count("\n") == 1 and err.startswith("viewer-deploy: "), f"{case}: {err}"
+        assert _korean_first(err), f"{case}: {err}"
         assert manifest.read_bytes() == before, case
     assert dp.read_history(viewer_home) == history_before
     assert not list(viewer_home.glob(".deployment.json.*"))  # no temporary file left behind
@@ -261,7 +268,8 @@ def test_console_script_runs_as_the_workflow_calls_it(viewer_home, make_payload,
         timeout=120,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("viewer-deploy: rejected payload: payload field 'entity_name'")
+    assert result.stderr.startswith("viewer-deploy: 페이로드를 거부했습니다: 페이로드 필드")
+    assert "payload field 'entity_name'" in result.stderr and "Traceback" not in result.stderr
 
 
 def _digits_run(root: Path) -> Path:
@@ -330,3 +338,44 @@ def test_an_own_model_deploys_under_its_own_name_with_no_payload(
         capsys.readouterr().err
     )
     assert dp.read_deployments(viewer_home)["classification"].version == "v5"
+
+
+def test_bad_input_is_one_korean_first_sentence_and_exit_2(
+    artifacts, make_payload, viewer_home, tmp_path, capsys
+):
+    """Before: most of these were English only ("give exactly one of ...", "rejected payload:
+    payload is not valid JSON", "--artifact-dir X is not a folder", ...)."""
+    from viewer.deploy import main
+
+    cls = str(artifacts["classification"])
+    good = make_payload("classification")
+    by_alias = "demo-team/wandb-registry-model/cifar10-classifier:production"
+    cases = {  # case -> (the payload file's text or None, the other flags)
+        "malformed payload": ('{"event_type": ', ["--artifact-dir", cls]),
+        "not an object": ("[1, 2]", ["--artifact-dir", cls]),
+        "unknown collection": ({**good, "artifact_collection_name": "nope"}, []),
+        "unknown field": ({**good, "command": "x"}, []),
+        "a collection of no model type": (good, ["--collections", "x=teleporter"]),
+        "missing payload file": (None, ["--payload-file", str(tmp_path / "missing.json")]),
+        "unset payload variable": (None, ["--payload-env", "WB_DEMO_NOT_SET"]),
+        "no payload": (None, []),
+        "missing artifact folder": (good, ["--artifact-dir", str(tmp_path / "missing")]),
+        "both local sources": (good, ["--artifact-dir", cls, "--offline-run", str(tmp_path)]),
+        "manual flag on a webhook payload": (good, ["--manual"]),
+        "an alias with local files": (
+            {**good, "artifact_version_string": by_alias},
+            ["--artifact-dir", cls],
+        ),
+        "missing run folder": (None, ["--offline-run", str(tmp_path / "no-run")]),
+    }
+    payload = tmp_path / "payload.json"
+    for case, (data, flags) in cases.items():
+        if data is not None:
+            payload.write_text(data if isinstance(data, str) else json.dumps(data))
+            flags = ["--payload-file", str(payload), *flags]
+        code = main([*flags, "--home", str(viewer_home)])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == "", f"{case}: {out}{err}"
+        assert err.count("\n") == 1 and "Traceback" not in err, f"{case}: {err}"
+        assert _korean_first(err), f"{case}: {err}"
+    assert not (viewer_home / dp.DEPLOYMENT_FILE).exists()

@@ -109,11 +109,22 @@ def test_inspect_of_a_non_run_is_one_sentence(tmp_path, capsys):
     assert "not a W&B run folder" in capsys.readouterr().err
 
 
+def _own_report() -> str:
+    """A queue line of a report into the fixture run's own project (no entity: offline)."""
+    import json
+
+    from wb_common import report_spec
+
+    spec = report_spec("image-classification", title="t", description="d", metric="val/acc",
+                       params=["lr"], line_metrics=["val/acc"], group="sweep-1")  # fmt: skip
+    return json.dumps({"action": "report", "spec": spec})
+
+
 def _spoil_queue(run_dir):
     """The real queued link, then the lines issue 14 found: cut short, wrong shape, twice."""
     queue = run_dir / PENDING_FILE
     (good,) = queue.read_text().splitlines()
-    report = '{"action": "report", "spec": {"project": "p", "title": "t"}}'
+    report = _own_report()
     queue.write_text("\n".join([
         good,
         good[: len(good) // 2],  # 2: a crash cut it short
@@ -173,9 +184,7 @@ def test_a_replay_leaves_the_actions_it_has_no_replayer_for_queued(offline_run_w
     double of `wandb.Api`). Before, replay took no replayers and ran every kind it knew."""
     run_dir, digest = offline_run_with_link
     queue = run_dir / PENDING_FILE
-    queue.write_text(
-        queue.read_text() + '{"action": "report", "spec": {"project": "p", "title": "t"}}\n'
-    )
+    queue.write_text(queue.read_text() + _own_report() + "\n")
     ours = FakeArtifact("resnet18-toy:v1", digest)
     (line,) = replay(run_dir, FakeApi([ours]), {"link": REPLAYERS["link"]})
     assert line.startswith("done: api.run(") and len(ours.links) == 1
@@ -358,3 +367,29 @@ def test_link_targets_follow_the_runs_task():
                 "victim-team/wandb-registry-model/cifar10-classifier", "wandb-registry-model/a/b",
                 "wandb-registry-model/", "wandb-registry-dataset/cifar10-classifier"):  # fmt: skip
         assert target_problem(bad, owner), bad
+
+
+def test_a_queue_file_symlinked_elsewhere_is_never_appended_to(tmp_path):
+    """Before: queue_action opened the queue with `open("a")`, which follows a symlink planted
+    in its place, and appended the action to the file it pointed at."""
+    import os
+
+    from wb_common.pending import queue_action
+
+    link = {"action": "link", "run_path": "/p/abcd1234", "artifact": "m", "digest": "d",
+            "target": "wandb-registry-model/m", "aliases": ["staging"]}  # fmt: skip
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / PENDING_FILE).symlink_to(outside)
+    with pytest.raises(ValueError, match=r"심볼릭 링크이거나 .* is a symlink or not a regular"):
+        queue_action(run_dir, link)
+    assert outside.read_text() == "keep\n"
+    (run_dir / PENDING_FILE).unlink()
+    os.mkfifo(run_dir / PENDING_FILE)  # no reader: a plain open("a") would wait forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        queue_action(run_dir, link)
+    (run_dir / PENDING_FILE).unlink()
+    assert queue_action(run_dir, link) == run_dir / PENDING_FILE  # a plain file is written
+    assert (run_dir / PENDING_FILE).read_text().count("\n") == 1

@@ -111,19 +111,27 @@ class Args:
 def read_payload(args: Args) -> str:
     if (args.payload_file is None) == (args.payload_env is None):
         raise DeployError(
-            "give exactly one of --payload-file PATH or --payload-env NAME (or --offline-run "
-            "RUN_DIR alone for a local deploy of your own run)."
+            "페이로드는 --payload-file PATH와 --payload-env NAME 중 하나로만 주세요(내 run의 "
+            "로컬 배포는 --offline-run RUN_DIR만) — give exactly one of --payload-file PATH or "
+            "--payload-env NAME (or --offline-run RUN_DIR alone for a local deploy of your own "
+            "run)."
         )
     if args.payload_env is not None:
         value = os.environ.get(args.payload_env)
         if value is None:
-            raise DeployError(f"the environment variable {args.payload_env} is not set.")
+            raise DeployError(
+                f"환경 변수 {args.payload_env}이(가) 설정되지 않았습니다 — the environment "
+                f"variable {args.payload_env} is not set."
+            )
         return value
     assert args.payload_file is not None
     try:
         return args.payload_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise DeployError(f"cannot read the payload file {args.payload_file} ({err}).") from None
+        raise DeployError(
+            f"페이로드 파일 {args.payload_file}을(를) 읽을 수 없습니다 — cannot read the payload "
+            f"file {args.payload_file} ({err})."
+        ) from None
 
 
 LOCAL_ENTITY = "local"  # a local deploy of an offline run with no payload
@@ -144,6 +152,10 @@ def _linked_collection(run_dir: Path, config: dict) -> str | None:
     return targets[-1].rsplit("/", 1)[-1] if targets else None
 
 
+def _run_unreadable(run_dir: Path, err: Exception) -> str:
+    return f"오프라인 run 폴더를 읽을 수 없습니다 — --offline-run {run_dir}: {err}."
+
+
 def local_promotion(run_dir: Path, home: Path, current: dict[str, dp.Deployment]) -> Promotion:
     """What `viewer-deploy --offline-run RUN` with no payload deploys: the run's own model."""
     from wb_common import read_run
@@ -152,7 +164,7 @@ def local_promotion(run_dir: Path, home: Path, current: dict[str, dp.Deployment]
     try:
         run = read_run(run_dir)
     except (FileNotFoundError, RuntimeError, OSError) as err:
-        raise DeployError(f"--offline-run {run_dir}: {err}.") from None
+        raise DeployError(_run_unreadable(run_dir, err)) from None
     models = [a for a in run.artifacts if a.type == "model"]
     if not models or "model_card.json" not in models[-1].files:
         raise DeployError(
@@ -196,28 +208,40 @@ def offline_artifact(run_dir: Path, staging: Path) -> Path:
     try:
         run = read_run(run_dir)
     except (FileNotFoundError, RuntimeError, OSError) as err:
-        raise DeployError(f"--offline-run {run_dir}: {err}.") from None
+        raise DeployError(_run_unreadable(run_dir, err)) from None
     models = [a for a in run.artifacts if a.type == "model"]
     if not models:
-        raise DeployError(f"the offline run {run_dir} logged no model artifact.")
+        raise DeployError(
+            f"오프라인 run에 모델 아티팩트가 없습니다 — the offline run {run_dir} logged no model "
+            "artifact."
+        )
     for name, path in models[-1].files.items():
         if Path(name).name != name:  # a model artifact is flat: weights + model_card.json
             continue
         try:
             shutil.copy2(path, staging / name)
         except OSError as err:
-            raise DeployError(f"the offline run's file {name} is gone ({err}).") from None
+            raise DeployError(
+                f"오프라인 run의 파일 {name}이(가) 없습니다 — the offline run's file {name} is "
+                f"gone ({err})."
+            ) from None
     return staging
 
 
 def local_folder(args: Args, staging: Path) -> Path | None:
     """The artifact folder given on the command line (--artifact-dir or --offline-run), if any."""
     if args.artifact_dir is not None and args.offline_run is not None:
-        raise DeployError("give --artifact-dir or --offline-run, not both.")
+        raise DeployError(
+            "모델 파일은 --artifact-dir와 --offline-run 중 하나로만 주세요 — give "
+            "--artifact-dir or --offline-run, not both."
+        )
     if args.offline_run is not None:
         return offline_artifact(args.offline_run, staging)
     if args.artifact_dir is not None and not args.artifact_dir.is_dir():
-        raise DeployError(f"--artifact-dir {args.artifact_dir} is not a folder.")
+        raise DeployError(
+            f"주어진 --artifact-dir {args.artifact_dir}은(는) 폴더가 아닙니다 — --artifact-dir "
+            f"{args.artifact_dir} is not a folder."
+        )
     return args.artifact_dir
 
 
@@ -225,8 +249,10 @@ def server_api():
     api = registry_version.connect()
     if api is None:
         raise DeployError(
-            "no W&B API key (set WANDB_API_KEY), so the artifact cannot be downloaded; "
-            "use --artifact-dir or --offline-run for local files.",
+            "W&B API 키가 없어 아티팩트를 내려받을 수 없습니다(WANDB_API_KEY를 설정하거나, 로컬 "
+            "파일은 --artifact-dir 또는 --offline-run으로) — no W&B API key (set WANDB_API_KEY), "
+            "so the artifact cannot be downloaded; use --artifact-dir or --offline-run for local "
+            "files.",
             FAILED,
         )
     return api
@@ -237,10 +263,14 @@ def resolve(api, promotion: Promotion) -> Promotion:
     try:
         version = registry_version.resolve_version(api, promotion.artifact_path)
     except registry_version.ServerError as err:
-        raise DeployError(str(err), FAILED) from None
+        raise DeployError(
+            _korean_first("레지스트리 버전을 확인하지 못했습니다", err), FAILED
+        ) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
-            f"resolving {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
+            f"레지스트리에서 {promotion.artifact_path}의 버전을 확인하지 못했습니다 — resolving "
+            f"{promotion.artifact_path} failed ({type(err).__name__}: {err}).",
+            FAILED,
         ) from None
     return dataclasses.replace(promotion, version=version)
 
@@ -258,16 +288,26 @@ def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
         artifact = registry_version.checked_artifact(api, promotion.artifact_path, promotion.alias)
         download_served(artifact, staging, _weights_name)
     except registry_version.ServerError as err:
-        raise DeployError(str(err), FAILED) from None
+        raise DeployError(
+            _korean_first("레지스트리의 아티팩트를 받을 수 없습니다", err), FAILED
+        ) from None
     except DownloadRefused as err:
-        raise DeployError(str(err)) from None
+        raise DeployError(_korean_first("아티팩트 파일을 받지 않았습니다", err)) from None
     except DeployError:
         raise
     except Exception as err:  # CommError, HTTP errors, a missing version, a full disk
         raise DeployError(
-            f"downloading {promotion.artifact_path} failed ({type(err).__name__}: {err}).", FAILED
+            f"아티팩트 {promotion.artifact_path}을(를) 내려받지 못했습니다 — downloading "
+            f"{promotion.artifact_path} failed ({type(err).__name__}: {err}).",
+            FAILED,
         ) from None
     return staging
+
+
+def _korean_first(korean: str, err: Exception) -> str:
+    """`err`'s sentence (another module's), led by `korean` unless it already begins in Korean."""
+    text = str(err)
+    return text if "\uac00" <= text[:1] <= "\ud7a3" else f"{korean} — {text}"
 
 
 def _card_refused(err: ModelCardError) -> str:
@@ -281,18 +321,25 @@ def read_card(folder: Path, promotion: Promotion) -> ModelCard:
         raise DeployError(_card_refused(err)) from None
     if card.model_type != promotion.model_type:
         raise DeployError(
-            f"{promotion.collection} must hold a {promotion.model_type} model, but its card "
-            f"says {card.model_type}."
+            f"컬렉션 {promotion.collection}에는 {promotion.model_type} 모델이 있어야 하는데 "
+            f"모델 카드는 {card.model_type}입니다 — {promotion.collection} must hold a "
+            f"{promotion.model_type} model, but its card says {card.model_type}."
         )
     if Path(card.weights_file).name != card.weights_file or card.weights_file in ("", ".", ".."):
-        raise DeployError(f"the card's weights_file {card.weights_file!r} is not a file name.")
+        raise DeployError(
+            f"모델 카드의 weights_file {card.weights_file!r}은(는) 파일 이름이 아닙니다 — the "
+            f"card's weights_file {card.weights_file!r} is not a file name."
+        )
     weights = folder / card.weights_file
     if not weights.is_file() or weights.stat().st_size == 0:
-        raise DeployError(f"the artifact has no weights file {card.weights_file}.")
+        raise DeployError(
+            f"아티팩트에 가중치 파일 {card.weights_file}이(가) 없습니다 — the artifact has no "
+            f"weights file {card.weights_file}."
+        )
     try:  # by bytes, before anything loads it (the app's loader checks again)
         check_weights(weights, card)
     except WeightsFormatError as err:
-        raise DeployError(str(err)) from None
+        raise DeployError(_korean_first("가중치 파일 형식을 받아들일 수 없습니다", err)) from None
     return card
 
 
@@ -310,12 +357,16 @@ def smoke_test(folder: Path, card: ModelCard) -> dict:
         sample = load_sample(card)
         prediction = predict(served, sample)
     except ModelLoadError as err:
-        raise DeployError(f"the model does not load: {err}") from None
+        raise DeployError(f"모델을 불러오지 못했습니다 — the model does not load: {err}") from None
     except NonFiniteOutput as err:
-        raise DeployError(f"{str(err).rstrip('.')} on the bundled sample; not deployed.") from None
+        raise DeployError(
+            f"앱에 들어 있는 샘플에서 출력이 유한하지 않아 배포하지 않았습니다 — "
+            f"{str(err).rstrip('.')} on the bundled sample; not deployed."
+        ) from None
     except Exception as err:  # a forward pass that fails: wrong input size, broken module
         raise DeployError(
-            f"the model loaded but failed on the sample ({type(err).__name__}: {err})."
+            f"모델은 불러왔지만 샘플 예측에 실패했습니다 — the model loaded but failed on the "
+            f"sample ({type(err).__name__}: {err})."
         ) from None
     return {
         "served": True,
@@ -340,15 +391,19 @@ def deploy(args: Args) -> str:
     local = args.payload_file is None and args.payload_env is None and args.offline_run is not None
     try:
         collections = load_collections(home, args.collections)
-        promotion = None
-        if not local:
-            allowed = allowed_entities(args.allowed_entity, dict(os.environ))
+        allowed = set() if local else allowed_entities(args.allowed_entity, dict(os.environ))
+    except PayloadError as err:  # the deployer's own configuration
+        raise DeployError(str(err)) from None
+    promotion = None
+    if not local:
+        try:
             promotion = parse_payload(read_payload(args), allowed, collections)
-    except PayloadError as err:
-        raise DeployError(f"rejected payload: {err}") from None
+        except PayloadError as err:
+            raise DeployError(f"페이로드를 거부했습니다: {err}") from None
     if promotion is not None and promotion.manual != args.manual:
         raise DeployError(
-            "a manual deploy payload needs --manual (the workflow's manual run), and --manual "
+            "수동 배포 페이로드에는 --manual이, --manual에는 수동 배포 페이로드가 필요합니다 — a "
+            "manual deploy payload needs --manual (the workflow's manual run), and --manual "
             "needs a manual payload (python -m viewer.payload manual)."
         )
     try:
@@ -356,7 +411,7 @@ def deploy(args: Args) -> str:
             dp.recover(home)
         current = dp.read_deployments(home)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
+        raise DeployError(_manifest_problem(err), FAILED) from None
     if promotion is None:
         assert args.offline_run is not None
         promotion = local_promotion(args.offline_run, home, current)
@@ -369,15 +424,22 @@ def deploy(args: Args) -> str:
             keep_files(staging / "validated", [*new.files], dp.model_folder(home, new))
         outcome = dp.record(home, new)
     except dp.DeploymentError as err:
-        raise DeployError(f"{err} Fix or delete it, then deploy again.", FAILED) from None
+        raise DeployError(_manifest_problem(err), FAILED) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if not outcome.startswith("deployed "):
-        return outcome
+    if not outcome.startswith("deployed "):  # already deployed, or a newer deploy recorded
+        return f"바뀐 것이 없습니다 — {outcome}"
     if args.entry_out is not None:
         args.entry_out.write_text(json.dumps(new.to_dict(), ensure_ascii=False), encoding="utf-8")
     sample = new.smoke_test.get("prediction") or "card and files checked, not served on CPU"
-    return f"{outcome} ({new.model_type}; sample: {sample})."
+    return f"배포했습니다 — {outcome} ({new.model_type}; sample: {sample})."
+
+
+def _manifest_problem(err: dp.DeploymentError) -> str:
+    return (
+        f"배포 기록을 읽거나 쓸 수 없어 배포하지 않았으니 고치거나 지운 뒤 다시 배포하세요 — "
+        f"{err} Fix or delete it, then deploy again."
+    )
 
 
 def _validate(
@@ -392,13 +454,20 @@ def _validate(
             promotion = resolve(api, promotion)
     elif not promotion.resolved:
         raise DeployError(
+            f"로컬 파일에는 버전(:v<N>)이 필요한데 {promotion.artifact_path}은(는) 별칭입니다 — "
             f"{promotion.artifact_path} names an alias; local files need a version (:v<N>)."
         )
     if previous is not None and previous.artifact_path == promotion.artifact_path:
         # A registry version never changes, so the path says it all; local files must match.
         if local is None or _same_files(local, previous):
-            return f"{promotion.artifact_path} is already deployed; nothing changed."
-        raise DeployError(f"{local} differs from the files deployed as {promotion.artifact_path}.")
+            return (
+                f"이미 배포된 버전이라 바뀐 것이 없습니다 — "
+                f"{promotion.artifact_path} is already deployed; nothing changed."
+            )
+        raise DeployError(
+            f"폴더 {local}의 파일이 {promotion.artifact_path}로 배포된 파일과 다릅니다 — {local} "
+            f"differs from the files deployed as {promotion.artifact_path}."
+        )
     folder = local or fetch_artifact(api, promotion, staging / "download")
     card = read_card(folder, promotion)
     names = [card.weights_file, "model_card.json"]
@@ -439,7 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"viewer-deploy: {err}", file=sys.stderr)
         return err.code
     except Exception as err:  # a bug or an environment problem: still one sentence, still no change
-        print(f"viewer-deploy: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        print(
+            f"viewer-deploy: 예상하지 못한 오류로 배포하지 않았습니다 — unexpected "
+            f"{type(err).__name__}: {err}",
+            file=sys.stderr,
+        )
     return 1
 
 

@@ -123,12 +123,15 @@ def load_collections(home: Path, extra: Iterable[str] = ()) -> dict[str, str]:
     except FileNotFoundError:
         table: Mapping[str, Any] = COLLECTIONS
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise PayloadError(f"{path}을(를) 읽을 수 없습니다 — cannot read {path} ({err}).") from None
+        raise PayloadError(
+            f"컬렉션 목록 {path}을(를) 읽을 수 없습니다 — cannot read {path} ({err})."
+        ) from None
     else:
         table = data.get("collections")
         if not isinstance(table, dict) or not table:
             raise PayloadError(
-                f"{path}에 [collections] 표가 없습니다 — {path} has no [collections] table."
+                f"컬렉션 목록 {path}에 [collections] 표가 없습니다 — {path} has no "
+                "[collections] table."
             )
     collections = dict(table)
     for name, model_type in collections.items():
@@ -142,19 +145,27 @@ def allowed_entities(cli_values: Iterable[str] = (), env: dict[str, str] | None 
     env_value = (env or {}).get(ENTITIES_ENV, "")
     names = {n.strip() for n in [*cli_values, *env_value.split(",")] if n.strip()}
     if bad := sorted(n for n in names if not _NAME.fullmatch(n)):
-        raise PayloadError(f"allowed entity {bad[0]!r} is not a valid W&B entity name.")
+        raise PayloadError(
+            f"허용 엔티티 {bad[0]!r}은(는) W&B 엔티티 이름이 아닙니다 — allowed entity {bad[0]!r} "
+            "is not a valid W&B entity name."
+        )
     return names
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [k for k, _ in pairs]
     if dupes := sorted({k for k in keys if keys.count(k) > 1}):
-        raise PayloadError(f"payload repeats the field {dupes[0]!r}.")
+        raise PayloadError(
+            f"페이로드에 필드 {dupes[0]!r}이(가) 두 번 있습니다 — payload repeats the field "
+            f"{dupes[0]!r}."
+        )
     return dict(pairs)
 
 
 def _reject_constant(name: str) -> None:
-    raise PayloadError(f"payload contains {name}, which is not JSON.")
+    raise PayloadError(
+        f"페이로드의 {name}은(는) JSON이 아닙니다 — payload contains {name}, which is not JSON."
+    )
 
 
 def _depth(value: object) -> int:
@@ -180,6 +191,7 @@ def parse_payload(
     collections = COLLECTIONS if collections is None else collections
     if not allowed:
         raise PayloadError(
+            f"배포를 허용할 W&B 엔티티가 없습니다(--allowed-entity나 {ENTITIES_ENV}로 주세요) — "
             f"no allowed W&B entity configured: pass --allowed-entity or set {ENTITIES_ENV}."
         )
     data = _decode_envelope(raw)
@@ -215,42 +227,68 @@ def parse_payload(
     )
 
 
+_TOO_DEEP = (
+    "페이로드가 너무 깊게 중첩되어 승격 페이로드일 수 없습니다 — payload is nested too deeply to "
+    "be a promotion."
+)
+
+
 def _decode_envelope(raw: str | bytes) -> dict[str, Any]:
     """The payload's bytes as one JSON object: bounded in size and depth, strict JSON."""
     size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload is {size} bytes, more than {MAX_PAYLOAD_BYTES}.")
+        raise PayloadError(
+            f"페이로드가 {size} bytes로 한도 {MAX_PAYLOAD_BYTES} bytes를 넘습니다 — payload is "
+            f"{size} bytes, more than {MAX_PAYLOAD_BYTES}."
+        )
     try:
         data = json.loads(
             raw, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise PayloadError(f"payload is not valid JSON ({err}).") from None
+        raise PayloadError(
+            f"페이로드가 올바른 JSON이 아닙니다 — payload is not valid JSON ({err})."
+        ) from None
     except RecursionError:  # `[[[[...]]]]` thousands deep: the real payload is one flat object
-        raise PayloadError("payload is nested too deeply to be a promotion.") from None
+        raise PayloadError(_TOO_DEEP) from None
     # Python 3.13's decoder parses such documents without a RecursionError: check the depth.
     if _depth(data) > MAX_PAYLOAD_DEPTH:
-        raise PayloadError("payload is nested too deeply to be a promotion.")
+        raise PayloadError(_TOO_DEEP)
     if not isinstance(data, dict):
-        raise PayloadError(f"payload must be a JSON object, got {type(data).__name__}.")
+        raise PayloadError(
+            f"페이로드는 JSON 객체여야 합니다 — payload must be a JSON object, got "
+            f"{type(data).__name__}."
+        )
     return data
 
 
 def _check_field_names(data: dict[str, Any]) -> None:
     """Exactly the fields W&B sends, each a string."""
     if missing := [name for name in FIELDS if name not in data]:
-        raise PayloadError(f"payload is missing the field {missing[0]!r}.")
+        raise PayloadError(
+            f"페이로드에 필드 {missing[0]!r}이(가) 없습니다 — payload is missing the field "
+            f"{missing[0]!r}."
+        )
     if unknown := sorted(set(data) - set(FIELDS)):
-        raise PayloadError(f"payload has the unknown field {unknown[0]!r}.")
+        raise PayloadError(
+            f"페이로드에 모르는 필드 {unknown[0][:40]!r}이(가) 있습니다 — payload has the unknown "
+            f"field {unknown[0][:40]!r}."
+        )
     if not_text := [k for k, v in data.items() if not isinstance(v, str)]:
-        raise PayloadError(f"payload field {not_text[0]!r} must be a string.")
+        raise PayloadError(
+            f"페이로드 필드 {not_text[0]!r}은(는) 문자열이어야 합니다 — payload field "
+            f"{not_text[0]!r} must be a string."
+        )
 
 
 def _field(data: dict[str, str], field: str, ok: bool, expected: str) -> str:
     """`data[field]` when `ok`; else the sentence naming the field, its value and what it allows."""
     if not ok:
         value = data[field] if len(data[field]) <= 80 else data[field][:77] + "..."
-        raise PayloadError(f"payload field {field!r} = {value!r}: expected {expected}.")
+        raise PayloadError(
+            f"페이로드 필드 {field!r}의 값 {value!r}을(를) 받아들일 수 없습니다 — payload field "
+            f"{field!r} = {value!r}: expected {expected}."
+        )
     return data[field]
 
 
@@ -297,7 +335,10 @@ def manual_payload(env: dict[str, str]) -> dict[str, str]:
     """
     missing = [k for k in ("COLLECTION", "VERSION", "ENTITY", "ACTOR") if not env.get(k)]
     if missing:
-        raise PayloadError(f"manual deploy needs the environment variable {missing[0]}.")
+        raise PayloadError(
+            f"수동 배포에는 환경 변수 {missing[0]}이(가) 필요합니다 — manual deploy needs the "
+            f"environment variable {missing[0]}."
+        )
     registry = ALLOWED_REGISTRIES[0]
     version = registry_path(
         env["COLLECTION"], entity=env["ENTITY"], version=env["VERSION"], registry=registry
@@ -344,12 +385,16 @@ def main(argv: list[str] | None = None) -> int:
             with open(args[1], encoding="utf-8", errors="replace") as f:
                 raw = f.read(MAX_PAYLOAD_BYTES * 4)
         except OSError as err:
-            print(f"viewer.payload: cannot read {args[1]} ({err}).", file=sys.stderr)
+            print(
+                f"viewer.payload: 파일 {args[1]}을(를) 읽을 수 없습니다 — cannot read {args[1]} "
+                f"({err}).",
+                file=sys.stderr,
+            )
             return 1
         print(step_summary(raw))
         return 0
     if args != ["manual"]:
-        print("usage: python -m viewer.payload manual | summary FILE", file=sys.stderr)
+        print("사용법 — usage: python -m viewer.payload manual | summary FILE", file=sys.stderr)
         return 2
     try:
         print(json.dumps(manual_payload(dict(os.environ))))

@@ -42,23 +42,33 @@ def read_entry(path: Path, home: Path | None = None) -> dp.Deployment:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise RecordError(f"cannot read the entry {path} ({type(err).__name__}).") from None
+        raise RecordError(
+            f"배포 항목 {path}을(를) 읽을 수 없습니다 — cannot read the entry {path} "
+            f"({type(err).__name__})."
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("model_type"), str):
-        raise RecordError(f"{path} is not a deployment entry.")
+        raise RecordError(
+            f"파일 {path}은(는) 배포 항목이 아닙니다 — {path} is not a deployment entry."
+        )
     try:
         entry = dp._parse_entry(data["model_type"], data)
     except dp.DeploymentError as err:
-        raise RecordError(str(err)) from None
+        raise RecordError(f"배포 항목이 올바르지 않습니다 — {err}") from None
     try:  # the repository's own list on the branch tip (collections.toml), as the deploy used
         collections = load_collections(home or dp.default_home())
     except PayloadError as err:
         raise RecordError(str(err)) from None
     if collections.get(entry.model_name) != entry.model_type:
-        raise RecordError(f"{entry.model_name!r} is not the collection of {entry.model_type}.")
+        raise RecordError(
+            f"컬렉션 {entry.model_name!r}은(는) {entry.model_type}의 컬렉션이 아닙니다 — "
+            f"{entry.model_name!r} is not the collection of {entry.model_type}."
+        )
     expected = "/" + registry_path(entry.model_name, version=entry.version)
     if not VERSION.fullmatch(entry.version) or not entry.artifact_path.endswith(expected):
         raise RecordError(
-            f"{entry.artifact_path!r} does not match {entry.model_name}:{entry.version}."
+            f"아티팩트 경로 {entry.artifact_path!r}이(가) {entry.model_name}:{entry.version}"
+            f"과(와) 맞지 않습니다 — {entry.artifact_path!r} does not match "
+            f"{entry.model_name}:{entry.version}."
         )
     return entry
 
@@ -71,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     except (RecordError, dp.DeploymentError) as err:
         print(f"viewer.record: {err}", file=sys.stderr)
         return 1
-    print(f"viewer.record: {outcome}")
+    said = "기록했습니다" if outcome.startswith("deployed ") else "바뀐 것이 없습니다"
+    print(f"viewer.record: {said} — {outcome}")
     return 0
 
 

@@ -65,7 +65,11 @@ def _bin(name: str) -> str:
     path = Path(sys.executable).parent / name
     found = str(path) if path.exists() else shutil.which(name)
     if not found:
-        raise RehearsalError(f"`{name}` is not installed: run `uv sync --all-packages` first.")
+        raise RehearsalError(
+            f"명령 `{name}`이(가) 설치되어 있지 않으니 먼저 `uv sync --all-packages`를 "
+            "실행하세요 — "
+            f"`{name}` is not installed: run `uv sync --all-packages` first."
+        )
     return found
 
 
@@ -74,7 +78,7 @@ def _run(step: str, command: list[str], env: dict[str, str]) -> str:
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
-        raise RehearsalError(f"{step} failed: {tail[0]}")
+        raise RehearsalError(f"리허설 단계가 실패했습니다 — {step} failed: {tail[0]}")
     return proc.stdout
 
 
@@ -118,7 +122,9 @@ def served_version(home: Path) -> str:
         else:
             os.environ[dp.HOME_ENV] = previous
     if page.exception:
-        raise RehearsalError(f"the viewer raised {page.exception[0].value}")
+        raise RehearsalError(
+            f"뷰어에서 오류가 났습니다 — the viewer raised {page.exception[0].value}"
+        )
     metrics = {m.label: m.value for m in page.metric}
     return metrics.get("버전 · Version", "")
 
@@ -156,7 +162,8 @@ def start_viewer(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RehearsalError(
-                f"the viewer exited with code {server.returncode}; Streamlit said "
+                f"뷰어가 응답 전에 종료되었습니다 — the viewer exited with code "
+                f"{server.returncode}; Streamlit said "
                 f"(full log: {log}):\n{_tail(log)}"
             )
         try:
@@ -165,7 +172,10 @@ def start_viewer(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str
         except OSError:
             time.sleep(0.5)
     server.terminate()
-    raise RehearsalError(f"the viewer did not answer on {url} within 90 s; log: {log}")
+    raise RehearsalError(
+        f"뷰어가 90초 안에 {url}에서 응답하지 않았습니다 — the viewer did not answer on {url} "
+        f"within 90 s; log: {log}"
+    )
 
 
 def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
@@ -180,17 +190,22 @@ def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
     server, url = start_viewer(home, env)
     try:
         served.append(served_version(home))
-        print(f"[rehearse] the viewer at {url} serves {COLLECTION}:{served[-1]}")
+        print(f"[rehearse] 뷰어가 {COLLECTION}:{served[-1]}을(를) 서빙합니다 — the viewer at "
+              f"{url} serves {COLLECTION}:{served[-1]}")  # fmt: skip
         rollback = manual_payload(
             {"COLLECTION": COLLECTION, "VERSION": "v0", "ENTITY": ENTITY, "ACTOR": "rehearsal"}
         )
         deploy("roll back to v0", rollback, runs[0], home, env)
         served.append(served_version(home))
-        print(f"[rehearse] after the rollback it serves {COLLECTION}:{served[-1]}")
+        print(f"[rehearse] 롤백 뒤 {COLLECTION}:{served[-1]}을(를) 서빙합니다 — after the "
+              f"rollback it serves {COLLECTION}:{served[-1]}")  # fmt: skip
         if served != ["v1", "v0"]:
-            raise RehearsalError(f"the viewer served {served}, expected ['v1', 'v0']")
+            raise RehearsalError(
+                f"뷰어가 기대한 버전을 서빙하지 않았습니다 — the viewer served {served}, "
+                "expected ['v1', 'v0']"
+            )
         if keep_serving:
-            print(f"[rehearse] serving at {url} — Ctrl-C to stop")
+            print(f"[rehearse] {url}에서 서빙 중입니다(Ctrl-C로 멈춤) — serving at {url}")
             server.wait()
     finally:
         server.terminate()
@@ -208,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    print(f"[rehearse] promotion → deploy → serve → rollback all worked; files in {workdir}")
+    print(
+        f"[rehearse] 승격 → 배포 → 서빙 → 롤백이 모두 동작했습니다({workdir}) — promotion → "
+        f"deploy → serve → rollback all worked; files in {workdir}"
+    )
     return 0
 
 

@@ -45,21 +45,22 @@ def _fetch_entry(artifact: Any, name: str, bound: int, dest: Path) -> None:
         )
     if getattr(entry, "ref", None) is not None:  # a reference: the bytes live elsewhere
         raise DownloadRefused(
-            f"{name}이(가) 외부 참조(reference)라서 받지 않습니다 — {name} is a reference to "
+            f"파일 {name}이(가) 외부 참조(reference)라서 받지 않습니다 — {name} is a reference to "
             "files outside the artifact; refused."
         )
     size = entry.size
     if not isinstance(size, int) or size < 0 or size > bound:
         raise DownloadRefused(
-            f"{name}의 크기({size} bytes)가 한도 {bound} bytes를 넘어 받지 않습니다 — {name} is "
-            f"{size} bytes in the artifact's manifest, over the bound of {bound}; refused."
+            f"파일 {name}의 크기({size} bytes)가 한도 {bound} bytes를 넘어 받지 않습니다 — "
+            f"{name} is {size} bytes in the artifact's manifest, over the bound of {bound}; "
+            "refused."
         )
     artifact.get_entry(name).download(root=str(dest))
     got = dest / name
     if not got.is_file() or got.stat().st_size != size:
         raise DownloadRefused(
-            f"{name}이(가) 매니페스트와 다릅니다 — the downloaded {name} does not match its "
-            f"manifest size ({size} bytes)."
+            f"내려받은 {name}이(가) 매니페스트와 다릅니다 — the downloaded {name} does not "
+            f"match its manifest size ({size} bytes)."
         )
 
 
@@ -75,7 +76,10 @@ def download_served(
     _fetch_entry(artifact, CARD_FILE, MAX_CARD_BYTES, dest)
     name = weights_file if isinstance(weights_file, str) else weights_file(dest)
     if Path(name).name != name or name in ("", ".", "..", CARD_FILE):
-        raise DownloadRefused(f"the card's weights_file {name!r} is not a file name.")
+        raise DownloadRefused(
+            f"모델 카드의 weights_file {name!r}은(는) 파일 이름이 아닙니다 — the card's "
+            f"weights_file {name!r} is not a file name."
+        )
     _fetch_entry(artifact, name, MAX_WEIGHTS_BYTES, dest)
     return [name, CARD_FILE]
 
@@ -101,8 +105,9 @@ def ensure_files(home: Path, deployment: dp.Deployment, api: object | None) -> P
         weights = deployment.model_card.weights_file
         if sorted(deployment.files) != sorted([weights, CARD_FILE]):
             raise dp.DeploymentError(
-                f"{deployment.artifact_path}: the deployment names files other than the card and "
-                "its weights."
+                f"배포 기록({deployment.artifact_path})이 모델 카드와 가중치 말고 다른 파일을 "
+                f"가리킵니다 — {deployment.artifact_path}: the deployment names files other than "
+                "the card and its weights."
             )
         try:
             download_served(artifact, download, weights)

@@ -16,13 +16,16 @@ the syncing user's key), so it names only what its run owns: a line's `run_path`
 run the folder's own `.wandb` log records (entity/project/id), its `target` a collection of
 the syncing user's registry that the run's task may link to (target_problem), its `aliases`
 none of PROTECTED_ALIASES
-(`production` fires the deploy webhook: it is given by `wb-demo promote`, never by a queue).
+(`production` fires the deploy webhook: it is given by `wb-demo promote`, never by a queue);
+a report's `spec` saves into the run's own project (and entity, when it names one:
+_report_place) and carries only the fields build_report reads, each bounded (_report_problem).
 A symlinked or oversized queue file is refused whole; an over-long line is refused without
 being held in memory. Only PENDING_FILE is replayed; nothing else in the folder is.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -58,12 +61,43 @@ def _link_problem(action: dict[str, Any]) -> str | None:
     return None
 
 
+# What a report spec (wb_common.report.report_spec) may carry, each field as build_report uses
+# it: text -> its most characters; list -> its most items (each a name of at most _NAME chars).
+# `entity` and `group` may be None (the syncing user's default entity; all the project's runs).
+# Checked by hand like the link's fields: nine fields, each refusal one sentence naming it.
+_NAME = 256  # a metric, config key or step key
+_REPORT_TEXT = {"entity": 128, "project": 128, "title": 256, "description": 4096,
+                "metric": _NAME, "x_axis": _NAME, "group": 128}  # fmt: skip
+_REPORT_LISTS = {"params": 64, "line_metrics": 16}  # parallel-coordinates columns; line plots
+_REPORT_OPTIONAL = {"x_axis"}  # build_report reads it with a default ("epoch")
+_GROUP = re.compile(r"[^'\\\x00-\x1f\x7f]+")  # quoted inside the runset's filter expression
+
+
 def _report_problem(action: dict[str, Any]) -> str | None:
     spec = action.get("spec")
-    if not isinstance(spec, dict) or not all(
-        isinstance(spec.get(k), str) for k in ("project", "title")
-    ):
-        return "a report whose 'spec' lacks a text 'project' and 'title'"
+    if not isinstance(spec, dict):
+        return "a report without a 'spec' object"
+    fields = {**_REPORT_TEXT, **_REPORT_LISTS}
+    if unknown := sorted(set(spec) - set(fields)):
+        return f"a report whose spec has the unknown field {unknown[0][:40]!r}"
+    if missing := [k for k in fields if k not in spec and k not in _REPORT_OPTIONAL]:
+        return f"a report whose spec lacks {missing[0]!r}"
+    for key, most in _REPORT_TEXT.items():
+        value = spec.get(key, "epoch")  # only x_axis may be absent (checked above)
+        if value is None and key in ("entity", "group"):
+            continue
+        if not isinstance(value, str) or not 0 < len(value) <= most:
+            return f"a report whose {key!r} is not a text of 1 to {most} characters"
+    if spec["group"] is not None and not _GROUP.fullmatch(spec["group"]):
+        return "a report whose 'group' holds a quote, backslash or control character"
+    for key, most in _REPORT_LISTS.items():
+        names = spec[key]
+        if (
+            not isinstance(names, list)
+            or len(names) > most
+            or not all(isinstance(n, str) and 0 < len(n) <= _NAME for n in names)
+        ):
+            return f"a report whose {key!r} is not a list of at most {most} names"
     return None
 
 
@@ -77,13 +111,38 @@ Replayer = Callable[[dict[str, Any], Any], None]  # (action, wandb.Api) -> done,
 
 
 def queue_action(run_dir: str | Path, action: dict[str, Any]) -> Path:
-    """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue."""
+    """Append one pending action (`{"action": "link" | "report", ...}`) to the run's queue.
+
+    Raises ValueError for a line replay would skip, or a queue file that is a symlink (never
+    written through, like DONE_FILE) or not a regular file.
+    """
     if reason := _problem(action):
         raise ValueError(f"not a pending action: {reason}")
     path = Path(run_dir) / PENDING_FILE
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
+    try:
+        _append(path, action)
+    except OSError as err:
+        if err.errno not in _NOT_REGULAR:  # e.g. no run folder: said as the OS says it
+            raise
+        raise ValueError(
+            f"대기열 파일 {path}이 심볼릭 링크이거나 일반 파일이 아니라 쓰지 않았습니다. "
+            f"{path} is a symlink or not a regular file ({err.strerror}), so nothing was queued"
+        ) from None
     return path
+
+
+# a symlink planted in its place (O_NOFOLLOW), a FIFO (O_NONBLOCK), a folder, anything else
+_NOT_REGULAR = (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EINVAL)
+
+
+def _append(path: Path, action: dict[str, Any]) -> None:
+    """Append one line to a queue file, never through a symlink (O_NOFOLLOW) nor to a FIFO."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO: ENXIO
+    with os.fdopen(os.open(path, flags, 0o644), "a", encoding="utf-8") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 class ReplayError(RuntimeError):
@@ -187,6 +246,12 @@ def _not_owned(action: dict[str, Any], owner: str | None) -> str | None:
             f"가리킵니다. names run {action['run_path']!r}, not this folder's own run "
             f"{owner or '(none recorded)'}"
         )
+    if action["action"] == "report" and (place := _report_place(action["spec"], owner)):
+        return (
+            f"이 폴더의 실행({owner or '알 수 없음'})의 프로젝트가 아닌 {place}에 리포트를 "
+            f"저장하려 합니다. saves a report into {place!r}, not the project of this folder's "
+            f"own run {owner or '(none recorded)'}"
+        )
     why = target_problem(action["target"], owner) if "target" in action else None
     if why:
         return (
@@ -201,6 +266,18 @@ def _not_owned(action: dict[str, Any], owner: str | None) -> str | None:
             f"asks for the protected alias {protected}, which only `wb-demo promote` gives"
         )
     return None
+
+
+def _report_place(spec: dict[str, Any], owner: str | None) -> str | None:
+    """Where a report spec would be saved, when that is not its run's own project; else None.
+
+    The project must be the run's; an entity, when the spec carries one, the run's too (an
+    offline run without one records "": its report, like its links, goes to the syncing user's
+    default entity, so a spec naming any entity is refused).
+    """
+    entity, project = owner.split("/")[:2] if owner and owner.count("/") == 2 else (None, None)
+    ok = spec["project"] == project and spec["entity"] in (None, entity or None)
+    return None if ok else f"{spec['entity'] or ''}/{spec['project']}"
 
 
 def _open_bounded(path: Path) -> bytes | str | None:
@@ -296,9 +373,7 @@ def queue_problems(run_dir: str | Path) -> list[str]:
 
 def mark_done(run_dir: str | Path, action: dict[str, Any]) -> None:
     """Append to DONE_FILE, never through a symlink planted in its place (O_NOFOLLOW)."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(Path(run_dir) / DONE_FILE, flags, 0o644), "a", encoding="utf-8") as f:
-        f.write(json.dumps(action, ensure_ascii=False, sort_keys=True) + "\n")
+    _append(Path(run_dir) / DONE_FILE, action)
 
 
 def describe(action: dict[str, Any]) -> str:
