@@ -1,5 +1,5 @@
 """`run_or_exit`: a user's error ends in one sentence and exit code 2, a bug keeps its traceback;
-an interrupt ends in 130 (Ctrl-C) or 143 (SIGTERM) with the `--resume` command. `train_or_exit`:
+an interrupt ends in 130 (Ctrl-C) or 143 (SIGTERM) with the `--resume` command. `train_command`:
 another run's checkpoint is never overwritten, an unwritable folder stops before any work.
 
 uv run --all-packages pytest packages/wb-common/tests/test_entry.py -q
@@ -11,13 +11,14 @@ import os
 import signal
 import sys
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pytest
 import tyro
-from wb_common.entry import argument_errors, resume_command, run_or_exit, train_or_exit
+from wb_common.entry import argument_errors, resume_command, run_or_exit, train_command
 
 
 class BadFlag(ValueError):
@@ -49,9 +50,27 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class Cfg:
-    output_dir: Path
+    output_dir: Path = Path("out")
     resume: bool = False
     overwrite: bool = False
+    smoke: bool = False
+
+
+def run_train(monkeypatch, argv, train, checkpoints=("checkpoint.pt",), check=lambda cfg: None):
+    """`train_command` as `argv` (program name first), `train` its task's training (a stand-in
+    module, imported after parsing as a task's is)."""
+    monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(train=train))
+    monkeypatch.setattr(sys, "argv", argv)
+    train_command(
+        argv[0],
+        Cfg,
+        description="시험 / test",
+        train="stand_in_task:train",
+        smoke_config=lambda cfg: cfg,
+        check_config=check,
+        errors=lambda: (BadFlag,),
+        checkpoints=lambda: checkpoints,
+    )
 
 
 def old_run(out: Path) -> dict[str, bytes]:
@@ -65,12 +84,14 @@ def old_run(out: Path) -> dict[str, bytes]:
 CHECKPOINTS = ("train/weights/last.pt",)
 
 
-def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(tmp_path, capsys):
+def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(
+    tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "out"
     before = old_run(out)
     trained = []
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("det-train", trained.append, Cfg(out), errors=(), checkpoints=CHECKPOINTS)
+        run_train(monkeypatch, ["det-train", "--output-dir", str(out)], trained.append, CHECKPOINTS)
     err = capsys.readouterr().err
     assert caught.value.code == 2 and not trained
     assert err.startswith("det-train: ") and err.count("\n") == 1, err
@@ -79,24 +100,23 @@ def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(
     assert tree(out) == before
 
 
-def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path):
+def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path, monkeypatch):
     out = tmp_path / "out"
     before = old_run(out)
     seen = []
-    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, resume=True), errors=(),
-                  checkpoints=CHECKPOINTS)  # fmt: skip
-    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, overwrite=True), errors=(),
-                  checkpoints=CHECKPOINTS)  # fmt: skip
+    for flag in ("--resume", "--overwrite"):
+        argv = ["x", "--output-dir", str(out), flag]
+        run_train(monkeypatch, argv, lambda c: seen.append(tree(out)), CHECKPOINTS)
     assert seen == [before, {}]  # a later --resume can never pick up the old run's state
 
 
-def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, capsys):
+def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     checked, trained = [], []
+    argv = ["cls-train", "--output-dir", str(blocker / "out")]
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("cls-train", trained.append, Cfg(blocker / "out"), errors=(),
-                      checkpoints=("checkpoint.pt",), check=checked.append)  # fmt: skip
+        run_train(monkeypatch, argv, trained.append, check=checked.append)
     err = capsys.readouterr().err
     assert caught.value.code == 2 and checked and not trained
     assert err.startswith("cls-train: 출력 폴더에 쓸 수 없습니다 — cannot write to the output")
@@ -106,17 +126,15 @@ def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, c
 @pytest.mark.parametrize("saved", [True, False])
 def test_ctrl_c_exits_130_with_the_resume_command(tmp_path, monkeypatch, capsys, saved):
     out = tmp_path / "my out"
-    argv = ["cls-train", "--smoke", "--output-dir", str(out), "--overwrite"]
-    monkeypatch.setattr(sys, "argv", argv)
 
     def interrupted(cfg: Cfg) -> None:
         if saved:
             (out / "checkpoint.pt").write_bytes(b"epoch 1")
         raise KeyboardInterrupt
 
+    argv = ["cls-train", "--smoke", "--output-dir", str(out), "--overwrite"]
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("cls-train", interrupted, Cfg(out, overwrite=True), errors=(),
-                      checkpoints=("checkpoint.pt",))  # fmt: skip
+        run_train(monkeypatch, argv, interrupted)
     err = capsys.readouterr().err
     assert caught.value.code == 130 and err.count("\n") == 1 and "Ctrl-C" in err
     resume = f"`cls-train --smoke --output-dir '{out}' --resume`"
