@@ -12,13 +12,12 @@ import signal
 import sys
 import time
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import pytest
-import tyro
-from wb_common.entry import argument_errors, resume_command, run_or_exit, train_command
+from wb_common.entry import SweepId, resume_command, run_or_exit, sweep_command, train_command
 
 
 class BadFlag(ValueError):
@@ -54,22 +53,27 @@ class Cfg:
     resume: bool = False
     overwrite: bool = False
     smoke: bool = False
+    epochs: int = 3
+    optimizer: Literal["adam", "sgd"] = "adam"
 
 
-def run_train(monkeypatch, argv, train, checkpoints=("checkpoint.pt",), check=lambda cfg: None):
-    """`train_command` as `argv` (program name first), `train` its task's training (a stand-in
-    module, imported after parsing as a task's is)."""
-    monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(train=train))
+def run_train(monkeypatch, argv, train=None, checkpoints=None, check=lambda cfg: None, **hooks):
+    """`train_command` as `argv` (program name first); `train` its task's training, in a
+    stand-in module imported after parsing as a task's is (none: importing it would fail)."""
+    if train is not None:
+        monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(train=train))
+    if checkpoints is not None:
+        hooks["checkpoints"] = lambda: checkpoints
     monkeypatch.setattr(sys, "argv", argv)
+    hooks.setdefault("smoke_config", lambda cfg: cfg)
     train_command(
         argv[0],
         Cfg,
         description="시험 / test",
         train="stand_in_task:train",
-        smoke_config=lambda cfg: cfg,
         check_config=check,
         errors=lambda: (BadFlag,),
-        checkpoints=lambda: checkpoints,
+        **hooks,
     )
 
 
@@ -165,18 +169,12 @@ def test_resume_command_adds_resume_once_and_drops_overwrite():
     assert resume_command("gen-train", ["--resume"]) == "gen-train --resume"
 
 
-@dataclass(frozen=True)
-class Flags:
-    epochs: int = 3
-    optimizer: Literal["adam", "sgd"] = "adam"
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (
             ["--epochs", "abc"],
-            "x-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc'",
+            "x-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc' (expected INT); ",
         ),
         (
             ["--optimizer", "rms"],
@@ -185,11 +183,60 @@ class Flags:
         (["--nope"], "x-train: 알 수 없는 인자입니다 — unrecognized argument(s): --nope"),
     ],
 )
-def test_an_argument_tyro_cannot_parse_is_one_sentence(capsys, args, message):
-    with pytest.raises(SystemExit) as caught, argument_errors("x-train"):
-        tyro.cli(Flags, prog="x-train", args=args)
+def test_an_argument_tyro_cannot_parse_is_one_sentence_before_the_task_loads(
+    monkeypatch, capsys, args, message
+):
+    with pytest.raises(SystemExit) as caught:
+        run_train(monkeypatch, ["x-train", *args])  # no task module: parsing must stop first
     err = capsys.readouterr().err
     assert caught.value.code == 2
     assert (
         err.startswith(message) and err.endswith("see `x-train --help`.\n") and err.count("\n") == 1
     )
+
+
+def test_before_runs_ahead_of_the_task_import_and_smoke_gives_train_the_smoke_config(
+    tmp_path, monkeypatch
+):
+    """det and llm quiet a library's log in `before`: llm's must precede bitsandbytes' import."""
+    seen = []
+
+    def before(cfg: Cfg) -> None:  # the task's module exists from here on
+        seen.append(("before", cfg.smoke, cfg.epochs))
+        task = types.SimpleNamespace(train=lambda cfg: seen.append(("train", cfg.epochs)))
+        monkeypatch.setitem(sys.modules, "stand_in_task", task)
+
+    argv = ["x", "--smoke", "--output-dir", str(tmp_path)]
+    run_train(monkeypatch, argv, before=before, smoke_config=lambda cfg: replace(cfg, epochs=1))
+    assert seen == [("before", True, 3), ("train", 1)]
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Cfg = field(default_factory=Cfg)
+    count: int = 10
+    smoke: bool = False
+    sweep_id: SweepId = None
+
+
+def test_a_sweep_starts_from_the_smoke_base_and_a_users_error_is_one_sentence(monkeypatch, capsys):
+    calls = []
+
+    def sweep(base: Cfg, count: int, *, sweep_id: str | None) -> None:
+        calls.append((base.epochs, count, sweep_id))
+        raise BadFlag("lr은(는) 양수여야 합니다 — lr must be a positive number, got 0.")
+
+    monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(sweep=sweep))
+    monkeypatch.setattr(sys, "argv", ["x-sweep", "--smoke", "--count", "2", "--sweep-id", "a/b/c"])
+    with pytest.raises(SystemExit) as caught:
+        sweep_command(
+            "x-sweep",
+            SweepArgs,
+            description="시험 / test",
+            sweep="stand_in_task:sweep",
+            smoke_config=lambda cfg: replace(cfg, epochs=1),
+            errors=lambda: (BadFlag,),
+        )
+    assert caught.value.code == 2 and calls == [(1, 2, "a/b/c")]
+    err = capsys.readouterr().err
+    assert err == "x-sweep: lr은(는) 양수여야 합니다 — lr must be a positive number, got 0.\n"

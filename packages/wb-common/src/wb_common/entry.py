@@ -184,7 +184,7 @@ def train_command(
     result = run_or_exit(
         prog, checked_train, errors=errs, output_dir=cfg.output_dir, checkpoints=globs
     )
-    from wb_common.summary import print_closing_block
+    from wb_common.summary import print_closing_block  # imports wandb: after the work
 
     print_closing_block(prog, result)
 
