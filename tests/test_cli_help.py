@@ -1,10 +1,12 @@
-"""`--help` of every console script: fast (no torch, no wandb) and Korean first.
+"""`--help` of every console script: fast (no torch, no wandb) and Korean first; and what the six
+train CLIs share, one row per task (wb_common.entry's own rules: its test_entry.py).
 
 uv run --all-packages pytest tests/test_cli_help.py
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from wb_testing.fixtures import assert_second_run_refused, isolate_wandb, plant_run, refused
 
 ROOT = Path(__file__).resolve().parents[1]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -130,7 +133,6 @@ TRAINERS = ("cls", "seg", "det", "video", "llm", "gen")
 def test_every_train_cli_ends_with_the_closing_block(task, monkeypatch, capsys, tmp_path):
     """`X-train` prints wb_common.summary's block with what `train` returned (a stand-in train
     module: the wiring is under test, not the training)."""
-    import importlib
     import types
 
     from wb_common.card import ModelCard
@@ -150,6 +152,47 @@ def test_every_train_cli_ends_with_the_closing_block(task, monkeypatch, capsys, 
     out = capsys.readouterr().out
     assert "학습 완료 / training done" in out and "val/loss 0.5000" in out
     assert str(tmp_path / "weights") in out and f"wb-demo sync {run_dir.parent}" in out
+
+
+# Each task's own checkpoint names (the file that means "a run is here"), then its other files.
+EARLIER_RUN = {
+    "cls": ("checkpoint.pt", "model.pth"),
+    "seg": ("checkpoint.pt", "model.pth"),
+    "det": ("train/weights/last.pt", "train/results.csv", "wandb_run.json"),  # Ultralytics' own
+    "video": ("checkpoint.pt", "model.pth"),
+    "llm": ("checkpoints/checkpoint-4/trainer_state.json", "wandb_run.json"),  # the Trainer's
+    "gen": ("checkpoint.pt", "lora/pytorch_lora_weights.safetensors"),
+}
+
+
+@pytest.mark.parametrize("task", TRAINERS)
+def test_a_second_run_into_the_same_folder_stops_and_changes_nothing(
+    task, tmp_path, monkeypatch, capsys
+):
+    """Another run's checkpoint in --output-dir: one sentence naming --resume and --overwrite,
+    before any work; every file of the old run keeps its bytes."""
+    runs = isolate_wandb(monkeypatch, tmp_path)
+    cli = importlib.import_module(f"{task}_train.cli")
+    before = plant_run(tmp_path / "out", *EARLIER_RUN[task])
+    argv = ["--smoke", "--output-dir", str(tmp_path / "out")]
+    err = refused(monkeypatch, capsys, cli.train_main, *argv)
+    assert err.startswith(f"{task}-train: ")
+    assert_second_run_refused(err, tmp_path / "out", before)
+    assert not (runs / "wandb").exists()  # no W&B run was created
+
+
+@pytest.mark.parametrize("task", [t for t in TRAINERS if t != "det"])  # det: lr0, its own test
+def test_every_sweep_checks_its_base_config_before_the_first_trial(
+    task, tmp_path, monkeypatch, capsys
+):
+    runs = isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)  # the sweep's default output folder
+    cli = importlib.import_module(f"{task}_train.cli")
+    err = refused(
+        monkeypatch, capsys, cli.sweep_main, "--smoke", "--count", "1", "--config.lr", "0"
+    )
+    assert err.startswith(f"{task}-sweep: lr은(는) 양수여야 합니다 — lr must be a positive number")
+    assert not (runs / "wandb").exists()
 
 
 def test_det_drops_ultralytics_argument_dump_and_model_table_unless_verbose():

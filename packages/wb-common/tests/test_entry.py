@@ -1,5 +1,5 @@
 """`run_or_exit`: a user's error ends in one sentence and exit code 2, a bug keeps its traceback;
-an interrupt ends in 130 (Ctrl-C) or 143 (SIGTERM) with the `--resume` command. `train_or_exit`:
+an interrupt ends in 130 (Ctrl-C) or 143 (SIGTERM) with the `--resume` command. `train_command`:
 another run's checkpoint is never overwritten, an unwritable folder stops before any work.
 
 uv run --all-packages pytest packages/wb-common/tests/test_entry.py -q
@@ -11,13 +11,13 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+import types
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import pytest
-import tyro
-from wb_common.entry import argument_errors, resume_command, run_or_exit, train_or_exit
+from wb_common.entry import SweepId, resume_command, run_or_exit, sweep_command, train_command
 
 
 class BadFlag(ValueError):
@@ -49,9 +49,32 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 @dataclass(frozen=True)
 class Cfg:
-    output_dir: Path
+    output_dir: Path = Path("out")
     resume: bool = False
     overwrite: bool = False
+    smoke: bool = False
+    epochs: int = 3
+    optimizer: Literal["adam", "sgd"] = "adam"
+
+
+def run_train(monkeypatch, argv, train=None, checkpoints=None, check=lambda cfg: None, **hooks):
+    """`train_command` as `argv` (program name first); `train` its task's training, in a
+    stand-in module imported after parsing as a task's is (none: importing it would fail)."""
+    if train is not None:
+        monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(train=train))
+    if checkpoints is not None:
+        hooks["checkpoints"] = lambda: checkpoints
+    monkeypatch.setattr(sys, "argv", argv)
+    hooks.setdefault("smoke_config", lambda cfg: cfg)
+    train_command(
+        argv[0],
+        Cfg,
+        description="시험 / test",
+        train="stand_in_task:train",
+        check_config=check,
+        errors=lambda: (BadFlag,),
+        **hooks,
+    )
 
 
 def old_run(out: Path) -> dict[str, bytes]:
@@ -65,12 +88,14 @@ def old_run(out: Path) -> dict[str, bytes]:
 CHECKPOINTS = ("train/weights/last.pt",)
 
 
-def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(tmp_path, capsys):
+def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(
+    tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "out"
     before = old_run(out)
     trained = []
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("det-train", trained.append, Cfg(out), errors=(), checkpoints=CHECKPOINTS)
+        run_train(monkeypatch, ["det-train", "--output-dir", str(out)], trained.append, CHECKPOINTS)
     err = capsys.readouterr().err
     assert caught.value.code == 2 and not trained
     assert err.startswith("det-train: ") and err.count("\n") == 1, err
@@ -79,24 +104,23 @@ def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(
     assert tree(out) == before
 
 
-def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path):
+def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path, monkeypatch):
     out = tmp_path / "out"
     before = old_run(out)
     seen = []
-    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, resume=True), errors=(),
-                  checkpoints=CHECKPOINTS)  # fmt: skip
-    train_or_exit("x", lambda c: seen.append(tree(out)), Cfg(out, overwrite=True), errors=(),
-                  checkpoints=CHECKPOINTS)  # fmt: skip
+    for flag in ("--resume", "--overwrite"):
+        argv = ["x", "--output-dir", str(out), flag]
+        run_train(monkeypatch, argv, lambda c: seen.append(tree(out)), CHECKPOINTS)
     assert seen == [before, {}]  # a later --resume can never pick up the old run's state
 
 
-def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, capsys):
+def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     checked, trained = [], []
+    argv = ["cls-train", "--output-dir", str(blocker / "out")]
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("cls-train", trained.append, Cfg(blocker / "out"), errors=(),
-                      checkpoints=("checkpoint.pt",), check=checked.append)  # fmt: skip
+        run_train(monkeypatch, argv, trained.append, check=checked.append)
     err = capsys.readouterr().err
     assert caught.value.code == 2 and checked and not trained
     assert err.startswith("cls-train: 출력 폴더에 쓸 수 없습니다 — cannot write to the output")
@@ -106,17 +130,15 @@ def test_an_unwritable_output_folder_is_one_sentence_before_any_work(tmp_path, c
 @pytest.mark.parametrize("saved", [True, False])
 def test_ctrl_c_exits_130_with_the_resume_command(tmp_path, monkeypatch, capsys, saved):
     out = tmp_path / "my out"
-    argv = ["cls-train", "--smoke", "--output-dir", str(out), "--overwrite"]
-    monkeypatch.setattr(sys, "argv", argv)
 
     def interrupted(cfg: Cfg) -> None:
         if saved:
             (out / "checkpoint.pt").write_bytes(b"epoch 1")
         raise KeyboardInterrupt
 
+    argv = ["cls-train", "--smoke", "--output-dir", str(out), "--overwrite"]
     with pytest.raises(SystemExit) as caught:
-        train_or_exit("cls-train", interrupted, Cfg(out, overwrite=True), errors=(),
-                      checkpoints=("checkpoint.pt",))  # fmt: skip
+        run_train(monkeypatch, argv, interrupted)
     err = capsys.readouterr().err
     assert caught.value.code == 130 and err.count("\n") == 1 and "Ctrl-C" in err
     resume = f"`cls-train --smoke --output-dir '{out}' --resume`"
@@ -147,18 +169,12 @@ def test_resume_command_adds_resume_once_and_drops_overwrite():
     assert resume_command("gen-train", ["--resume"]) == "gen-train --resume"
 
 
-@dataclass(frozen=True)
-class Flags:
-    epochs: int = 3
-    optimizer: Literal["adam", "sgd"] = "adam"
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (
             ["--epochs", "abc"],
-            "x-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc'",
+            "x-train: --epochs 값을 읽을 수 없습니다 — cannot read --epochs 'abc' (expected INT); ",
         ),
         (
             ["--optimizer", "rms"],
@@ -167,11 +183,60 @@ class Flags:
         (["--nope"], "x-train: 알 수 없는 인자입니다 — unrecognized argument(s): --nope"),
     ],
 )
-def test_an_argument_tyro_cannot_parse_is_one_sentence(capsys, args, message):
-    with pytest.raises(SystemExit) as caught, argument_errors("x-train"):
-        tyro.cli(Flags, prog="x-train", args=args)
+def test_an_argument_tyro_cannot_parse_is_one_sentence_before_the_task_loads(
+    monkeypatch, capsys, args, message
+):
+    with pytest.raises(SystemExit) as caught:
+        run_train(monkeypatch, ["x-train", *args])  # no task module: parsing must stop first
     err = capsys.readouterr().err
     assert caught.value.code == 2
     assert (
         err.startswith(message) and err.endswith("see `x-train --help`.\n") and err.count("\n") == 1
     )
+
+
+def test_before_runs_ahead_of_the_task_import_and_smoke_gives_train_the_smoke_config(
+    tmp_path, monkeypatch
+):
+    """det and llm quiet a library's log in `before`: llm's must precede bitsandbytes' import."""
+    seen = []
+
+    def before(cfg: Cfg) -> None:  # the task's module exists from here on
+        seen.append(("before", cfg.smoke, cfg.epochs))
+        task = types.SimpleNamespace(train=lambda cfg: seen.append(("train", cfg.epochs)))
+        monkeypatch.setitem(sys.modules, "stand_in_task", task)
+
+    argv = ["x", "--smoke", "--output-dir", str(tmp_path)]
+    run_train(monkeypatch, argv, before=before, smoke_config=lambda cfg: replace(cfg, epochs=1))
+    assert seen == [("before", True, 3), ("train", 1)]
+
+
+@dataclass(frozen=True)
+class SweepArgs:
+    config: Cfg = field(default_factory=Cfg)
+    count: int = 10
+    smoke: bool = False
+    sweep_id: SweepId = None
+
+
+def test_a_sweep_starts_from_the_smoke_base_and_a_users_error_is_one_sentence(monkeypatch, capsys):
+    calls = []
+
+    def sweep(base: Cfg, count: int, *, sweep_id: str | None) -> None:
+        calls.append((base.epochs, count, sweep_id))
+        raise BadFlag("lr은(는) 양수여야 합니다 — lr must be a positive number, got 0.")
+
+    monkeypatch.setitem(sys.modules, "stand_in_task", types.SimpleNamespace(sweep=sweep))
+    monkeypatch.setattr(sys, "argv", ["x-sweep", "--smoke", "--count", "2", "--sweep-id", "a/b/c"])
+    with pytest.raises(SystemExit) as caught:
+        sweep_command(
+            "x-sweep",
+            SweepArgs,
+            description="시험 / test",
+            sweep="stand_in_task:sweep",
+            smoke_config=lambda cfg: replace(cfg, epochs=1),
+            errors=lambda: (BadFlag,),
+        )
+    assert caught.value.code == 2 and calls == [(1, 2, "a/b/c")]
+    err = capsys.readouterr().err
+    assert err == "x-sweep: lr은(는) 양수여야 합니다 — lr must be a positive number, got 0.\n"

@@ -4,44 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import tyro
-from wb_common.entry import argument_errors, run_or_exit, train_or_exit
-from wb_common.summary import print_closing_block
+from wb_common.entry import SweepId, sweep_command, train_command
 
 from gen_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """The errors a user can cause: each ends the program with its one-sentence message, no
-    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
-    from wb_common.checkpoint import ResumeError
-    from wb_common.sweep import SweepError
-
+    """This task's errors a user can cause, imported after parsing (data and model load torch)."""
     from gen_train.config import ConfigError
     from gen_train.data import DataError
     from gen_train.model import ModelDownloadError
 
-    return (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
+    return (ConfigError, DataError, ModelDownloadError)
 
 
 def train_main() -> None:
-    with argument_errors("gen-train"):
-        cfg = tyro.cli(
-            Config,
-            prog="gen-train",
-            description="이미지 생성: Stable Diffusion 1.5 LoRA 파인튜닝, W&B 기록 / "
-            "Fine-tune Stable Diffusion 1.5 with LoRA, in W&B.",
-        )
-    from wb_common.checkpoint import CHECKPOINT_FILE
-
-    from gen_train.train import train  # torch loads after parsing: --help stays fast
-
-    checkpoints = (CHECKPOINT_FILE,)  # a run is in --output-dir: --resume it or --overwrite
-    cfg = smoke_config(cfg) if cfg.smoke else cfg
-    result = train_or_exit(
-        "gen-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
+    train_command(
+        "gen-train",
+        Config,
+        description="이미지 생성: Stable Diffusion 1.5 LoRA 파인튜닝, W&B 기록 / "
+        "Fine-tune Stable Diffusion 1.5 with LoRA, in W&B.",
+        train="gen_train.train:train",
+        smoke_config=smoke_config,
+        check_config=check_config,
+        errors=user_errors,
     )
-    print_closing_block("gen-train", result)
 
 
 @dataclass(frozen=True)
@@ -50,24 +37,18 @@ class SweepArgs:
     count: int = 8  # 시도 수 / trials; each is a full training run (~3–12 min on a T4)
     smoke: bool = False
     """스모크 모드 스윕 / sweep the smoke setup (tiny pipeline, synthetic captions, CPU)"""
-    sweep_id: str | None = None
-    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
-    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
+    sweep_id: SweepId = None
 
 
 def sweep_main() -> None:
-    with argument_errors("gen-sweep"):
-        args = tyro.cli(
-            SweepArgs,
-            prog="gen-sweep",
-            description="이미지 생성 스윕: lr, lora_rank, train_steps / "
-            "Sweep lr, lora_rank, train_steps.",
-        )
-    from gen_train.sweep import sweep  # torch loads after parsing: --help stays fast
-
-    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    run_or_exit(
-        "gen-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
+    sweep_command(
+        "gen-sweep",
+        SweepArgs,
+        description="이미지 생성 스윕: lr, lora_rank, train_steps / "
+        "Sweep lr, lora_rank, train_steps.",
+        sweep="gen_train.sweep:sweep",
+        smoke_config=smoke_config,
+        errors=user_errors,
     )
 
 

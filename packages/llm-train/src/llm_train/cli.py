@@ -5,24 +5,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import tyro
-from wb_common.entry import argument_errors, run_or_exit, train_or_exit
-from wb_common.summary import print_closing_block
+from wb_common.entry import SweepId, sweep_command, train_command
 
 from llm_train.config import Config, check_config, smoke_config
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """The errors a user can cause: each ends the program with its one-sentence message, no
-    traceback. Imported once a command runs: data and model load torch, `--help` must not."""
-    from wb_common.checkpoint import ResumeError
-    from wb_common.sweep import SweepError
-
+    """This task's errors a user can cause, imported after parsing (data and model load torch)."""
     from llm_train.config import ConfigError
     from llm_train.data import DataError
     from llm_train.model import ModelDownloadError
 
-    return (ConfigError, DataError, ResumeError, ModelDownloadError, SweepError)
+    return (ConfigError, DataError, ModelDownloadError)
+
+
+def checkpoints() -> tuple[str, ...]:
+    """The Trainer's own checkpoint folders, not checkpoint.pt (transformers loads here)."""
+    from llm_train.checkpoint import CHECKPOINT_DIR, TRAINER_STATE
+
+    return (f"{CHECKPOINT_DIR}/checkpoint-*/{TRAINER_STATE}",)
 
 
 class NoKernelsHint(logging.Filter):
@@ -41,23 +42,18 @@ def quiet_kernels_hint(verbose: bool) -> None:
 
 
 def train_main() -> None:
-    with argument_errors("llm-train"):
-        cfg = tyro.cli(
-            Config,
-            prog="llm-train",
-            description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
-            "QLoRA-tune Qwen3-4B with W&B tracking.",
-        )
-    quiet_kernels_hint(cfg.verbose)
-    from llm_train.checkpoint import CHECKPOINT_DIR, TRAINER_STATE
-    from llm_train.train import train  # torch loads after parsing: --help stays fast
-
-    checkpoints = (f"{CHECKPOINT_DIR}/checkpoint-*/{TRAINER_STATE}",)  # the Trainer's own
-    cfg = smoke_config(cfg) if cfg.smoke else cfg
-    result = train_or_exit(
-        "llm-train", train, cfg, errors=user_errors(), checkpoints=checkpoints, check=check_config
+    train_command(
+        "llm-train",
+        Config,
+        description="LLM 파인튜닝: Qwen3-4B QLoRA, W&B 기록 / "
+        "QLoRA-tune Qwen3-4B with W&B tracking.",
+        train="llm_train.train:train",
+        smoke_config=smoke_config,
+        check_config=check_config,
+        errors=user_errors,
+        checkpoints=checkpoints,
+        before=lambda cfg: quiet_kernels_hint(cfg.verbose),  # before bitsandbytes loads
     )
-    print_closing_block("llm-train", result)
 
 
 @dataclass(frozen=True)
@@ -65,25 +61,19 @@ class SweepArgs:
     config: Config = field(default_factory=Config)
     count: int = 4  # 시도 수 / trials; each is a full QLoRA run (~15 min on a T4 at the defaults)
     smoke: bool = False  # 스모크 모드 스윕 / sweep the smoke setup (tiny Qwen3, bundled pairs, CPU)
-    sweep_id: str | None = None
-    """이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more agent;
-    then `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."""
+    sweep_id: SweepId = None
 
 
 def sweep_main() -> None:
-    with argument_errors("llm-sweep"):
-        args = tyro.cli(
-            SweepArgs,
-            prog="llm-sweep",
-            description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
-            "Sweep lora_r, lr, epochs and max_seq_len.",
-        )
-    quiet_kernels_hint(args.config.verbose)
-    from llm_train.sweep import sweep  # torch loads after parsing: --help stays fast
-
-    base = smoke_config(args.config) if args.smoke or args.config.smoke else args.config
-    run_or_exit(
-        "llm-sweep", lambda: sweep(base, args.count, sweep_id=args.sweep_id), errors=user_errors()
+    sweep_command(
+        "llm-sweep",
+        SweepArgs,
+        description="LLM 파인튜닝 스윕: lora_r, lr, epochs, max_seq_len / "
+        "Sweep lora_r, lr, epochs and max_seq_len.",
+        sweep="llm_train.sweep:sweep",
+        smoke_config=smoke_config,
+        errors=user_errors,
+        before=lambda cfg: quiet_kernels_hint(cfg.verbose),  # before bitsandbytes loads
     )
 
 

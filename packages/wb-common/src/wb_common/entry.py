@@ -1,26 +1,49 @@
 """What every console script does with an error a user can cause: one sentence, exit code 2.
 
+`train_command` and `sweep_command` are the whole `<task>-train` / `<task>-sweep`: parse the
+flags, import the task's training (torch loads after parsing: `--help` stays fast), run it as
+below, print the closing block. A task's `cli.py` names only what is its own.
+
 A bad flag, a missing dataset, no network, nothing to resume: the task's own error types carry a
 sentence that says what to do (Korean, then English). The entry points print it and exit; any
 other exception is a bug and keeps its traceback.
 
 A training CLI also stops cleanly when it is stopped: Ctrl-C (SIGINT) and SIGTERM (a `kill`, a
 scheduler, a runtime shutdown) end with exit code 130 / 143 and one sentence holding the exact
-`--resume` command, no traceback. `train_or_exit` checks the output folder before any work
+`--resume` command, no traceback. `train_command` checks the output folder before any work
 (`wb_common.checkpoint.prepare_output_dir`): another run's checkpoint there is never overwritten.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from wb_common.checkpoint import OutputDirError, find_checkpoints, prepare_output_dir
+import tyro
+
+from wb_common.checkpoint import (
+    CHECKPOINT_FILE,
+    OutputDirError,
+    ResumeError,
+    find_checkpoints,
+    prepare_output_dir,
+)
+
+Errors = Callable[[], tuple[type[BaseException], ...]]  # imported when called: after parsing
+SweepId = Annotated[  # every <task>-sweep's --sweep-id
+    str | None,
+    tyro.conf.arg(
+        help="이 W&B 스윕에 에이전트로 참여 / ENTITY/PROJECT/ID: join that W&B sweep as one more "
+        "agent;\nthen `wb-demo report --sweep ENTITY/PROJECT/ID` once every agent is done."
+    ),
+]
 
 
 class Terminated(KeyboardInterrupt):
@@ -126,40 +149,84 @@ def run_or_exit(
         sys.exit(_interrupted(prog, err, output_dir, checkpoints))
 
 
-def train_or_exit(
+def train_command(
     prog: str,
-    train: Callable[[Any], Any],
-    cfg: Any,
+    config: type,
     *,
-    errors: tuple[type[BaseException], ...],
-    checkpoints: Sequence[str],
-    check: Callable[[Any], None] | None = None,
-) -> Any:
-    """`check(cfg)`, the output folder's rules, then `train(cfg)`, as `run_or_exit` does.
+    description: str,
+    train: str,
+    smoke_config: Callable[[Any], Any],
+    check_config: Callable[[Any], None],
+    errors: Errors,
+    checkpoints: Callable[[], Sequence[str]] = lambda: (CHECKPOINT_FILE,),
+    before: Callable[[Any], None] | None = None,
+) -> None:
+    """`<task>-train`: the flags into `config`, `before(cfg)`, `train` ("module:function") on the
+    smoke setup under `--smoke`, then the closing block with what it returned.
 
-    `checkpoints`: glob patterns under `cfg.output_dir` whose match means a run's checkpoint is
-    there (`checkpoint.pt`, Ultralytics' `train/weights/last.pt`, ...). Without `--resume` or
-    `--overwrite`, such a folder stops the run in one sentence before anything is written.
+    Before any work: `check_config(cfg)`, then the output folder's rules. `checkpoints()`: the
+    glob patterns under `cfg.output_dir` whose match means a run's checkpoint is there; without
+    `--resume` or `--overwrite`, such a folder stops the run in one sentence.
     """
+    cfg = _parse(prog, config, description)
+    if before is not None:
+        before(cfg)
+    train_fn = _imported(train)
+    cfg = smoke_config(cfg) if cfg.smoke else cfg
+    globs = checkpoints()
 
     def checked_train() -> Any:
-        if check is not None:
-            check(cfg)
-        prepare_output_dir(
-            cfg.output_dir,
-            checkpoints,
-            resume=cfg.resume,
-            overwrite=getattr(cfg, "overwrite", False),
-        )
-        return train(cfg)
+        check_config(cfg)
+        prepare_output_dir(cfg.output_dir, globs, resume=cfg.resume, overwrite=cfg.overwrite)
+        return train_fn(cfg)
 
-    return run_or_exit(
-        prog,
-        checked_train,
-        errors=(*errors, OutputDirError),
-        output_dir=cfg.output_dir,
-        checkpoints=checkpoints,
+    errs = _user_errors(errors)
+    result = run_or_exit(
+        prog, checked_train, errors=errs, output_dir=cfg.output_dir, checkpoints=globs
     )
+    from wb_common.summary import print_closing_block  # imports wandb: after the work
+
+    print_closing_block(prog, result)
+
+
+def sweep_command(
+    prog: str,
+    args: type,
+    *,
+    description: str,
+    sweep: str,
+    smoke_config: Callable[[Any], Any],
+    errors: Errors,
+    before: Callable[[Any], None] | None = None,
+) -> None:
+    """`<task>-sweep`: the flags into `args` (`config`, `count`, `smoke`, `sweep_id`),
+    `before(args.config)`, then `sweep` ("module:function") from the base config, its smoke
+    setup under `--smoke` or `--config.smoke`."""
+    parsed = _parse(prog, args, description)
+    if before is not None:
+        before(parsed.config)
+    sweep_fn = _imported(sweep)
+    base = parsed.config
+    base = smoke_config(base) if parsed.smoke or base.smoke else base
+    trials = functools.partial(sweep_fn, base, parsed.count, sweep_id=parsed.sweep_id)
+    run_or_exit(prog, trials, errors=_user_errors(errors))
+
+
+def _parse(prog: str, cls: type, description: str) -> Any:
+    with argument_errors(prog):
+        return tyro.cli(cls, prog=prog, description=description)
+
+
+def _imported(target: str) -> Callable[..., Any]:
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _user_errors(errors: Errors) -> tuple[type[BaseException], ...]:
+    """The task's own errors and the shared ones every task can raise."""
+    from wb_common.sweep import SweepError  # imports wandb: after parsing
+
+    return (*errors(), OutputDirError, ResumeError, SweepError)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +131,20 @@ def assert_second_run_refused(message: str, out: Path, before: dict[Path, bytes]
     --overwrite, and every file of the old run keeps its bytes."""
     assert message.count("\n") <= 1 and "--resume" in message and "--overwrite" in message, message
     assert file_bytes(out) == before
+
+
+def refused(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    main: Callable[[], Any],
+    *args: str,
+) -> str:
+    """`main()` (a console script's function) with `args` on its command line must stop as a
+    user's mistake does: exit code 2 and one line on stderr, Korean first. Returns that line."""
+    monkeypatch.setattr(sys, "argv", [main.__module__, *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert err.count("\n") == 1 and re.search("[가-힣]", err.split(" — ")[0]), err
+    return err
