@@ -9,7 +9,6 @@ uv run --package gen-train pytest packages/gen-train/tests/test_cli.py
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 from gen_train.cli import train_main
@@ -36,14 +35,11 @@ def test_user_errors_are_one_sentence_before_any_download(
     assert not (offline_wandb / "wandb").exists()  # no W&B run was created
 
 
-def test_sd15_offline_names_the_smoke_flag_within_seconds(
-    offline_wandb, empty_hf_cache, monkeypatch, capsys
-):
-    """The real from_pretrained of SD 1.5 with the Hub cut off (HF_HUB_OFFLINE, empty cache)."""
-    start = time.monotonic()
+def test_sd15_offline_names_the_smoke_flag(offline_wandb, empty_hf_cache, monkeypatch, capsys):
+    """The real from_pretrained of SD 1.5 with the Hub cut off (HF_HUB_OFFLINE, empty cache):
+    refused with the flag that works offline, before any W&B run starts."""
     err = refused(monkeypatch, capsys, train_main, "--output-dir", str(offline_wandb.parent / "o"))
     assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in err and "--smoke" in err, err
-    assert time.monotonic() - start < 30
     assert not (offline_wandb / "wandb").exists()
 
 
