@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 import types
@@ -240,3 +241,30 @@ def test_a_sweep_starts_from_the_smoke_base_and_a_users_error_is_one_sentence(mo
     assert caught.value.code == 2 and calls == [(1, 2, "a/b/c")]
     err = capsys.readouterr().err
     assert err == "x-sweep: lr은(는) 양수여야 합니다 — lr must be a positive number, got 0.\n"
+
+
+def test_a_training_command_loads_no_sweep_code(tmp_path):
+    """A train run needs the sweep's errors no more than its engine: `<task>-train` imports
+    neither wb_common.sweep nor wb_common.report (a fresh interpreter, a stand-in task)."""
+    script = f"""
+import sys, types
+from dataclasses import dataclass
+from pathlib import Path
+from wb_common.entry import train_command
+
+@dataclass
+class Cfg:
+    output_dir: Path = Path({str(tmp_path)!r})
+    resume: bool = False
+    overwrite: bool = False
+    smoke: bool = False
+
+sys.modules["stand_in_task"] = types.SimpleNamespace(train=lambda cfg: None)
+sys.argv = ["x-train"]
+train_command("x-train", Cfg, description="시험 / test", train="stand_in_task:train",
+              smoke_config=lambda cfg: cfg, check_config=lambda cfg: None, errors=lambda: ())
+print(sorted(m for m in ("wb_common.sweep", "wb_common.report") if m in sys.modules))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

@@ -180,7 +180,7 @@ def train_command(
         prepare_output_dir(cfg.output_dir, globs, resume=cfg.resume, overwrite=cfg.overwrite)
         return train_fn(cfg)
 
-    errs = _user_errors(errors)
+    errs = (*errors(), OutputDirError, ResumeError)
     result = run_or_exit(
         prog, checked_train, errors=errs, output_dir=cfg.output_dir, checkpoints=globs
     )
@@ -209,7 +209,9 @@ def sweep_command(
     base = parsed.config
     base = smoke_config(base) if parsed.smoke or base.smoke else base
     trials = functools.partial(sweep_fn, base, parsed.count, sweep_id=parsed.sweep_id)
-    run_or_exit(prog, trials, errors=_user_errors(errors))
+    from wb_common.sweep import SweepError  # imports wandb: after parsing
+
+    run_or_exit(prog, trials, errors=(*errors(), OutputDirError, ResumeError, SweepError))
 
 
 def _parse(prog: str, cls: type, description: str) -> Any:
@@ -220,13 +222,6 @@ def _parse(prog: str, cls: type, description: str) -> Any:
 def _imported(target: str) -> Callable[..., Any]:
     module, name = target.split(":")
     return getattr(importlib.import_module(module), name)
-
-
-def _user_errors(errors: Errors) -> tuple[type[BaseException], ...]:
-    """The task's own errors and the shared ones every task can raise."""
-    from wb_common.sweep import SweepError  # imports wandb: after parsing
-
-    return (*errors(), OutputDirError, ResumeError, SweepError)
 
 
 @contextlib.contextmanager
