@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import types
+import warnings
 
 import pytest
 from wb_common import colab
@@ -194,3 +195,23 @@ def test_the_offline_notice_is_korean_first_and_says_how_to_upload(monkeypatch):
 
 def test_notebook_stop_renders_its_sentence_in_place_of_a_traceback():
     assert colab.NotebookStop(colab.WRONG_KEY)._render_traceback_() == [colab.WRONG_KEY]
+
+
+def test_no_key_stops_a_real_ipython_cell_with_the_sentence_only(fake_colab, monkeypatch, capsys):
+    """In IPython's own shell (Colab's kernel runs it): the cell stops "Run all" and shows the
+    prompt's text and NO_KEY, with no "SystemExit" block and no "To exit: use 'exit'" warning."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    shell = InteractiveShell.instance()
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            result = shell.run_cell("from wb_common.run import resolve_mode\nresolve_mode()")
+    finally:
+        InteractiveShell.clear_instance()
+    shown = capsys.readouterr()
+    assert isinstance(result.error_in_exec, LoginRequired)  # the cell failed: "Run all" stops here
+    assert shown.out.rstrip().endswith(colab.NO_KEY)
+    assert "SystemExit" not in shown.out + shown.err and "Traceback" not in shown.out + shown.err
+    assert not [w for w in warned if "To exit" in str(w.message)]

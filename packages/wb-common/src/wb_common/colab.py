@@ -37,6 +37,18 @@ def secret_or_env(name: str) -> str | None:
     return colab_secret(name) or os.environ.get(name) or None
 
 
+class NotebookStop(Exception):
+    """Stops "Run all" at this cell with its sentence only: IPython shows `_render_traceback_`
+    in place of the stack (a SystemExit would add IPython's "To exit: use 'exit'" warning)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+class LoginRequired(NotebookStop):
+    """A live Colab run with no W&B key: the cell stops with `NO_KEY` only."""
+
+
 ASK_FOR_KEY = (
     "[wb-demo] W&B API 키를 찾지 못했습니다. 이 run은 발표가 끝나면 사라질 Colab 런타임이 아니라 "
     "W&B 서버에 기록되어야 합니다.\n"
@@ -54,10 +66,6 @@ NO_KEY = (
 )
 
 
-class LoginRequired(SystemExit):
-    """A live Colab run with no W&B key. A SystemExit, so Colab shows the one sentence only."""
-
-
 def ask_for_key(prompt: Callable[[str], str] | None = None) -> str:
     """Ask for the W&B API key with a hidden prompt; stop with `NO_KEY` when none is given.
 
@@ -72,14 +80,6 @@ def ask_for_key(prompt: Callable[[str], str] | None = None) -> str:
         raise LoginRequired(NO_KEY)
     os.environ["WANDB_API_KEY"] = key
     return key
-
-
-class NotebookStop(Exception):
-    """Stops "Run all" at this cell with its sentence only: IPython shows `_render_traceback_`
-    in place of the stack (a SystemExit would add IPython's "To exit: use 'exit'" warning)."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [str(self)]
 
 
 WRONG_KEY = (
