@@ -238,7 +238,9 @@ def test_an_automation_already_there_is_the_one_the_cli_makes_and_is_reused(offl
     assert api.fired == [(AUTOMATION, "cifar10-classifier:v1", "production")]
 
 
-def test_a_fresh_account_without_the_webhook_is_told_what_to_click(offline_runs, capsys, github):
+def test_a_fresh_account_without_the_webhook_is_told_what_to_click(
+    offline_runs, capsys, github, tmp_path
+):
     api = two_versions(webhooks=())
     out = run_cells(api, capsys)["output"]
     assert "Team Settings → Webhooks" in out and "github-dispatch" in out
@@ -246,6 +248,16 @@ def test_a_fresh_account_without_the_webhook_is_told_what_to_click(offline_runs,
     assert api.automations_made == {} and api.fired == []
     assert api.holder("production") == "v0"  # no promotion happened
     assert all(v.saves == 0 for v in api.versions)
+    # the deployment record says nothing was deployed; it names no version that was never promoted
+    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    assert not [key for key in review.history_keys if key.startswith("deployment/")]
+    assert "배포하지 않았으므로 배포 기록은 남기지 않습니다" in out
+
+
+def test_the_deployment_record_names_the_promoted_version(offline_runs, capsys, tmp_path):
+    run_cells(two_versions(), capsys)
+    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    assert review.metric("deployment/version") == [1]  # v1 was promoted
 
 
 def test_the_rollback_switch_rolls_back_and_waits_for_its_own_workflow(
