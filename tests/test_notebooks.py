@@ -105,6 +105,25 @@ def test_a_failing_cell_is_named_and_stops_the_run(tmp_path: Path):
     assert execute(nbformat.v4.new_notebook(cells=[notebook.cells[0]]), tmp_path) is None
 
 
+def sweep_cell_showing(*outputs) -> nbformat.NotebookNode:
+    """A notebook whose sweep cell (it calls wandb.agent) showed `outputs` when it ran."""
+    cell = nbformat.v4.new_code_cell("wandb.agent(sweep_id, function=trial, count=2)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text) for text in outputs]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_the_quiet_sweep_check_holds_every_sweep_notebook_05_included():
+    """05's sweep cell is checked like the others: a warning fails it; the Trainer's progress
+    table may show once per trial, not more."""
+    trials = "시도 1/2: lr=1e-4 → eval/perplexity 9.0\n시도 2/2: lr=2e-4 → eval/perplexity 8.0\n"
+    table = "<IPython.core.display.HTML object>\n"
+    quiet = sweep_cell_showing(table + trials + "[wb-demo] 최고 시도\n")
+    assert quiet_sweep_problems("05_llm_finetuning", quiet) == []
+    warned = sweep_cell_showing(trials + "UserWarning: padding side\n")
+    assert quiet_sweep_problems("05_llm_finetuning", warned)
+    assert quiet_sweep_problems("05_llm_finetuning", sweep_cell_showing(table * 3 + trials))
+
+
 @contextlib.contextmanager
 def key_rejecting_server():
     """A test double of the W&B server for a wrong key: every request gets HTTP 401, as W&B
