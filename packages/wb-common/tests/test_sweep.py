@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 import wandb
 import yaml
 from wb_common import find_run_dirs, read_run, run_sweep, start_run
 from wb_common.artifacts import MODEL_NOTE
 from wb_common.pending import pending_actions
-from wb_common.sweep import Trial, check_sweep_config, finish_sweep
+from wb_common.sweep import Trial, check_sweep_config, finish_sweep, local_agent
 from wb_testing.api_doubles import ApiDouble, ArtifactDouble, RunDouble
 
 SWEEP = {
@@ -53,6 +55,27 @@ def test_offline_sweep_runs_each_trial_as_its_own_run_in_one_group(offline_wandb
     assert len({r.run_id for r in runs}) == 3
     assert {r.group for r in runs} == {result.group}
     assert result.best.metrics["val/acc"] == max(t.metrics["val/acc"] for t in result.trials)
+
+
+@pytest.mark.parametrize("method", ["random", "bayes"])
+def test_trials_that_seed_the_global_generators_still_get_new_suggestions(offline_wandb, method):
+    """Each train() seeds Python's and numpy's global generators (transformers' set_seed, or by
+    hand), which W&B's engine draws from: notebook 05's smoke sweep ran one suggestion twice. The
+    engine keeps its own random state, and leaves the trial's seeding as the trial set it."""
+    suggested, after_each = [], []
+
+    def trial():
+        run = wandb.init(mode="offline")
+        suggested.append(dict(run.config))
+        random.seed(0), np.random.seed(0)  # what a seeded train() leaves behind
+        after_each.append((random.getstate(), np.random.get_state()[1].tolist()))
+        run.finish()
+        return SimpleNamespace(metrics={"val/acc": 0.5})
+
+    random.seed(0), np.random.seed(0)
+    local_agent({**SWEEP, "method": method}, trial, count=3)
+    assert len({json.dumps(params, sort_keys=True) for params in suggested}) == 3, suggested
+    assert (random.getstate(), np.random.get_state()[1].tolist()) == after_each[-1]
 
 
 @pytest.mark.parametrize(

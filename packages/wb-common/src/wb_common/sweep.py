@@ -21,6 +21,7 @@ import io
 import logging
 import math
 import os
+import random
 import tempfile
 import time
 import warnings
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import wandb
 import yaml
 
@@ -190,6 +192,29 @@ def quiet_output(loggers: Iterable[str] = TRAINING_LOGGERS) -> Any:
             logging.getLogger(name).setLevel(level)
 
 
+class EngineRandomness:
+    """The local engine's own random state. W&B's `sweeps` draws from Python's and numpy's global
+    generators, which each trial's train() seeds (transformers' set_seed): on those, every
+    suggestion after a trial repeated the one before (notebook 05 ran one suggestion twice).
+    `with randomness.active():` swaps the engine's state in, and the trial's back on leaving."""
+
+    def __init__(self) -> None:
+        self.python = random.Random().getstate()  # both seeded from the OS, like a fresh agent
+        self.numpy = np.random.RandomState().get_state()
+
+    @contextlib.contextmanager
+    def active(self):
+        outside = random.getstate(), np.random.get_state()
+        random.setstate(self.python)
+        np.random.set_state(self.numpy)
+        try:
+            yield
+        finally:
+            self.python, self.numpy = random.getstate(), np.random.get_state()
+            random.setstate(outside[0])
+            np.random.set_state(outside[1])
+
+
 def local_agent(
     sweep_config: dict[str, Any],
     function: Callable[[], Any],
@@ -214,9 +239,10 @@ def local_agent(
 
     history: list[Any] = []  # sweeps.SweepRun
     outcomes: list[Any] = []
+    randomness = EngineRandomness()
     with tempfile.TemporaryDirectory(prefix="wb-demo-sweep-") as tmp:
         for i in range(count):
-            with warnings.catch_warnings():
+            with randomness.active(), warnings.catch_warnings():
                 # The bayes engine's Gaussian-process fit warns (ConvergenceWarning, UserWarning)
                 # on the few, noisy trials of a demo; its suggestion is still the one to try.
                 warnings.simplefilter("ignore", UserWarning)
