@@ -80,6 +80,7 @@ def _failing_cell(notebook: nbformat.NotebookNode) -> str:
 )
 def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch):
     isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.delenv("WANDB_SILENT")  # W&B prints in each cell what it prints on stage
     monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.chdir(tmp_path)
     notebook = nbformat.read(path, as_version=4)

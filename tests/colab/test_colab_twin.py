@@ -81,6 +81,7 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
     # The kernel inherits this environment: W&B isolated and offline as in every test, the
     # network cut except for PyPI (pip must reach it, as on Colab), no uv venv, no pip.conf.
     isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.delenv("WANDB_SILENT")  # W&B prints in each cell what it prints on stage
     monkeypatch.setenv("NO_PROXY", "pypi.org,files.pythonhosted.org")
     monkeypatch.setenv("no_proxy", "pypi.org,files.pythonhosted.org")
     twin.use_clean_env(monkeypatch)
