@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from wb_testing.fixtures import isolate_wandb
@@ -393,3 +394,14 @@ def test_ci_skips_the_notebooks_here_only_where_the_twin_executes_them():
     ]
     assert skipping and twin and max(skipping) < min(twin), (skipping, twin)
     assert all(" pytest\n" in f"{lines[i]}\n" for i in skipping)  # the README's whole command
+
+
+def test_github_ci_skips_the_notebooks_only_in_a_workflow_whose_twin_job_executes_them():
+    """The GitHub workflow may set IN_TWIN on a step only if one of its jobs runs the Colab
+    twin's notebook test (jobs run side by side; the workflow fails if any job fails)."""
+    workflow = yaml.safe_load((Path(__file__).parents[1] / ".github/workflows/ci.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    skipping = [step for step in steps if str(step.get("env", {}).get(IN_TWIN)) == "1"]
+    twin = [step for step in steps if "WB_DEMO_COLAB_TWIN=1" in step.get("run", "")]
+    assert skipping and twin, "the twin job or the skip went missing"
+    assert all("pytest tests/colab" in step["run"] for step in twin)
