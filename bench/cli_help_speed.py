@@ -28,18 +28,9 @@ import sys
 import time
 from pathlib import Path
 
-import tomllib
+from wb_testing.fixtures import console_scripts
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def console_scripts() -> dict[str, str]:
-    scripts: dict[str, str] = {}
-    for pyproject in sorted(
-        [*ROOT.glob("packages/*/pyproject.toml"), *ROOT.glob("apps/*/pyproject.toml")]
-    ):
-        scripts.update(tomllib.loads(pyproject.read_text())["project"].get("scripts", {}))
-    return scripts
 
 
 def timed(code: str) -> float:
@@ -57,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     repeat = parser.parse_args().repeat
-    scripts = console_scripts()
+    scripts = console_scripts(ROOT)
     baseline: list[float] = []
     times: dict[str, list[float]] = {name: [] for name in scripts}
     for _ in range(repeat):

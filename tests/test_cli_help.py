@@ -14,23 +14,18 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
-from wb_testing.fixtures import assert_second_run_refused, isolate_wandb, plant_run, refused
+from wb_testing.fixtures import (
+    assert_second_run_refused,
+    console_scripts,
+    isolate_wandb,
+    plant_run,
+    refused,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 WB_DEMO_COMMANDS = ("inspect", "sync", "report", "registry", "promote", "rollback", "automation")
 HEAVY = ("torch", "wandb", "transformers", "ultralytics", "diffusers")
-
-
-def console_scripts() -> dict[str, str]:
-    """Every `[project.scripts]` entry of the workspace: name -> "module:function"."""
-    scripts: dict[str, str] = {}
-    for pyproject in sorted(
-        [*ROOT.glob("packages/*/pyproject.toml"), *ROOT.glob("apps/*/pyproject.toml")]
-    ):
-        scripts.update(tomllib.loads(pyproject.read_text())["project"].get("scripts", {}))
-    return scripts
 
 
 # One interpreter for all of them: each main runs with --help (SystemExit caught), then the
@@ -57,7 +52,7 @@ print(json.dumps({"heavy": heavy, "runs": out}))
 
 @pytest.fixture(scope="module")
 def probe() -> dict:
-    scripts = console_scripts()
+    scripts = console_scripts(ROOT)
     probes = {name: [target, []] for name, target in scripts.items()}
     for command in WB_DEMO_COMMANDS:  # `wb-demo --help` lists them; each has its own options
         probes[f"wb-demo {command}"] = [scripts["wb-demo"], [command]]
@@ -75,7 +70,7 @@ def probe() -> dict:
 
 
 def test_every_cli_is_probed(probe):
-    assert set(console_scripts()) <= set(probe["runs"])
+    assert set(console_scripts(ROOT)) <= set(probe["runs"])
     assert len(probe["runs"]) >= 15
     assert all(run["code"] == 0 for run in probe["runs"].values()), probe["runs"]
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
-import http.server
 import importlib
 import os
 import socket
 import sys
-import threading
 from pathlib import Path
 
 import nbformat
@@ -26,6 +24,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from wb_testing.api_doubles import key_rejecting_server
 from wb_testing.fixtures import isolate_wandb
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -124,32 +123,6 @@ def test_the_quiet_sweep_check_holds_every_sweep_notebook_05_included():
     warned = sweep_cell_showing(trials + "UserWarning: padding side\n")
     assert quiet_sweep_problems("05_llm_finetuning", warned)
     assert quiet_sweep_problems("05_llm_finetuning", sweep_cell_showing(table * 3 + trials))
-
-
-@contextlib.contextmanager
-def key_rejecting_server():
-    """A test double of the W&B server for a wrong key: every request gets HTTP 401, as W&B
-    answers a key it does not know (wandb.login(verify=True) then raises AuthenticationError)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"errors":[{"message":"user is not logged in"}]}')
-
-        do_GET = do_HEAD = do_POST
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextlib.contextmanager

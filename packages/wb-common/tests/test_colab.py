@@ -8,11 +8,8 @@ uv run --package wb-common pytest packages/wb-common/tests/test_colab.py
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import socket
 import sys
-import threading
 import types
 import warnings
 
@@ -20,6 +17,7 @@ import pytest
 from wb_common import colab
 from wb_common.colab import LoginRequired
 from wb_common.run import resolve_mode, start_run
+from wb_testing.api_doubles import key_rejecting_server
 
 
 class SecretNotFoundError(Exception):
@@ -139,31 +137,6 @@ def test_show_port_serves_into_the_output_cell_on_colab_only(fake_colab, monkeyp
     assert colab.show_port(8501) is False
 
 
-@contextlib.contextmanager
-def refusing_server(status: int = 401):
-    """A test double of a W&B server that rejects every request's key (HTTP `status`)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.send_response(status)
-            self.end_headers()
-            self.wfile.write(b'{"errors":[{"message":"user is not logged in"}]}')
-
-        do_GET = do_HEAD = do_POST
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -173,7 +146,7 @@ def closed_port() -> int:
 def test_a_server_that_answers_is_reachable_even_with_an_error_status(monkeypatch):
     """Test double: a W&B server answering 401 is reachable; the wrong key is login's business."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    with refusing_server() as url:
+    with key_rejecting_server() as url:
         assert colab.server_unreachable(url) is None
 
 

@@ -19,10 +19,13 @@ lives in wb-testing, which no runtime package depends on).
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -425,3 +428,30 @@ class VersionApiDouble:
     ) -> list[VersionDouble]:
         self.calls.append(("artifacts", type_name, name))
         return [v for v in self.versions if v.qualified_name.rpartition(":")[0] == name]
+
+
+@contextlib.contextmanager
+def key_rejecting_server(status: int = 401) -> Iterator[str]:
+    """A test double of the W&B server for a wrong key, on 127.0.0.1: every request gets HTTP
+    `status` (401: what W&B answers a key it does not know, so `wandb.login(verify=True)` raises
+    AuthenticationError). Yields the server's URL, for WANDB_BASE_URL."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"errors":[{"message":"user is not logged in"}]}')
+
+        do_GET = do_HEAD = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

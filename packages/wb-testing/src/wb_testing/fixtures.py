@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import wandb
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 
@@ -148,3 +149,13 @@ def refused(
     assert exit_info.value.code == 2, err
     assert err.count("\n") == 1 and re.search("[가-힣]", err.split(" — ")[0]), err
     return err
+
+
+def console_scripts(root: Path) -> dict[str, str]:
+    """Every `[project.scripts]` entry of the workspace at `root`: name -> "module:function"."""
+    scripts: dict[str, str] = {}
+    for pyproject in sorted(
+        [*root.glob("packages/*/pyproject.toml"), *root.glob("apps/*/pyproject.toml")]
+    ):
+        scripts.update(tomllib.loads(pyproject.read_text())["project"].get("scripts", {}))
+    return scripts
