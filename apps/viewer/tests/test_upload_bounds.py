@@ -117,3 +117,20 @@ def test_a_1080p_video_with_one_keyframe_is_refused_before_decoding_to_its_middl
 
     clip = read_video(data, 16, 2.0, (112, 112), sample_times=early)
     assert clip.frames.shape == (16, 112, 112, 3) and clip.duration == pytest.approx(14, abs=0.1)
+
+
+def test_the_decode_time_budget_refuses_a_clip_that_outlasts_it(tmp_path, monkeypatch):
+    """The wall-clock backstop: a clip whose frames and pixels are within their budgets is still
+    refused, in the same sentence, once decoding passes MAX_DECODE_SECONDS (here one frame's
+    time: the deadline moves 0.1 s on each clock read after the first)."""
+    import viewer.uploads as uploads
+
+    path = tmp_path / "short.mp4"
+    _bench().one_keyframe_clip(path, 320, 240, 10, 30)
+    data = path.read_bytes()
+    assert read_video(data, 8, 2.0, (112, 112)).frames.shape[0] == 8  # within every budget
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(uploads.time, "monotonic", lambda: next(ticks) * 0.1)
+    monkeypatch.setattr(uploads, "MAX_DECODE_SECONDS", 0.15)
+    with pytest.raises(UploadError, match="키프레임"):
+        read_video(data, 8, 2.0, (112, 112))
