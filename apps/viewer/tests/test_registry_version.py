@@ -11,19 +11,22 @@ registry_version makes; their docstrings say which.
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import pytest
 import wandb
+from PIL import Image
 from viewer.registry_version import (
     TIMEOUT_S,
     VERSION,
     ServerError,
+    checked_artifact,
     connect,
-    download_artifact,
     model_info,
     resolve_version,
     sample_generations,
 )
+from viewer.uploads import MAX_IMAGE_BYTES
 from wb_common.tasks import registry_path
 from wb_testing.api_doubles import ProducerRunDouble, RunFileDouble, VersionApiDouble, VersionDouble
 from wb_testing.fixtures import isolate_wandb
@@ -117,38 +120,58 @@ def test_model_info_without_a_run_still_describes_the_artifact():
     assert info["run"] is None and info["metrics"] == {} and info["artifact"] == PATH
 
 
-def test_download_checks_the_alias_and_the_version_first(tmp_path):
+def test_checked_artifact_checks_the_alias_and_the_version_first():
     """Uses a test double of wandb.Api: production sits on v3, not v2."""
     api = registry("v2", "v3")
-    result = download_artifact(api, PATH, "production", tmp_path / "ok")
-    assert result == {"digest": "0123abcd", "version": "v3"}
-    assert (tmp_path / "ok" / "model.pth").read_bytes() == b"v3"
+    assert checked_artifact(api, PATH, "production").version == "v3"
     with pytest.raises(ServerError, match="no longer has the alias"):
-        download_artifact(api, PATH.replace("v3", "v2"), "production", tmp_path / "x")
-    assert not (tmp_path / "x").exists()
+        checked_artifact(api, PATH.replace("v3", "v2"), "production")
     # a manual deploy needs no alias; the server answering with another version is refused
-    assert download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "v2")
-    # a server answering with another collection's version (the check before any download)
+    assert checked_artifact(api, PATH.replace("v3", "v2"), "").version == "v2"
+    # a server answering with another collection's version
     other = dataclasses.replace(api.versions[0], qualified_name=PATH.replace(COLLECTION, "x"))
     api.artifact = lambda name, type=None: other
     with pytest.raises(ServerError, match="refusing a different version"):
-        download_artifact(api, PATH.replace("v3", "v2"), "", tmp_path / "y")
-    assert not (tmp_path / "y").exists()
+        checked_artifact(api, PATH.replace("v3", "v2"), "")
+
+
+def png(shade: int, size: tuple[int, int] = (8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (shade, shade, shade)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def test_sample_generations_are_the_runs_last_logged_images(tmp_path):
     """Uses a test double of wandb.Api whose run logged three images and a table."""
     run = producing_run()
     run.media = [
-        RunFileDouble("media/images/samples_1_a.png", b"1"),
+        RunFileDouble("media/images/samples_1_a.png", png(1)),
         RunFileDouble("media/table/val_2.table.json", b"{}"),
-        RunFileDouble("media/images/samples_2_b.png", b"2"),
-        RunFileDouble("media/images/samples_3_c.png", b"3"),
+        RunFileDouble("media/images/samples_2_b.png", png(2)),
+        RunFileDouble("media/images/samples_3_c.png", png(3)),
     ]
     api = registry("v3", run=run)
-    paths = sample_generations(api, PATH, tmp_path, limit=2)
-    assert [p.name for p in paths] == ["samples_2_b.png", "samples_3_c.png"]
-    assert [p.read_bytes() for p in paths] == [b"2", b"3"]
+    images = sample_generations(api, PATH, tmp_path, limit=2)
+    assert [image.getpixel((0, 0)) for image in images] == [(2, 2, 2), (3, 3, 3)]
     # a second look (the app's next rerun) finds the files there and does not fail
-    assert sample_generations(api, PATH, tmp_path, limit=2) == paths
+    assert len(sample_generations(api, PATH, tmp_path, limit=2)) == 2
     assert sample_generations(registry("v3"), PATH, tmp_path) == []  # no run, no images
+
+
+def test_sample_generations_fetch_only_bounded_images_inside_the_folder(tmp_path):
+    """Uses a test double of wandb.Api whose run's files are hostile: a name that climbs out of
+    the folder, one listed over the size bound (never fetched), one that is not an image, one
+    whose pixels are past the uploads' bounds. Only the good image comes back."""
+    run = producing_run()
+    run.media = [
+        RunFileDouble("media/images/../../escaped.png", png(1)),
+        RunFileDouble("media/images/huge.png", png(2), listed_size=MAX_IMAGE_BYTES + 1),
+        RunFileDouble("media/images/not-an-image.png", b"text, not a PNG"),
+        RunFileDouble("media/images/strip.png", png(4, (20_000, 1))),
+        RunFileDouble("media/images/good.png", png(5)),
+    ]
+    images = sample_generations(registry("v3", run=run), PATH, tmp_path / "samples")
+    assert [image.getpixel((0, 0)) for image in images] == [(5, 5, 5)]
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png"))
+    assert all(name.startswith("samples/media/images/") for name in written), written
+    assert "samples/media/images/huge.png" not in written

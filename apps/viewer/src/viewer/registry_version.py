@@ -1,5 +1,5 @@
 """A Registry version, as the viewer asks the W&B server for it (wandb 0.31's `wandb.Api`):
-which version an alias points at, checked and downloaded (the files and model card the deploy
+which version an alias points at and its checks (the deploy then fetches only the files it
 serves), the run that made it and that run's metrics, config, datasets and logged images.
 
 Each function takes the `Api` object, so tests pass a small double with the same methods and
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wb_common.run import find_api_key
@@ -77,13 +77,6 @@ def checked_artifact(api: Any, artifact_path: str, alias: str) -> Any:
     return artifact
 
 
-def download_artifact(api: Any, artifact_path: str, alias: str, dest: Path) -> dict[str, Any]:
-    """Download a whole registry version into `dest`, after `checked_artifact`'s checks."""
-    artifact = checked_artifact(api, artifact_path, alias)
-    artifact.download(root=str(dest))
-    return {"digest": artifact.digest, "version": artifact.version}
-
-
 def _numbers(mapping: Any) -> dict[str, float]:
     return {
         str(k): float(v)
@@ -116,14 +109,39 @@ def model_info(api: Any, artifact_path: str) -> dict[str, Any]:
     return info
 
 
-def sample_generations(api: Any, artifact_path: str, dest: Path, limit: int = 6) -> list[Path]:
-    """The last images the producing run logged (LoRA models show these instead of serving)."""
+def _sample_image(name: str, types: list[str]) -> bool:
+    """A logged image's file name, as the server lists it: under media/images/, no way out."""
+    path = PurePosixPath(name)
+    return (
+        path.parts[:2] == ("media", "images")
+        and ".." not in path.parts
+        and path.suffix.lower().lstrip(".") in types
+    )
+
+
+def sample_generations(api: Any, artifact_path: str, dest: Path, limit: int = 6) -> list[Any]:
+    """The last images the producing run logged (LoRA models show these instead of serving).
+
+    As untrusted as an upload: only image files under media/images/, each fetched only when the
+    server lists it within MAX_IMAGE_BYTES, and decoded by the uploads' bounded `read_image`
+    (a file that is not a servable image is left out). Returns the decoded images.
+    """
+    from viewer.uploads import IMAGE_TYPES, MAX_IMAGE_BYTES, UploadError, read_image
+
     run = api.artifact(artifact_path, type="model").logged_by()
     if run is None:
         return []
-    images = [f for f in run.files() if f.name.startswith("media/images/")][-limit:]
-    paths = []
-    for file in images:
+    files = [f for f in run.files() if _sample_image(f.name, IMAGE_TYPES)][-limit:]
+    images = []
+    for file in files:
+        if not 0 < file.size <= MAX_IMAGE_BYTES:
+            continue
         file.download(root=str(dest), replace=True, exist_ok=True)
-        paths.append(dest / file.name)
-    return paths
+        path = dest / file.name
+        if not path.is_file() or path.stat().st_size > MAX_IMAGE_BYTES:
+            continue  # the server sent more than it listed
+        try:
+            images.append(read_image(path.read_bytes()))
+        except UploadError:
+            continue
+    return images

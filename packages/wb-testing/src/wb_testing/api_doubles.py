@@ -326,6 +326,11 @@ class RunFileDouble:
 
     name: str
     data: bytes
+    listed_size: int | None = None  # what the server's listing says (sizeBytes); else the data's
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.listed_size is None else self.listed_size
 
     def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False, api=None):
         path = Path(root) / self.name

@@ -320,7 +320,7 @@ def show_samples(deployment: dp.Deployment) -> None:
         st.caption(f"생성 샘플을 가져오지 못했습니다 — could not fetch samples ({short(err)}).")
         return
     if images:
-        st.image([str(p) for p in images], width=256)
+        st.image(images, width=256)
 
 
 def show_versions(deployment: dp.Deployment) -> None:
