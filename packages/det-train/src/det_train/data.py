@@ -20,10 +20,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 from PIL import Image, ImageDraw
+from wb_common.colab import server_unreachable  # a URL asked once, through the proxy
 
 from det_train.config import Config
 
 COCO128_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0/coco128.zip"
+VOC_URL = (
+    "https://github.com/ultralytics/assets/releases/download/v0.0.0/VOCtrainval_06-Nov-2007.zip"
+)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 SYNTHETIC_CLASSES = ["circle", "square", "triangle"]
@@ -164,21 +168,29 @@ def _ultralytics_dataset_yaml(name: str) -> dict:
     return yaml.safe_load((ROOT / "cfg" / "datasets" / name).read_text(encoding="utf-8"))
 
 
+def coco128_missing(data_dir: Path, why: str) -> DataError:
+    return DataError(
+        "COCO128을 내려받지 못했습니다 — "
+        f"COCO128 could not be downloaded to {data_dir} ({why}): "
+        "use --smoke for the built-in synthetic dataset, or unzip coco128.zip there."
+    )
+
+
 def download_coco128(data_dir: Path) -> Path:
     """COCO128 from Ultralytics' GitHub release into `data_dir/coco128`; returns its yaml."""
     from ultralytics.utils.downloads import safe_download
 
     root = data_dir / "coco128"
     if not (root / "images" / "train2017").is_dir():
+        # One try first: where DNS answers but nothing else does (a corporate network),
+        # Ultralytics counts itself online and retries with 35 s of backoff before failing.
+        if why := server_unreachable(COCO128_URL, timeout=5):
+            raise coco128_missing(data_dir, why)
         data_dir.mkdir(parents=True, exist_ok=True)
         try:
             safe_download(COCO128_URL, dir=data_dir, unzip=True, delete=True)
         except Exception as err:  # ConnectionError offline, a truncated zip, a full disk
-            raise DataError(
-                "COCO128을 내려받지 못했습니다 — "
-                f"COCO128 could not be downloaded to {data_dir} ({type(err).__name__}): "
-                "use --smoke for the built-in synthetic dataset, or unzip coco128.zip there."
-            ) from None
+            raise coco128_missing(data_dir, type(err).__name__) from None
     # COCO128 validates on its training images: it is a demo of the pipeline, not a benchmark.
     names = _ultralytics_dataset_yaml("coco128.yaml")["names"]
     yaml_path = data_dir / "coco128.yaml"
@@ -197,6 +209,8 @@ def download_voc(data_dir: Path) -> Path:
     yaml_path = data_dir / "VOC.yaml"  # the download script reads `path` from it
     yaml_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     try:
+        if why := server_unreachable(VOC_URL, timeout=5):  # one try, as for COCO128
+            raise ConnectionError(why)
         check_det_dataset(str(yaml_path))
     except Exception as err:
         raise DataError(

@@ -14,6 +14,8 @@ import dataclasses
 import os
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,21 @@ from wb_common.readback import RecordedRun, find_run_dirs, read_run
 # fails at once with a real connection error, instead of hanging or, on a CI machine that has
 # network, quietly downloading hundreds of megabytes.
 NO_NETWORK_PROXY = "http://127.0.0.1:9"
+
+
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the code under test sleeps on this thread: a retry's backoff (the Hub's
+    and Ultralytics' downloaders sleep between tries), where an offline failure must come at
+    once. Checked by what the code does, not by a wall-clock bound that a busy machine could pass
+    or miss. Other threads (wandb's) sleep as usual."""
+    real_sleep, test_thread = time.sleep, threading.current_thread()
+
+    def sleep(seconds: float) -> None:
+        if threading.current_thread() is test_thread and seconds >= 0.5:
+            pytest.fail(f"slept {seconds} s, a retry's backoff: offline must fail at once")
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
 
 
 def isolate_wandb(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
