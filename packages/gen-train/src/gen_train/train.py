@@ -39,7 +39,7 @@ from wb_common import (
     start_run,
 )
 from wb_common.checkpoint import load_checkpoint, save_checkpoint
-from wb_common.resume import History, log_again_what_was_lost, scalars
+from wb_common.resume import History, PreviousRecord, log_again_what_was_lost, scalars
 
 from gen_train.config import NARUTO, TASK, Config, check_config
 from gen_train.data import CaptionedImages, build_dataloaders, dataset_files, prepare_batch
@@ -320,6 +320,18 @@ def save_resume_checkpoint(
     save_checkpoint(cfg.output_dir, state)
 
 
+def log_dataset(run: Any, cfg: Config, training: LoraTraining, previous: PreviousRecord) -> None:
+    """The dataset artifact and its sample table, unless the run already holds them (--resume)."""
+    if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
+        train_data, val_data = training.train_loader.dataset, training.val_loader.dataset
+        files = dataset_files(cfg, train_data, val_data)
+        metadata = dataset_metadata(cfg, training)
+        log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
+    if previous.missing("dataset/samples"):
+        samples = sample_table(training.train_loader.dataset, cfg.sample_table_size)
+        run.log({"dataset/samples": samples}, step=0)
+
+
 def train(cfg: Config) -> TrainResult:
     """Train for `train_steps`, sampling as it goes, then version the LoRA and link it."""
     check_config(cfg)  # before any download: a bad flag costs nothing
@@ -339,14 +351,7 @@ def train(cfg: Config) -> TrainResult:
         # --resume: what a kill -9 lost is logged again (the checkpoint's rows on leaving the
         # block, before step 0's baseline below: a fresh run's, never lost, nothing to log again).
         with log_again_what_was_lost(run, history) as previous:
-            if previous.missing_artifact(cfg.dataset_name):  # fresh run, or lost in the kill
-                train_data, val_data = training.train_loader.dataset, training.val_loader.dataset
-                files = dataset_files(cfg, train_data, val_data)
-                metadata = dataset_metadata(cfg, training)
-                log_dataset_artifact(run, cfg.dataset_name, path=files, metadata=metadata)
-            if previous.missing("dataset/samples"):
-                samples = sample_table(training.train_loader.dataset, cfg.sample_table_size)
-                run.log({"dataset/samples": samples}, step=0)
+            log_dataset(run, cfg, training, previous)
         if start_step == 0:  # the base model's val/loss and images: the baseline
             val_metrics = evaluate_and_sample(run, 0, training, cfg, history)
 
