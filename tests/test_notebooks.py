@@ -28,7 +28,7 @@ from wb_testing.api_doubles import key_rejecting_server
 from wb_testing.fixtures import isolate_wandb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from notebook_checks import EXPECTED, check_recorded, quiet_sweep_problems
+from notebook_checks import EXPECTED, check_recorded, quiet_sweep_problems, warning_problems
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 TASK_NOTEBOOKS = [p for p in NOTEBOOKS if p.stem in EXPECTED]
@@ -87,6 +87,7 @@ def test_notebook_executes_in_smoke_mode(path: Path, tmp_path: Path, monkeypatch
     failure = execute(notebook, tmp_path)
     assert failure is None, f"{path.name}: {failure}"
     problems = check_recorded(path.stem, tmp_path) + quiet_sweep_problems(path.stem, notebook)
+    problems += warning_problems(path.stem, notebook)
     assert not problems, "\n".join(problems)
 
 

@@ -33,7 +33,7 @@ import pytest
 import twin  # tests/colab/twin.py (conftest.py puts it on the path)
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from notebook_checks import check_recorded, quiet_sweep_problems
+from notebook_checks import check_recorded, quiet_sweep_problems, warning_problems
 from wb_testing.fixtures import isolate_wandb
 
 NOTEBOOKS = sorted((twin.REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -121,6 +121,7 @@ def test_notebook_in_colab_twin(path: Path, repo_url: str, tmp_path: Path, monke
     elif not install_only:
         problems += check_recorded(path.stem, tmp_path)  # runs/ and work/ are in it
         problems += quiet_sweep_problems(path.stem, notebook)
+        problems += warning_problems(path.stem, notebook)
 
     summary = {
         "notebook": path.stem,

@@ -18,6 +18,7 @@ The training runs through its console script, so this app still imports no task 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -114,9 +115,15 @@ def served_version(home: Path) -> str:
 
     previous = os.environ.get(dp.HOME_ENV)
     os.environ[dp.HOME_ENV] = str(home)  # the app reads its folder from here
+    # AppTest runs the script on this thread, which Streamlit warns has no ScriptRunContext
+    # ("can be ignored when running in bare mode"): in notebook 07 that line looked like a fault.
+    context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = context_log.level
+    context_log.setLevel(logging.ERROR)
     try:
         page = AppTest.from_file(str(APP), default_timeout=120).run()
     finally:
+        context_log.setLevel(level)
         if previous is None:
             del os.environ[dp.HOME_ENV]
         else:
