@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from wb_common.checks import ConfigError
 from wb_common.entry import SweepId, resume_command, run_or_exit, sweep_command, train_command
 
 
@@ -103,6 +104,35 @@ def test_a_second_run_into_a_folder_with_a_checkpoint_stops_and_changes_nothing(
     assert "--resume" in err and "--overwrite" in err and "train/weights/last.pt" in err
     assert err.index("체크포인트") < err.index("checkpoint")  # Korean first
     assert tree(out) == before
+
+
+class TaskConfigError(ConfigError):  # what each task's config.py declares
+    pass
+
+
+def test_a_used_folder_or_a_bad_value_is_refused_before_the_task_loads(
+    tmp_path, monkeypatch, capsys
+):
+    """No task module exists here (importing it would fail): the refusal comes from the config
+    and the folder alone, before the training code (10-20 s of imports on 2 cores) loads."""
+    out = tmp_path / "out"
+    old_run(out)
+    with pytest.raises(SystemExit) as caught:
+        run_train(monkeypatch, ["det-train", "--output-dir", str(out)], checkpoints=CHECKPOINTS)
+    assert caught.value.code == 2 and "--resume" in capsys.readouterr().err
+
+    sentence = "epochs은(는) 1 이상이어야 합니다 — epochs must be at least 1."
+
+    def check(cfg: Cfg) -> None:
+        raise TaskConfigError(sentence)
+
+    with pytest.raises(SystemExit) as caught:
+        run_train(monkeypatch, ["x-train", "--output-dir", str(tmp_path / "new")], check=check)
+    assert caught.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == "x-train: epochs은(는) 1 이상이어야 합니다 — epochs must be at least 1.\n"
+    )
 
 
 def test_resume_continues_and_overwrite_deletes_the_old_run_first(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("cifar10", "imagefolder", "synthetic")
 
 
-class ConfigError(ValueError):
+class ConfigError(checks.ConfigError):
     """A setting the user can fix; the message is one sentence (Korean, then English) saying how."""
 
 

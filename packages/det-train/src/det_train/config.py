@@ -25,7 +25,7 @@ ULTRALYTICS_FIELDS = (
 )  # fmt: skip
 
 
-class ConfigError(ValueError):
+class ConfigError(checks.ConfigError):
     """A setting the user can fix; the message is one sentence that says how."""
 
 

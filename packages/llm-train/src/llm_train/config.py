@@ -26,7 +26,7 @@ SAMPLE_PROMPTS = (
 )
 
 
-class ConfigError(ValueError):
+class ConfigError(checks.ConfigError):
     """A setting the user can fix; the message is one sentence that says how."""
 
 

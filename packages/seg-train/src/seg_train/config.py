@@ -16,7 +16,7 @@ DATASETS = ("oxford-pet", "synthetic")
 MAPPINGS = ("trimap", "binary")
 
 
-class ConfigError(ValueError):
+class ConfigError(checks.ConfigError):
     """A setting the user can fix; the message is one sentence (Korean, then English) saying how."""
 
 

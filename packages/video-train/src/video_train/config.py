@@ -15,7 +15,7 @@ OPTIMIZERS = ("adam", "sgd", "adamw")
 DATASETS = ("ucf101-subset", "videofolder", "synthetic")
 
 
-class ConfigError(ValueError):
+class ConfigError(checks.ConfigError):
     """A setting the user can fix; the message is one sentence that says how."""
 
 

@@ -1,7 +1,7 @@
 """The range checks every package's `check_config` makes, each sentence written once.
 
 Each function returns the sentence to show (Korean first, then English), or None when the values
-are fine, so that each package still raises its own ConfigError (the one its CLI catches):
+are fine, so that each package still raises its own ConfigError (a `checks.ConfigError`):
 
     if problem := checks.too_small(cfg, "epochs", "batch_size"):
         raise ConfigError(problem)
@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config value out of range: each package's ConfigError derives from it, so the CLI can
+    refuse a bad flag before it imports the package's training code."""
 
 
 def one_of(cfg: Any, name: str, choices: Iterable[str], *, called: str) -> str | None:

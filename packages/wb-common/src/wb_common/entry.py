@@ -35,6 +35,7 @@ from wb_common.checkpoint import (
     find_checkpoints,
     prepare_output_dir,
 )
+from wb_common.checks import ConfigError
 
 Errors = Callable[[], tuple[type[BaseException], ...]]  # imported when called: after parsing
 SweepId = Annotated[  # every <task>-sweep's --sweep-id
@@ -171,18 +172,23 @@ def train_command(
     cfg = _parse(prog, config, description)
     if before is not None:
         before(cfg)
-    train_fn = _imported(train)
     cfg = smoke_config(cfg) if cfg.smoke else cfg
     globs = checkpoints()
 
-    def checked_train() -> Any:
+    def checks() -> None:
         check_config(cfg)
         prepare_output_dir(cfg.output_dir, globs, resume=cfg.resume, overwrite=cfg.overwrite)
-        return train_fn(cfg)
 
+    # Refused in a second: the checks need the config only, not the training code (torch,
+    # wandb, the task's data and model modules take 10-20 s to import on 2 cores).
+    run_or_exit(prog, checks, errors=(ConfigError, OutputDirError))
     errs = (*errors(), OutputDirError, ResumeError)
     result = run_or_exit(
-        prog, checked_train, errors=errs, output_dir=cfg.output_dir, checkpoints=globs
+        prog,
+        lambda: _imported(train)(cfg),
+        errors=errs,
+        output_dir=cfg.output_dir,
+        checkpoints=globs,
     )
     from wb_common.summary import print_closing_block  # imports wandb: after the work
 
