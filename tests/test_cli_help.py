@@ -230,3 +230,25 @@ def test_llm_drops_bitsandbytes_kernels_hint_unless_verbose():
         assert logger.filter(other)
     finally:
         logger.filters[:] = before
+
+
+@pytest.mark.parametrize(
+    "script, args",
+    [
+        ("wb-demo", ["frobnicate"]),
+        ("wb-demo", []),
+        ("wb-demo", ["promote"]),
+        ("wb-demo", ["sync", "--dryrun"]),
+        ("viewer-deploy", ["--offline-runn", "x"]),
+        ("viewer-rehearse", ["--bogus"]),
+    ],
+)
+def test_the_other_clis_answer_a_typo_in_one_korean_first_sentence(
+    monkeypatch, capsys, script, args
+):
+    """wb-demo, viewer-deploy and viewer-rehearse parse as the training CLIs do: a mistyped flag,
+    a missing argument or no command is one sentence and exit 2, not tyro's English box."""
+    module, function = console_scripts(ROOT)[script].split(":")
+    main = getattr(importlib.import_module(module), function)
+    err = refused(monkeypatch, capsys, main, *args)
+    assert err.startswith(f"{script}: ") and f"`{script} --help`" in err

@@ -52,6 +52,7 @@ from pathlib import Path
 import tyro
 from wb_common import ModelCard, ModelCardError
 from wb_common.card import WeightsFormatError, check_weights
+from wb_common.entry import argument_errors
 
 from viewer import deployment as dp
 from viewer import registry_version
@@ -500,7 +501,8 @@ def _same_files(folder: Path, deployed: dp.Deployment) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     require_safe_load()  # before anything imports ultralytics in this process
-    args = tyro.cli(Args, args=argv, description=DESCRIPTION)
+    with argument_errors("viewer-deploy"):  # a typo is one sentence, not tyro's English box
+        args = tyro.cli(Args, args=argv, prog="viewer-deploy", description=DESCRIPTION)
     try:
         print(f"viewer-deploy: {deploy(args)}")
         return 0

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
+from wb_common.entry import argument_errors
 from wb_common.payload import example_client_payload
 from wb_common.tasks import TASKS
 
@@ -221,7 +222,8 @@ def rehearse(workdir: Path, keep_serving: bool = False) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = tyro.cli(Args, args=argv, description=DESCRIPTION)
+    with argument_errors("viewer-rehearse"):  # a typo is one sentence, not tyro's English box
+        args = tyro.cli(Args, args=argv, prog="viewer-rehearse", description=DESCRIPTION)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="wb-demo-rehearsal-"))
     try:
         rehearse(workdir, args.keep_serving)

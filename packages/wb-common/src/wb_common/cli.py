@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import tyro
 
 from wb_common.artifacts import replay_link
+from wb_common.entry import argument_errors
 from wb_common.pending import REFUSED, ReplayError, pending_actions, queue_problems, replay
 from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import RegistryError, create_automation, list_versions, promote, rollback
@@ -330,7 +331,8 @@ COMMANDS = {
 
 
 def main() -> None:
-    args = tyro.extras.subcommand_cli_from_dict(COMMANDS, prog="wb-demo", description=__doc__)
+    with argument_errors("wb-demo"):  # a typo is one sentence, not tyro's English box
+        args = tyro.extras.subcommand_cli_from_dict(COMMANDS, prog="wb-demo", description=__doc__)
     if isinstance(args, Inspect):
         sys.exit(inspect_command(args))
     if isinstance(args, Sync):

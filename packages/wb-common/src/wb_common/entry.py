@@ -258,6 +258,18 @@ def argument_errors(prog: str) -> Iterator[None]:
         sys.exit(2)
 
 
+def _missing(event: Any) -> str:
+    """The required arguments a MissingArgs event names ("" for any other event)."""
+    items = getattr(event, "missing_arguments", None) or []
+    return ", ".join(str(item.arg.display_name()) for item in items if hasattr(item, "arg"))
+
+
+def _commands(event: Any) -> str:
+    """The subcommands a MissingSubcommand event offers ("" for any other event)."""
+    spec = getattr(event, "subcommand_spec", None)
+    return ", ".join(getattr(spec, "parser_from_name", None) or ())
+
+
 def _argument_sentence(prog: str, event: Any) -> str:
     arg = getattr(event, "argument", None)
     name = arg.display_name() if arg is not None else None
@@ -273,6 +285,10 @@ def _argument_sentence(prog: str, event: Any) -> str:
         english = f"{name} got {event.value!r}, expected one of {choices}"
     elif type(event).__name__ == "UnrecognizedArgs":
         what, english = "알 수 없는 인자입니다", f"unrecognized argument(s): {tokens}"
+    elif missing := _missing(event):  # `wb-demo promote` without its collection and version
+        what, english = "필요한 인자가 없습니다", f"missing {missing}"
+    elif commands := _commands(event):  # `wb-demo` alone
+        what, english = "명령을 고르세요", f"choose a command: {commands}"
     elif name:
         what, english = f"{name}의 값이 잘못되었습니다", f"bad value for {name}"
     else:
