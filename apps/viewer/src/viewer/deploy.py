@@ -48,6 +48,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Annotated
 
 import tyro
 from wb_common import ModelCard, ModelCardError
@@ -97,8 +98,10 @@ class Args:
     """아티팩트 폴더 / use these files instead of downloading (local, air-gapped)"""
     offline_run: Path | None = None
     """오프라인 실행 폴더 / ... or the model artifact an offline training run logged"""
-    home: Path | None = None
-    """뷰어 폴더 / the viewer folder holding deployment.json (default: apps/viewer)"""
+    home: Annotated[
+        Path | None, tyro.conf.arg(help_behavior_hint="(default: $VIEWER_HOME, else apps/viewer)")
+    ] = None
+    """뷰어 폴더 / the viewer folder holding deployment.json"""
     manual: bool = False
     """수동 배포·롤백 / a manual deploy or rollback: a MANUAL_DEPLOY payload, no alias needed"""
     sequence: int = 0
