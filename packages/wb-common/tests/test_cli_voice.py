@@ -133,17 +133,20 @@ def test_the_closing_block_of_an_online_run_names_its_url(tmp_path, monkeypatch)
     assert run_url("t/p/r") == "https://wandb.example.com/t/p/runs/r"
 
 
-def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, tmp_path):
+@pytest.mark.parametrize("set_up_before", [True, False])
+def test_a_run_starts_with_one_line_not_the_wandb_banner(offline_wandb, tmp_path, set_up_before):
     """Before: ~20 `wandb:` lines a run (tracking, offline, history, summary, sync hint) and an
-    info line per logged folder. A subprocess: wandb sets its terminal up once per process."""
+    info line per logged folder. A subprocess: wandb sets its terminal up once per process,
+    either before the run (an integration called wandb.setup()) or inside wandb.init."""
     import subprocess
 
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.txt").write_text("x")
+    setup = "wandb.setup()\n" if set_up_before else ""
     script = (
         "import wandb\n"
         "from wb_common.run import start_run\n"
-        "wandb.setup()  # as in the trainers: something set wandb up before the run starts\n"
+        f"{setup}"
         "run = start_run('image-classification', {'lr': 0.1}, dir='.')\n"
         "artifact = wandb.Artifact('toy-data', type='dataset')\n"
         "artifact.add_dir('d')\n"

@@ -152,6 +152,8 @@ def start_run(
                 "recording offline instead."
             )
             run = init(mode="offline", settings=wandb.Settings(silent=silent))
+    if silent:  # again: wandb.setup() inside the first wandb.init switched the info lines on
+        wandb.termsetup(wandb.Settings(show_info=False), None)
     if run.disabled:
         return run
     name = run.name or run.id  # an offline run has no name until it is uploaded
