@@ -182,10 +182,13 @@ def train_command(
     # Refused in a second: the checks need the config only, not the training code (torch,
     # wandb, the task's data and model modules take 10-20 s to import on 2 cores).
     run_or_exit(prog, checks, errors=(ConfigError, OutputDirError))
+    # Imported before run_or_exit: its interrupt handling patches what the task imported (wandb).
+    train_fn = _imported(train)
     errs = (*errors(), OutputDirError, ResumeError)
     result = run_or_exit(
         prog,
-        lambda: _imported(train)(cfg),
+        train_fn,
+        cfg,
         errors=errs,
         output_dir=cfg.output_dir,
         checkpoints=globs,
