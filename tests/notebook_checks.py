@@ -413,10 +413,13 @@ def quiet_sweep_problems(notebook_stem: str, notebook: Any) -> list[str]:
 
 
 def output_lines(notebook: Any) -> list[str]:
-    """Every non-empty text line the executed notebook's code cells showed."""
+    """Every non-empty text line the executed notebook's code cells showed, but the install
+    cell's (pip's and git's own lines, which the Colab twin's install rules check)."""
     text = []
     for cell in notebook.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+        if cell.cell_type != "code" or "WB_DEMO_REPO" in cell.source:
+            continue
+        for output in cell.get("outputs", []):
             text.append(output.get("text", ""))
             text.append(output.get("data", {}).get("text/plain", ""))
             text += output.get("traceback", [])

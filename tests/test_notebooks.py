@@ -28,7 +28,12 @@ from wb_testing.api_doubles import key_rejecting_server
 from wb_testing.fixtures import isolate_wandb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from notebook_checks import EXPECTED, check_recorded, quiet_sweep_problems, warning_problems
+from notebook_checks import (
+    EXPECTED,
+    check_recorded,
+    quiet_sweep_problems,
+    warning_problems,
+)
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 TASK_NOTEBOOKS = [p for p in NOTEBOOKS if p.stem in EXPECTED]
@@ -124,6 +129,20 @@ def test_the_quiet_sweep_check_holds_every_sweep_notebook_05_included():
     warned = sweep_cell_showing(trials + "UserWarning: padding side\n")
     assert quiet_sweep_problems("05_llm_finetuning", warned)
     assert quiet_sweep_problems("05_llm_finetuning", sweep_cell_showing(table * 3 + trials))
+
+
+def test_the_warning_check_reads_every_cell_but_the_install_cells_pip_output():
+    """07 must show no warning; the install cell's lines are pip's and git's (a local clone in
+    the Colab twin prints git's "warning: filtering not recognized"), checked by the twin."""
+    install = nbformat.v4.new_code_cell("REPO = os.environ.get('WB_DEMO_REPO')")
+    install.outputs = [nbformat.v4.new_output("stream", text="warning: filtering not recognized\n")]
+    later = nbformat.v4.new_code_cell("served_version(HOME)")
+    later.outputs = [nbformat.v4.new_output("stream", name="stderr", text="WARNING streamlit: x\n")]
+    notebook = nbformat.v4.new_notebook(cells=[install, later])
+    assert warning_problems("07_automations", notebook) == [
+        "07_automations showed a warning: WARNING streamlit: x"
+    ]
+    assert warning_problems("01_image_classification", notebook) == []  # 07 only
 
 
 @contextlib.contextmanager
