@@ -46,6 +46,17 @@ def test_label_path_and_pixel_boxes(tmp_path):
     assert box.xyxy == pytest.approx((50.0, 0.0, 150.0, 50.0))
 
 
+def test_voc_already_on_disk_needs_no_network(offline_wandb, tmp_path, monkeypatch):
+    """An air-gapped machine with VOC copied in: no reachability check stands in the way."""
+    import ultralytics.data.utils
+
+    checked = []
+    monkeypatch.setattr(ultralytics.data.utils, "check_det_dataset", checked.append)
+    (tmp_path / "datasets" / "VOC" / "images").mkdir(parents=True)
+    assert download_voc(tmp_path / "datasets") == tmp_path / "datasets" / "VOC.yaml"
+    assert checked == [str(tmp_path / "datasets" / "VOC.yaml")]
+
+
 @pytest.mark.parametrize("dns", ["no DNS", "DNS answers"])
 def test_coco128_offline_fails_fast_with_one_sentence(offline_wandb, tmp_path, monkeypatch, dns):
     """The network is cut by a dead proxy. Where DNS still answers (a corporate network, a CI

@@ -198,6 +198,14 @@ def download_coco128(data_dir: Path) -> Path:
     return yaml_path
 
 
+def voc_missing(root: Path, why: str) -> DataError:
+    return DataError(
+        "PASCAL VOC를 내려받지 못했습니다 — "
+        f"PASCAL VOC could not be downloaded to {root} ({why}): "
+        "use --smoke for the built-in synthetic dataset, or --dataset coco128 (7 MB)."
+    )
+
+
 def download_voc(data_dir: Path) -> Path:
     """PASCAL VOC via Ultralytics' VOC.yaml (download + XML -> YOLO), into `data_dir/VOC`."""
     from ultralytics.data.utils import check_det_dataset
@@ -208,16 +216,13 @@ def download_voc(data_dir: Path) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     yaml_path = data_dir / "VOC.yaml"  # the download script reads `path` from it
     yaml_path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    # One try first, as for COCO128, and only when VOC is not on disk yet (then nothing downloads).
+    if not (root / "images").is_dir() and (why := server_unreachable(VOC_URL, timeout=5)):
+        raise voc_missing(root, why)
     try:
-        if why := server_unreachable(VOC_URL, timeout=5):  # one try, as for COCO128
-            raise ConnectionError(why)
         check_det_dataset(str(yaml_path))
     except Exception as err:
-        raise DataError(
-            "PASCAL VOC를 내려받지 못했습니다 — "
-            f"PASCAL VOC could not be downloaded to {root} ({type(err).__name__}): "
-            "use --smoke for the built-in synthetic dataset, or --dataset coco128 (7 MB)."
-        ) from None
+        raise voc_missing(root, type(err).__name__) from None
     return yaml_path
 
 
