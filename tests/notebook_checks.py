@@ -14,6 +14,7 @@ run's model — plus the comparison report queued with the task's x-axis.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -382,15 +383,21 @@ QUIET_SWEEP = {
 }
 
 
-def sweep_cell_lines(notebook: Any) -> list[str]:
-    """The non-empty text lines the executed sweep cell (the one calling wandb.agent) showed."""
-    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "wandb.agent(" in c.source]
+def shown_lines(cells: Iterable[Any]) -> list[str]:
+    """The non-empty text lines executed `cells` showed: streams, plain-text displays, errors."""
     text = []
-    for output in cell.get("outputs", []):
-        text.append(output.get("text", ""))
-        text.append(output.get("data", {}).get("text/plain", ""))
-        text += output.get("traceback", [])
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            text.append(output.get("text", ""))
+            text.append(output.get("data", {}).get("text/plain", ""))
+            text += output.get("traceback", [])
     return [line for line in "\n".join(text).splitlines() if line.strip()]
+
+
+def sweep_cell_lines(notebook: Any) -> list[str]:
+    """The lines the executed sweep cell (the one calling wandb.agent) showed."""
+    (cell,) = [c for c in notebook.cells if c.cell_type == "code" and "wandb.agent(" in c.source]
+    return shown_lines([cell])
 
 
 def quiet_sweep_problems(notebook_stem: str, notebook: Any) -> list[str]:
@@ -413,17 +420,10 @@ def quiet_sweep_problems(notebook_stem: str, notebook: Any) -> list[str]:
 
 
 def output_lines(notebook: Any) -> list[str]:
-    """Every non-empty text line the executed notebook's code cells showed, but the install
-    cell's (pip's and git's own lines, which the Colab twin's install rules check)."""
-    text = []
-    for cell in notebook.cells:
-        if cell.cell_type != "code" or "WB_DEMO_REPO" in cell.source:
-            continue
-        for output in cell.get("outputs", []):
-            text.append(output.get("text", ""))
-            text.append(output.get("data", {}).get("text/plain", ""))
-            text += output.get("traceback", [])
-    return [line for line in "\n".join(text).splitlines() if line.strip()]
+    """The lines every code cell showed but the install cell (pip's and git's own lines, which
+    the Colab twin's install rules check)."""
+    cells = [c for c in notebook.cells if c.cell_type == "code" and "WB_DEMO_REPO" not in c.source]
+    return shown_lines(cells)
 
 
 # Notebooks whose every cell is checked for warnings: 07 runs no library's training loop, so any
