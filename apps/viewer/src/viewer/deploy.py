@@ -267,9 +267,7 @@ def resolve(api, promotion: Promotion) -> Promotion:
     try:
         version = registry_version.resolve_version(api, promotion.artifact_path)
     except registry_version.ServerError as err:
-        raise DeployError(
-            _korean_first("레지스트리 버전을 확인하지 못했습니다", err), FAILED
-        ) from None
+        raise DeployError(str(err), FAILED) from None
     except Exception as err:  # CommError, HTTP errors, a missing collection
         raise DeployError(
             f"레지스트리에서 {promotion.artifact_path}의 버전을 확인하지 못했습니다 — resolving "
@@ -292,11 +290,9 @@ def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
         artifact = registry_version.checked_artifact(api, promotion.artifact_path, promotion.alias)
         download_served(artifact, staging, _weights_name)
     except registry_version.ServerError as err:
-        raise DeployError(
-            _korean_first("레지스트리의 아티팩트를 받을 수 없습니다", err), FAILED
-        ) from None
+        raise DeployError(str(err), FAILED) from None
     except DownloadRefused as err:
-        raise DeployError(_korean_first("아티팩트 파일을 받지 않았습니다", err)) from None
+        raise DeployError(str(err)) from None  # Korean first where it is raised
     except DeployError:
         raise
     except Exception as err:  # CommError, HTTP errors, a missing version, a full disk
@@ -306,12 +302,6 @@ def fetch_artifact(api, promotion: Promotion, staging: Path) -> Path:
             FAILED,
         ) from None
     return staging
-
-
-def _korean_first(korean: str, err: Exception) -> str:
-    """`err`'s sentence (another module's), led by `korean` unless it already begins in Korean."""
-    text = str(err)
-    return text if "\uac00" <= text[:1] <= "\ud7a3" else f"{korean} — {text}"
 
 
 def _card_refused(err: ModelCardError) -> str:
@@ -343,7 +333,7 @@ def read_card(folder: Path, promotion: Promotion) -> ModelCard:
     try:  # by bytes, before anything loads it (the app's loader checks again)
         check_weights(weights, card)
     except WeightsFormatError as err:
-        raise DeployError(_korean_first("가중치 파일 형식을 받아들일 수 없습니다", err)) from None
+        raise DeployError(str(err)) from None  # Korean first where it is raised
     return card
 
 

@@ -25,7 +25,7 @@ VERSION = re.compile(r"v(0|[1-9][0-9]{0,5})", re.ASCII)
 
 
 class ServerError(RuntimeError):
-    """The W&B server did not give what was asked; one sentence."""
+    """The W&B server did not give what was asked; one sentence, Korean first."""
 
 
 def connect(timeout: int = TIMEOUT_S) -> Any | None:
@@ -47,7 +47,10 @@ def resolve_version(api: Any, artifact_path: str) -> str:
     artifact = api.artifact(artifact_path, type="model")
     version = str(artifact.version)
     if not VERSION.fullmatch(version):
-        raise ServerError(f"{artifact_path} resolved to {version!r}, which is not a version name.")
+        raise ServerError(
+            f"{artifact_path}의 버전 이름이 올바르지 않습니다 — {artifact_path} resolved to "
+            f"{version!r}, which is not a version name."
+        )
     return version
 
 
@@ -67,11 +70,13 @@ def checked_artifact(api: Any, artifact_path: str, alias: str) -> Any:
     name = str(getattr(artifact, "qualified_name", artifact_path)).rsplit(":", 1)[0]
     if artifact.version != asked or name.split("/")[-1] != collection:
         raise ServerError(
-            f"{artifact_path} answered as {name}:{artifact.version}; refusing a different version."
+            f"서버가 다른 버전을 돌려주어 받지 않습니다 — {artifact_path} answered as "
+            f"{name}:{artifact.version}; refusing a different version."
         )
     if alias and alias not in artifact.aliases:
         raise ServerError(
-            f"{artifact_path} no longer has the alias {alias!r} (it has "
+            f"별칭이 옮겨져 더 새 승격이 배포됩니다 — {artifact_path} no longer has the alias "
+            f"{alias!r} (it has "
             f"{', '.join(artifact.aliases) or 'none'}); the newer promotion deploys instead."
         )
     return artifact
