@@ -28,7 +28,7 @@ import pytest
 import wandb
 import wb_common.promotion as promotion
 from wb_common.promotion import DeploySettings
-from wb_common.readback import find_run_dirs, read_run
+from wb_common.readback import RecordedRun, find_run_dirs, read_run
 from wb_common.registry import create_automation, promote
 from wb_common.tasks import TASKS
 from wb_testing.api_doubles import RegistryApiDouble, RegistryVersionDouble
@@ -170,6 +170,12 @@ def calls(monkeypatch) -> list[tuple]:
     return log
 
 
+def review_run(workdir: Path) -> RecordedRun:
+    """The one offline run 07 recorded (its promotion review), read back."""
+    (run,) = [read_run(path) for path in find_run_dirs(workdir / "runs")]
+    return run
+
+
 def cell_calls(log: list[tuple]) -> list[tuple]:
     """The calls written in notebook 07's cells (not those inside wb_common)."""
     return [entry for entry in log if str(NOTEBOOK) in entry]
@@ -249,14 +255,14 @@ def test_a_fresh_account_without_the_webhook_is_told_what_to_click(
     assert api.holder("production") == "v0"  # no promotion happened
     assert all(v.saves == 0 for v in api.versions)
     # the deployment record says nothing was deployed; it names no version that was never promoted
-    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    review = review_run(tmp_path)
     assert not [key for key in review.history_keys if key.startswith("deployment/")]
     assert "배포하지 않았으므로 배포 기록은 남기지 않습니다" in out
 
 
 def test_the_deployment_record_names_the_promoted_version(offline_runs, capsys, tmp_path):
     run_cells(two_versions(), capsys)
-    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    review = review_run(tmp_path)
     assert review.metric("deployment/version") == [1]  # v1 was promoted
 
 
@@ -304,7 +310,7 @@ def test_any_of_the_six_collections_is_chosen_in_one_variable(
     name = "deploy-pet-segmenter-on-production"
     assert api.fired == [(name, "pet-segmenter:v1", "production")]
     # the review run is recorded in the chosen task's project, not the classifier's
-    (review,) = [read_run(path) for path in find_run_dirs(tmp_path / "runs")]
+    review = review_run(tmp_path)
     assert review.job_type == "promotion-review" and review.config["collection"] == "pet-segmenter"
     assert review.project == TASKS["image-segmentation"].project
 
