@@ -180,6 +180,7 @@ def run_cells(notebook: nbformat.NotebookNode, workdir: Path) -> str:
 
 def _stage_env(monkeypatch, tmp_path: Path, base_url: str, path: Path) -> None:
     isolate_wandb(monkeypatch, tmp_path)
+    monkeypatch.delenv("WANDB_SILENT")  # W&B prints in each cell what it prints on stage
     if path in TASK_NOTEBOOKS:  # small data; a key still makes it online (07: smoke = no server)
         monkeypatch.setenv("WB_DEMO_SMOKE", "1")
     monkeypatch.setenv("WANDB_API_KEY", "wrong-key-" + "x" * 30)  # 40 characters, not a key
@@ -206,6 +207,7 @@ def test_a_wrong_key_stops_at_the_login_cell_with_one_korean_sentence(path, tmp_
     error = notebook.cells[-1].outputs[-1]
     assert error.get("ename") == "NotebookStop" and error["traceback"] == [error["evalue"]], text
     assert not [o for o in notebook.cells[-1].outputs if o.get("name") == "stderr"], text
+    assert "WARNING" not in text, text  # wandb warns when the key is written in the call
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
